@@ -1,0 +1,133 @@
+/**
+ * @module config/schema
+ * The one strict zod schema of the config file: the source of the types, the defaults and the JSON Schema
+ * printed by `rampart config schema`. Unknown keys are rejected. Units are in the key names.
+ * Each area owns its sub-schema (detections, connectors) and joins here.
+ */
+import { z } from 'zod';
+import { DetectionsConfigSchema } from '../detect/config.ts';
+import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
+import { SecretRefSchema } from './secret.ts';
+
+export const IpRangeConfigSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    category: z.enum(['corporate', 'administrative', 'risky', 'vpn', 'cloud_provider', 'other']),
+    subnets: z.array(z.string().min(1).max(64)).min(1).max(10_000),
+    tags: z.array(z.string().min(1).max(128)).default([]),
+    location: z
+      .object({
+        country: z.string().length(2).optional(),
+        city: z.string().optional(),
+        lat: z.number().min(-90).max(90).optional(),
+        lon: z.number().min(-180).max(180).optional(),
+      })
+      .strict()
+      .optional(),
+    isp: z.string().max(256).optional(),
+  })
+  .strict();
+
+export const FEED_KINDS = ['tor_exit', 'anonymizer', 'threat_intel', 'cloud_provider'] as const;
+
+export const FeedConfigSchema = z
+  .object({
+    kind: z.enum(FEED_KINDS),
+    name: z.string().min(1).max(128).optional(),
+    path: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where a URL feed is cached on disk (default: data/feeds/<name>.txt). */
+    cachePath: z.string().optional(),
+    refreshSecs: z.number().int().min(60).default(86_400),
+    maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  })
+  .strict()
+  .refine((f) => Boolean(f.path) !== Boolean(f.url), { message: 'a feed needs exactly one of path or url' });
+
+export const StoreConfigSchema = z.discriminatedUnion('driver', [
+  z
+    .object({
+      driver: z.literal('sqlite'),
+      path: z.string().min(1).default('./data/rampart.db'),
+    })
+    .strict(),
+  z
+    .object({
+      driver: z.literal('postgres'),
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+      /** Password kept out of the URL and the config file. */
+      password: SecretRefSchema.optional(),
+      poolSize: z.number().int().min(1).max(100).default(10),
+    })
+    .strict(),
+]);
+
+export const ConfigSchema = z
+  .object({
+    store: StoreConfigSchema.default({ driver: 'sqlite', path: './data/rampart.db' }),
+    retentionDays: z.number().int().min(1).max(36_500).default(180),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8080),
+        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        tls: z.object({ certFile: z.string(), keyFile: z.string() }).strict().optional(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, maxBodyBytes: 1024 * 1024 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    ipRanges: z.array(IpRangeConfigSchema).default([]),
+    feeds: z.array(FeedConfigSchema).default([]),
+    enrich: z
+      .object({
+        /** MaxMind-format city databases, one per IP family (default: the bundled DB-IP Lite files). */
+        geoDbIpv4Path: z.string().optional(),
+        geoDbIpv6Path: z.string().optional(),
+        /** ASN CSV (start,end,asn,org), one per IP family (default: @ip-location-db/asn). */
+        asnCsvIpv4Path: z.string().optional(),
+        asnCsvIpv6Path: z.string().optional(),
+        /** Built-in curated Tor/VPN/hosting lists in the repo. */
+        builtinIntel: z.boolean().default(true),
+        cacheEntries: z.number().int().min(0).default(100_000),
+      })
+      .strict()
+      .default({ builtinIntel: true, cacheEntries: 100_000 }),
+    scan: z
+      .object({
+        maxLineBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        /** Events held in memory before the on-disk sort takes over. */
+        sortMemoryEvents: z.number().int().min(1000).default(500_000),
+      })
+      .strict()
+      .default({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000 }),
+    detections: DetectionsConfigSchema,
+    policies: z
+      .object({ directory: z.string().default('./policies') })
+      .strict()
+      .default({ directory: './policies' }),
+    connectors: z
+      .object({ workplace: WorkplaceConfigSchema.optional() })
+      .strict()
+      .default({}),
+    demo: z
+      .object({
+        enabled: z.boolean().default(true),
+        users: z.number().int().min(1).max(100_000).default(300),
+        eventsPerSec: z.number().min(0.1).max(10_000).default(20),
+        attackEverySecs: z.number().int().min(10).default(180),
+        seed: z.number().int().default(42),
+      })
+      .strict()
+      .default({ enabled: true, users: 300, eventsPerSec: 20, attackEverySecs: 180, seed: 42 }),
+  })
+  .strict();
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type FeedConfig = z.output<typeof FeedConfigSchema>;
+export type IpRangeConfig = z.output<typeof IpRangeConfigSchema>;
+
+export const configJsonSchema = (): unknown => z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' });

@@ -1,0 +1,130 @@
+/**
+ * @module store/store
+ * The one storage interface. Implementations: `sqlite/` (better-sqlite3, the zero-config default) and
+ * `postgres/` (pg). Both run the same contract suite, test/store.contract.ts. Every query is parameterised.
+ */
+import type { Activity, Category, Outcome } from '../schema/activity.ts';
+import type { Alert, AlertStatus, Severity } from '../schema/alert.ts';
+import type { DirectoryUser } from '../schema/directory.ts';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page; null when there is none. */
+  next: string | null;
+}
+
+/** A checkpoint committed atomically with the batch it follows (pull connectors). */
+export interface Checkpoint {
+  connector: string;
+  key: string;
+  value: string;
+}
+
+export interface PutResult {
+  /** Activities written now. */
+  inserted: number;
+  /** Activities whose id was already stored (redeliveries), not written again. */
+  duplicates: number;
+  /** Ids of the activities written now, in input order (detections run only on these). */
+  insertedIds: string[];
+}
+
+export interface ActivityQuery {
+  user?: string; // actor email or id (case-insensitive for email)
+  ip?: string;
+  action?: string;
+  category?: Category;
+  outcome?: Outcome;
+  app?: string;
+  from?: string; // ISO, inclusive
+  to?: string; // ISO, exclusive
+  /** Free text over action, actor, target, objects (substring, case-insensitive). */
+  text?: string;
+  limit?: number; // default 100, max 1000
+  cursor?: string | null;
+  /** newest first (default) or oldest first. */
+  order?: 'desc' | 'asc';
+}
+
+export interface AlertQuery {
+  status?: AlertStatus;
+  severity?: Severity;
+  detection?: string;
+  user?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A line of input that could not be accepted, kept so nothing is dropped silently. */
+export interface Reject {
+  id?: string;
+  source: string; // e.g. "scan:/path/file.ndjson:17", "webhook:workplace"
+  code: string; // RAMPART_ERR_*
+  reason: string;
+  /** The offending input, truncated to a bounded size. */
+  sample: string;
+  receivedAt: string;
+}
+
+export interface IpRange {
+  name: string;
+  category: 'corporate' | 'administrative' | 'risky' | 'vpn' | 'cloud_provider' | 'other';
+  subnets: string[];
+  tags: string[];
+  location?: { country?: string | null; city?: string | null; lat?: number | null; lon?: number | null } | null;
+  isp?: string | null;
+}
+
+/** A stored JSON document (policies, settings, posture statuses...), versioned by `updatedAt`. */
+export interface Doc<T = unknown> {
+  kind: string;
+  id: string;
+  body: T;
+  updatedAt: string;
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Activities: idempotent on `id`. With a checkpoint, batch and checkpoint commit in one transaction.
+  putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult>;
+  getActivity(id: string): Promise<Activity | null>;
+  queryActivities(q: ActivityQuery): Promise<Page<Activity>>;
+  countActivities(): Promise<number>;
+  /** Deletes activities with `time` before the instant; returns how many. */
+  pruneActivities(before: string): Promise<number>;
+
+  // Alerts: upsert on `id`.
+  putAlert(alert: Alert): Promise<void>;
+  getAlert(id: string): Promise<Alert | null>;
+  listAlerts(q: AlertQuery): Promise<Page<Alert>>;
+
+  // User directory
+  putDirectoryUsers(users: DirectoryUser[]): Promise<void>;
+  /** By app id or email (case-insensitive). */
+  getDirectoryUser(app: string, idOrEmail: string): Promise<DirectoryUser | null>;
+  listDirectoryUsers(app?: string): Promise<DirectoryUser[]>;
+
+  // Organisation IP ranges (overlap checks live in enrich/ip-ranges.ts, before writing)
+  putIpRange(range: IpRange): Promise<void>;
+  deleteIpRange(name: string): Promise<boolean>;
+  listIpRanges(): Promise<IpRange[]>;
+
+  // Connector checkpoints
+  getCheckpoint(connector: string, key: string): Promise<string | null>;
+  setCheckpoint(cp: Checkpoint): Promise<void>;
+
+  // Rejected input
+  putRejects(rejects: Reject[]): Promise<void>;
+  listRejects(limit?: number): Promise<Reject[]>;
+
+  // Documents: policies, detection state snapshots, settings.
+  putDoc(doc: Doc): Promise<void>;
+  getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null>;
+  listDocs<T = unknown>(kind: string): Promise<Doc<T>[]>;
+  deleteDoc(kind: string, id: string): Promise<boolean>;
+}
