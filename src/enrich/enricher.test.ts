@@ -2,6 +2,9 @@
  * The enricher over the real bundled databases (DB-IP Lite city mmdb, ip-location-db ASN CSVs) and the
  * committed built-in lists. Expected values were checked by hand against those files (2026-06 builds).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import maxmind from 'maxmind';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema, type ConfigInput } from '../config/schema.ts';
@@ -284,6 +287,22 @@ describe('ASN database', () => {
     expect(db.lookup(parseIp('159.89.1.1')!)).toEqual({ asn: 14061, org: 'DigitalOcean, LLC' });
     expect(db.lookup(parseIp('2001:4860:4860::8888')!)?.asn).toBe(15169);
     expect(db.lookup(parseIp('10.0.0.1')!)).toBeNull();
+  });
+
+  it('reads user-supplied files: text addresses, quoted orgs, unsorted rows, bad rows skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-asn-'));
+    try {
+      writeFileSync(join(dir, 'v4.csv'), '203.0.113.0,203.0.113.255,64500,"Example, ""Docs"" Net"\r\n1.0.0.0,1.0.0.255,13335,Cloudflare\nbroken line\n5,4,1,backwards\n');
+      writeFileSync(join(dir, 'v6.csv'), '2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64501,Doc6\n');
+      const db = AsnDb.load({ ipv4: join(dir, 'v4.csv'), ipv6: join(dir, 'v6.csv') });
+      expect(db.skipped).toBe(2);
+      expect(db.lookup(parseIp('203.0.113.9')!)).toEqual({ asn: 64500, org: 'Example, "Docs" Net' });
+      expect(db.lookup(parseIp('1.0.0.1')!)).toEqual({ asn: 13335, org: 'Cloudflare' });
+      expect(db.lookup(parseIp('2001:db8:1::1')!)).toEqual({ asn: 64501, org: 'Doc6' });
+      expect(db.lookup(parseIp('1.0.1.0')!)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing file is RAMPART_ERR_ENRICH_DB_UNAVAILABLE', async () => {

@@ -81,8 +81,8 @@ export class RangeTableBuilder {
       merged6.push({ ...r });
     }
     return new RangeTable(
-      Float64Array.from(s4),
-      Float64Array.from(e4),
+      Uint32Array.from(s4),
+      Uint32Array.from(e4),
       Int32Array.from(v4),
       BigUint64Array.from(merged6.map((r) => r.sHi)),
       BigUint64Array.from(merged6.map((r) => r.sLo)),
@@ -94,9 +94,10 @@ export class RangeTableBuilder {
 }
 
 export class RangeTable {
+  /** Takes ownership of the arrays, which must be sorted by start (use RangeTableBuilder otherwise). */
   constructor(
-    private readonly s4: Float64Array,
-    private readonly e4: Float64Array,
+    private readonly s4: Uint32Array,
+    private readonly e4: Uint32Array,
     private readonly v4: Int32Array,
     private readonly s6Hi: BigUint64Array,
     private readonly s6Lo: BigUint64Array,
@@ -107,6 +108,15 @@ export class RangeTable {
 
   static empty(): RangeTable {
     return new RangeTableBuilder().build();
+  }
+
+  /** True when starts are non-decreasing in both families (what binary search needs). */
+  isSorted(): boolean {
+    for (let i = 1; i < this.s4.length; i++) if (this.s4[i] < this.s4[i - 1]) return false;
+    for (let i = 1; i < this.s6Hi.length; i++) {
+      if (this.s6Hi[i] < this.s6Hi[i - 1] || (this.s6Hi[i] === this.s6Hi[i - 1] && this.s6Lo[i] < this.s6Lo[i - 1])) return false;
+    }
+    return true;
   }
 
   get sizeV4(): number {
