@@ -118,10 +118,9 @@ export class InfrequentCountry implements Detection {
 
   prune(beforeMs: number): void {
     const day = dayNumber(beforeMs);
-    for (const [u, st] of this.#users) {
-      st.c = st.c.filter((p) => p % PACK >= day);
-      if (st.c.length === 0) this.#users.delete(u);
-    }
+    // Users with nothing within the lookback are forgotten; others keep their (bounded) list, so an alert can
+    // still say when an old country was last used.
+    for (const [u, st] of this.#users) if (!st.c.some((p) => p % PACK >= day)) this.#users.delete(u);
     for (const m of this.#org.values()) for (const [k, d] of m) if (d < day) m.delete(k);
   }
 
