@@ -5,16 +5,24 @@
  */
 import type { Activity } from '../schema/activity.ts';
 
-/** IP tags set by enrichment (built-in intel, feeds, org ranges) that the detections react to. */
+/**
+ * IP tags the detections react to. The first group are exactly the tags src/enrich sets (enrich/intel.ts
+ * KIND_TAG, enrich/index.ts PRIVATE_TAG); the rest are MDCA's built-in tag names, accepted when an
+ * organisation range or a feed carries them. Matching is case-insensitive.
+ */
 export const IP_TAGS = {
+  // Set by src/enrich (built-in lists and feeds).
   torExit: 'Tor exit node',
   anonymousProxy: 'Anonymous proxy',
+  suspicious: 'Suspicious',
+  cloudProvider: 'cloud_provider',
+  satellite: 'satellite',
+  private: 'private',
+  // MDCA built-in tag names, usable as custom tags on organisation ranges.
   anonymizingVpn: 'Anonymizing VPN',
   privateRelay: 'Private relay',
-  satellite: 'Satellite provider',
+  satelliteProviders: 'Satellite providers',
   inFlightWifi: 'In-flight Wi-Fi',
-  cloudProvider: 'Cloud provider',
-  hosting: 'Hosting',
   botnet: 'Botnet',
   malwareCnc: 'Malware C&C server',
   darknetScanning: 'Darknet scanning IP',
@@ -29,6 +37,7 @@ const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))
 export const ANONYMOUS_TAGS = lower([IP_TAGS.torExit, IP_TAGS.anonymousProxy, IP_TAGS.anonymizingVpn, 'Tor', 'Anonymizer']);
 /** Tags from threat intelligence (suspicious_ip). */
 export const THREAT_TAGS = lower([
+  IP_TAGS.suspicious,
   IP_TAGS.botnet,
   IP_TAGS.malwareCnc,
   IP_TAGS.darknetScanning,
@@ -40,10 +49,13 @@ export const THREAT_TAGS = lower([
 /** Tags of networks whose geolocation says nothing about where the person is. */
 export const NON_PHYSICAL_TAGS = lower([
   IP_TAGS.satellite,
+  IP_TAGS.satelliteProviders,
+  'Satellite provider',
   IP_TAGS.inFlightWifi,
   IP_TAGS.privateRelay,
   IP_TAGS.cloudProvider,
-  IP_TAGS.hosting,
+  'Cloud provider',
+  'Hosting',
   IP_TAGS.anonymizingVpn,
   IP_TAGS.anonymousProxy,
   IP_TAGS.torExit,
@@ -107,7 +119,7 @@ export function nonPhysicalReason(a: Activity): string | null {
 
 /** A country to reason about: a geo country, and not a private/unroutable address. */
 export function usableCountry(a: Activity): string | null {
-  if (a.ipCategory === 'private' || !a.geo) return null;
+  if (a.ipCategory === 'private' || !a.geo || a.ipTags.includes(IP_TAGS.private)) return null;
   const c = a.geo.country;
   return c && c.length === 2 ? c.toUpperCase() : null;
 }
