@@ -11,19 +11,31 @@ import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
-import { createEnricher, type RampartEnricher } from './enrich/index.ts';
+import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
+
+/** Stored ranges allow nulls where the config omits keys. */
+const fromStoredRange = (r: IpRange): EnrichIpRange => ({
+  name: r.name,
+  category: r.category,
+  subnets: r.subnets,
+  tags: r.tags,
+  ...(r.isp ? { isp: r.isp } : {}),
+  ...(r.location
+    ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as EnrichIpRange['location'] }
+    : {}),
+});
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
 export async function buildEnricher(config: Config, store?: Store | null): Promise<RampartEnricher> {
   const enricher = await createEnricher(config);
-  const ranges: IpRange[] = [...config.ipRanges];
-  if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(r);
+  const ranges: EnrichIpRange[] = [...config.ipRanges];
+  if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(fromStoredRange(r));
   enricher.setIpRanges(ranges);
   return enricher;
 }
