@@ -1,22 +1,32 @@
 /**
  * @module connectors/registry
- * The one place where connectors and input formats are listed. `rampart serve` starts each enabled
- * connector; `rampart scan` tries the input formats in this order, per line.
+ * The one place connectors and input formats are listed. Adding an app = one folder + one line here.
+ * `rampart serve` starts each enabled connector; `rampart scan` tries the input formats in order, per line.
  */
 import type { Config } from '../config/schema.ts';
 import type { Connector } from './connector.ts';
 import type { InputFormat } from './input-format.ts';
-import { WorkplaceConnector, type WorkplaceConnectorOptions } from './workplace/index.ts';
+import { rampartFormat } from '../schema/rampart-format.ts';
+import { WorkplaceConnector } from './workplace/index.ts';
 import { workplaceWebhookFormat } from './workplace/format.ts';
 
+/** Input formats for `rampart scan`, tried in order per line. */
+export const INPUT_FORMATS: readonly InputFormat[] = [rampartFormat, workplaceWebhookFormat];
+
+export function detectFormat(record: Record<string, unknown>): InputFormat | null {
+  for (const f of INPUT_FORMATS) if (f.detect(record)) return f;
+  return null;
+}
+
 export interface ConnectorFactoryOptions {
+  /** Webhook body limit; defaults to server.maxBodyBytes. */
   maxBodyBytes?: number;
   env?: NodeJS.ProcessEnv;
 }
 
 interface ConnectorEntry {
-  id: string;
-  /** Returns the connector when its config section is present and enabled, else null. */
+  readonly id: string;
+  /** The connector when its config section is present and enabled, else null. */
   create(config: Config, opts: ConnectorFactoryOptions): Connector | null;
 }
 
@@ -26,8 +36,7 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     create(config, opts) {
       const c = config.connectors.workplace;
       if (!c || !c.enabled) return null;
-      const o: WorkplaceConnectorOptions = { maxBodyBytes: opts.maxBodyBytes ?? config.server.maxBodyBytes, env: opts.env };
-      return new WorkplaceConnector(c, o);
+      return new WorkplaceConnector(c, { maxBodyBytes: opts.maxBodyBytes ?? config.server.maxBodyBytes, env: opts.env });
     },
   },
 ];
@@ -36,8 +45,3 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
 export function createConnectors(config: Config, opts: ConnectorFactoryOptions = {}): Connector[] {
   return CONNECTORS.map((e) => e.create(config, opts)).filter((c): c is Connector => c !== null);
 }
-
-/** Input formats for `rampart scan`, tried in order (the lead adds the `rampart` format first). */
-export const INPUT_FORMATS: InputFormat[] = [workplaceWebhookFormat];
-
-export const inputFormat = (id: string): InputFormat | undefined => INPUT_FORMATS.find((f) => f.id === id);

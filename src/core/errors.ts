@@ -60,6 +60,7 @@ export const ERRORS = {
   RAMPART_ERR_API_BAD_REQUEST: spec('bad request: %s', 400),
   RAMPART_ERR_API_UNAUTHENTICATED: spec('authentication required', 401),
   RAMPART_ERR_API_FORBIDDEN: spec('role %s may not %s', 403),
+  RAMPART_ERR_API_INTERNAL: spec('internal error', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),
   // PROXY

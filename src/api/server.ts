@@ -1,0 +1,46 @@
+/**
+ * @module api/server
+ * The HTTP server of `rampart serve` (Fastify): health, metrics, connector webhooks and, later, the API and
+ * console. Every error leaves as `{ code, message }` with the catalogue's status; unknown routes are 404.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { isRampartError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { Config } from '../config/schema.ts';
+
+export interface HttpServerOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Answers whether the service is ready (store open, connectors started). */
+  ready: () => boolean;
+}
+
+export function createHttpServer(o: HttpServerOptions): FastifyInstance {
+  const tls = o.config.server.tls;
+  const app = Fastify({
+    loggerInstance: o.logger,
+    disableRequestLogging: true,
+    bodyLimit: o.config.server.maxBodyBytes,
+    ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isRampartError(err)) return reply.status(err.status).send(err.toJSON());
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ code: 'RAMPART_ERR_CONN_BODY_TOO_LARGE', message: `request body is larger than ${o.config.server.maxBodyBytes} bytes` });
+    }
+    if (e.statusCode && e.statusCode < 500) return reply.status(e.statusCode).send({ code: 'RAMPART_ERR_API_BAD_REQUEST', message: `bad request: ${e.message}` });
+    o.metrics.inc('rampart_errors_total', { component: 'http', stage: 'receive', error_type: 'exception' });
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ code: 'RAMPART_ERR_API_INTERNAL', message: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` }));
+
+  app.get('/healthz', async (_req, reply) => (o.ready() ? reply.send({ status: 'ok' }) : reply.status(503).send({ status: 'starting' })));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(o.metrics.toPrometheus()));
+  return app;
+}

@@ -1,0 +1,73 @@
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { openInput, readNdjson, type LineResult } from './ndjson-reader.ts';
+
+async function collect(chunks: Buffer[], max = 1024): Promise<LineResult[]> {
+  const out: LineResult[] = [];
+  for await (const r of readNdjson(Readable.from(chunks), max)) out.push(r);
+  return out;
+}
+
+describe('readNdjson', () => {
+  it('parses objects and numbers lines across chunk boundaries, skipping blank lines', async () => {
+    const res = await collect([Buffer.from('{"a":1}\n\n{"b"'), Buffer.from(':2}\r\n{"c":3}')]);
+    expect(res.map((r) => [r.line, r.ok])).toEqual([
+      [1, true],
+      [3, true],
+      [4, true],
+    ]);
+    expect(res[1].ok && res[1].record).toEqual({ b: 2 });
+  });
+
+  it('reports truncated JSON, arrays, scalars and null with their line numbers', async () => {
+    const res = await collect([Buffer.from('{"a":\n[1,2]\n"str"\n42\nnull\n{"ok":true}\n')]);
+    expect(res.map((r) => (r.ok ? 'ok' : r.code))).toEqual([
+      'RAMPART_ERR_INPUT_MALFORMED_JSON',
+      'RAMPART_ERR_INPUT_NOT_OBJECT',
+      'RAMPART_ERR_INPUT_NOT_OBJECT',
+      'RAMPART_ERR_INPUT_NOT_OBJECT',
+      'RAMPART_ERR_INPUT_NOT_OBJECT',
+      'ok',
+    ]);
+    expect(res.map((r) => r.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    const arr = res[1];
+    expect(!arr.ok && arr.reason).toContain('array');
+  });
+
+  it('rejects invalid UTF-8 instead of replacing it', async () => {
+    const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+    const res = await collect([bad, Buffer.from('{"é":"ü"}\n')]);
+    expect(res[0].ok).toBe(false);
+    expect(!res[0].ok && res[0].code).toBe('RAMPART_ERR_INPUT_INVALID_UTF8');
+    expect(!res[0].ok && res[0].sample.startsWith('base64:')).toBe(true);
+    expect(res[1].ok && res[1].record).toEqual({ é: 'ü' });
+  });
+
+  it('skips an oversized line without buffering it and goes on', async () => {
+    const junk = Buffer.alloc(200 * 1024, 0x61);
+    const res = await collect([Buffer.from('{"a":1}\n'), junk.subarray(0, 70_000), junk.subarray(70_000), Buffer.from('\n{"b":2}\n')], 1024);
+    expect(res.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['ok', 'RAMPART_ERR_INPUT_LINE_TOO_LONG', 'ok']);
+    const big = res[1];
+    expect(!big.ok && big.reason).toContain(`${200 * 1024} bytes`);
+    expect(!big.ok && big.sample.length).toBeLessThanOrEqual(512);
+    expect(res[2].line).toBe(3);
+  });
+
+  it('reports an oversized last line without a newline', async () => {
+    const res = await collect([Buffer.from('{"a":1}\n'), Buffer.alloc(5000, 0x62)], 1024);
+    expect(res.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['ok', 'RAMPART_ERR_INPUT_LINE_TOO_LONG']);
+  });
+
+  it('reads gzip files detected by magic bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-ndjson-'));
+    const p = join(dir, 'events.log'); // no .gz extension on purpose
+    writeFileSync(p, gzipSync('{"x":1}\n{"x":2}\n'));
+    const out: LineResult[] = [];
+    for await (const r of readNdjson(openInput(p), 1024)) out.push(r);
+    expect(out.map((r) => r.ok && r.record.x)).toEqual([1, 2]);
+  });
+});
