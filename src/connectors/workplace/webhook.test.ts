@@ -69,7 +69,7 @@ describe('workplace webhook over real HTTP', () => {
   it('refuses the handshake with a wrong verify token (403)', async () => {
     const res = await fetch(`${h.url}/webhooks/workplace?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong`);
     expect(res.status).toBe(403);
-    const body = await res.json();
+    const body = (await res.json()) as { code: string };
     expect(body.code).toBe('RAMPART_ERR_CONN_VERIFY_TOKEN_MISMATCH');
     expect(JSON.stringify(body)).not.toContain('1158201444');
   });
