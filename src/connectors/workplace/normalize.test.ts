@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ActivitySchema } from '../../schema/activity.ts';
 import { isRampartError } from '../../core/errors.ts';
@@ -133,6 +134,16 @@ describe('workplace normalizer', () => {
       expect(a.impersonated).toBe(false);
     });
   }
+
+  it('docs/connectors/workplace.md lists every mapped event with its basis', () => {
+    const doc = readFileSync(new URL('../../../docs/connectors/workplace.md', import.meta.url), 'utf8');
+    for (const [event, m] of Object.entries(WORKPLACE_EVENT_MAP)) {
+      const line = doc.split('\n').find((l) => l.startsWith(`| \`${event}\``));
+      expect(line, event).toBeDefined();
+      expect(line).toContain(m.basis === 'R' ? '**[R]**' : '[I]');
+      expect(line).toContain(`| ${m.category}`);
+    }
+  });
 
   it('keys on value.event, not on the change field', () => {
     expect(one('USER_LOGIN', {}, 'whatever_field').category).toBe('login');
