@@ -13,7 +13,8 @@ import { RampartError, type ErrorCode } from '../../core/errors.ts';
 export const THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 341, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80007, 80008, 80009]);
 /** Graph codes that are transient server-side failures. */
 export const TRANSIENT_CODES: ReadonlySet<number> = new Set([1, 2]);
-export const AUTH_CODES: ReadonlySet<number> = new Set([190, 102]);
+/** 190 invalid/expired/rotated token [R]; 101/102 bad client credentials or session [I]. */
+export const AUTH_CODES: ReadonlySet<number> = new Set([190, 101, 102]);
 
 /** Bounded set of failure kinds: a metric label and the health `errorsByKind` key. */
 export type ApiFailureKind = 'throttled' | 'auth' | 'permission' | 'upstream' | 'network' | 'bad_response' | 'client';
@@ -242,6 +243,7 @@ export class WorkplaceClient {
     if (status === 429 || (graphCode !== null && THROTTLE_CODES.has(graphCode)))
       return this.#fail('RAMPART_ERR_CONN_THROTTLED', [c, what], 'throttled', true, status, graphCode, hint);
     if (status === 401) return this.#fail('RAMPART_ERR_CONN_AUTH_FAILED', [c, what], 'auth', false, status, graphCode, null);
+    if (status === 403 && graphCode === null) return this.#fail('RAMPART_ERR_CONN_PERMISSION_DENIED', [c, what], 'permission', false, status, null, null);
     if (status >= 500 || (graphCode !== null && TRANSIENT_CODES.has(graphCode)) || status === 408)
       return this.#fail('RAMPART_ERR_CONN_UPSTREAM', [c, what], 'upstream', true, status, graphCode, hint);
     return this.#fail('RAMPART_ERR_CONN_UPSTREAM', [c, what], 'client', false, status, graphCode, null);

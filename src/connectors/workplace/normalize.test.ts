@@ -160,9 +160,21 @@ describe('workplace normalizer', () => {
   });
 
   it('marks impersonated activity from the constructed impersonator fields', () => {
-    const a = one('USER_LOGIN', { impersonator_id: 'app-778', impersonator_email: 'bot@example.com' });
+    const a = one('USER_LOGIN', { impersonator_integration_id: 'app-778', impersonator_integration_name: 'HR Bot' });
     expect(a.impersonated).toBe(true);
-    expect(a.impersonator).toEqual({ id: 'app-778', email: 'bot@example.com' });
+    expect(a.impersonator).toEqual({ id: 'app-778', email: null });
+    expect(a.objects).toContainEqual({ type: 'integration', id: 'app-778', name: 'HR Bot' });
+    const plain = one('USER_LOGIN');
+    expect(plain.impersonated).toBe(false);
+    expect(plain.impersonator).toBeNull();
+  });
+
+  it('keeps the constructed role change details as objects', () => {
+    const a = one('ADMIN_ROLE_CHANGED', { role_data: { old_role: 'member', new_role: 'system_admin' } });
+    expect(a.objects).toEqual([
+      { type: 'role', id: null, name: 'system_admin' },
+      { type: 'previous_role', id: null, name: 'member' },
+    ]);
   });
 
   it('gives a redelivery the same id and a different event a different id', () => {
@@ -201,13 +213,16 @@ describe('workplace normalizer', () => {
 
   it('normalizes Admin Center audit records', () => {
     const { activity, known } = normalizeAuditRecord(
-      { id: 'evt-1', event_type: 'Login', actor_username: 'ana@example.com', creation_time: '2024-09-13T10:00:00+0000', ip: '198.51.100.4' },
+      { id: 'evt-1', event_type: 'Login', actor: { id: '1001', username: 'ana@example.com' }, creation_time: '2024-09-13T10:00:00+0000', ip_address: '198.51.100.4', user_agent: 'UA' },
       '504942447160640',
       { receivedAt: opts.receivedAt, source: 'pull' },
     );
     expect(known).toBe(true);
     expect(ActivitySchema.parse(activity)).toBeTruthy();
-    expect(activity).toMatchObject({ category: 'login', outcome: 'success', actor: { email: 'ana@example.com' }, ip: '198.51.100.4', time: '2024-09-13T10:00:00.000Z', source: 'pull' });
+    expect(activity).toMatchObject({ action: 'USER_LOGIN', category: 'login', outcome: 'success', actor: { id: '1001', email: 'ana@example.com' }, ip: '198.51.100.4', userAgent: 'UA', time: '2024-09-13T10:00:00.000Z', source: 'pull' });
+    expect(activity.raw).toMatchObject({ id: 'evt-1', event_type: 'Login' });
+    const failed = normalizeAuditRecord({ id: 'evt-9', event_type: 'Login failed', event: 'USER_LOGIN_FAILED', actor: { id: '1001' } }, 't', opts);
+    expect(failed.activity).toMatchObject({ action: 'USER_LOGIN_FAILED', category: 'login', outcome: 'failure' });
     const role = normalizeAuditRecord({ id: 'evt-2', event_type: 'New role assigned', actor_username: 'admin@example.com', target_username: 'raj@example.com' }, 't', opts);
     expect(role.activity).toMatchObject({ category: 'admin', isAdminActivity: true, target: { email: 'raj@example.com' } });
     expect(normalizeAuditRecord({ id: 'evt-3', event_type: 'Brand new' }, 't', opts).known).toBe(false);

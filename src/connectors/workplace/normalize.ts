@@ -60,15 +60,19 @@ export const WORKPLACE_EVENT_MAP: Readonly<Record<string, EventMapping>> = {
 };
 
 /**
- * Where the simulator's constructed impersonation fields live [I]: no impersonation event was found in any
- * source (workplace-api.md §3.2), so these names are data too.
+ * Where the constructed impersonation fields live [C]: no impersonation event was found in any source
+ * (workplace-api.md §3.2); the simulator adds `impersonator_integration_id/_name` (its facts.json
+ * `constructed.impersonation`) to the value of the event done on the user's behalf. Data, like the table.
  */
 export const IMPERSONATION_FIELDS = {
   flag: ['impersonated', 'is_impersonated'],
-  id: ['impersonator_id', 'impersonator_app_id', 'impersonating_integration_id'],
+  id: ['impersonator_integration_id', 'impersonator_id', 'impersonator_app_id'],
   email: ['impersonator_email'],
-  name: ['impersonator_name', 'impersonator_app_name', 'impersonating_integration_name'],
+  name: ['impersonator_integration_name', 'impersonator_name', 'impersonator_app_name'],
 } as const;
+
+/** Constructed [C] key of role changes: `{old_role, new_role}`, mapped to `objects` of type `role` / `previous_role`. */
+export const ROLE_CHANGE_KEY = 'role_data';
 
 /** Limits that keep one envelope bounded (the HTTP body limit applies first). */
 export const MAX_CHANGES_PER_ENVELOPE = 10_000;
@@ -160,6 +164,14 @@ export function normalizeChange(
   if (integration && targetType !== 'integration') {
     objects.push({ type: 'integration', id: str(integration.custom_integration_id, 512), name: str(integration.custom_integration_name) });
   }
+  const impersonatorName = first(value, IMPERSONATION_FIELDS.name);
+  if (impersonated && (impersonatorId || impersonatorName)) objects.push({ type: 'integration', id: impersonatorId, name: impersonatorName });
+  // Constructed [C] role change details (simulator facts.json `constructed.roleChange`).
+  const role = isObj(value[ROLE_CHANGE_KEY]) ? (value[ROLE_CHANGE_KEY] as Obj) : null;
+  if (role) {
+    objects.push({ type: 'role', id: null, name: str(role.new_role) });
+    if (str(role.old_role) !== null) objects.push({ type: 'previous_role', id: null, name: str(role.old_role) });
+  }
 
   const activity: Activity = {
     v: 1,
@@ -229,84 +241,89 @@ export function normalizeEnvelope(body: unknown, opts: NormalizeOptions): Normal
 // ---------------------------------------------------------------------------------------------------------
 // Admin Center `security_audit_logs` records (pull API, workplace-api.md §3.4). Only "an event type (e.g.
 // "Login", "New role assigned"), the actor's username, target, time and IP" is [R]; every field name is [I],
-// so the accepted names are lists, and the event types are a table like the webhook one.
+// so the accepted names are lists (first present wins). A record is turned into a webhook-style `value` and
+// normalized by the same table, so both sources give the same category/outcome/action for the same event.
 
 export const AUDIT_LOG_FIELDS = {
   id: ['id', 'event_id'],
-  type: ['event_type', 'type', 'event', 'action'],
+  event: ['event'],
+  type: ['event_type', 'type', 'action'],
   time: ['creation_time', 'time', 'timestamp', 'event_time', 'created_time'],
   actorId: ['actor_id'],
   actorName: ['actor_username', 'actor_email', 'username'],
   targetId: ['target_id'],
   targetName: ['target_username', 'target_email'],
-  ip: ['ip', 'ip_address'],
+  ip: ['ip_address', 'ip'],
   userAgent: ['user_agent', 'useragent'],
   country: ['ip_country', 'country'],
 } as const;
 
-/** Admin Center event types (display names, [R] for "Login" and "New role assigned"; others [I]). */
-export const AUDIT_LOG_EVENT_MAP: Readonly<Record<string, EventMapping>> = {
-  login: row('login', 'success', true, false, 'R', '"Login" event type'),
-  'login failed': row('login', 'failure', true, false, 'I', 'failed login'),
-  logout: row('logout', 'success', true, false, 'I', 'logout'),
-  'new role assigned': row('admin', 'success', true, true, 'R', '"New role assigned" event type'),
-  'role removed': row('admin', 'success', true, true, 'I', 'role removed'),
-  'password changed': row('account', 'success', true, false, 'I', 'password change'),
-  'account deactivated': row('admin', 'success', true, true, 'I', 'deactivation'),
-  'account activated': row('admin', 'success', true, true, 'I', 'activation'),
-  'forced logout': row('admin', 'success', true, true, 'I', 'admin forced logout'),
+/**
+ * Admin Center display names to webhook event names. "Login" and "New role assigned" are [R] display names;
+ * the others are [I] (the simulator's facts.json `auditType`s). Case-insensitive.
+ */
+export const AUDIT_TYPE_TO_EVENT: Readonly<Record<string, string>> = {
+  login: 'USER_LOGIN',
+  'login failed': 'USER_LOGIN_FAILED',
+  logout: 'USER_LOGOUT',
+  'forced logout': 'ADMIN_FORCE_LOG_OUT',
+  'password changed': 'PASSWORD_CHANGE',
+  'password reset code requested': 'PASSWORD_RESET_REQUEST',
+  'password reset succeeded': 'PASSWORD_RESET_SUCCESS',
+  'password reset incorrect code': 'PASSWORD_RESET_WRONG_CODE',
+  'forced password reset': 'FORCE_PASSWORD_RESET',
+  'two-factor authentication enabled': 'TWO_FACTOR_ENABLED',
+  'two-factor authentication disabled': 'TWO_FACTOR_DISABLED',
+  'account created': 'ADMIN_CREATE_ACCOUNT',
+  'account deactivated': 'ADMIN_DEACTIVATE',
+  'account activated': 'ADMIN_ACTIVATE_ACCOUNT',
+  'account set to unclaimed': 'ADMIN_SET_TO_UNCLAIMED',
+  'new role assigned': 'ADMIN_ROLE_CHANGED',
+  'integration edited': 'CUSTOM_INTEGRATION_EDIT',
 };
 
-/** Normalizes an audit-log event type: accepts display names and UPPER_SNAKE webhook names alike. */
-function auditMapping(type: string): EventMapping | undefined {
-  return AUDIT_LOG_EVENT_MAP[type.toLowerCase().replace(/_/g, ' ').trim()] ?? WORKPLACE_EVENT_MAP[type.toUpperCase().replace(/ /g, '_')];
+/** The webhook event name for an audit record: its `event` when known, else its display type via the alias table. */
+export function auditEventName(record: Obj): string | null {
+  const event = first(record, AUDIT_LOG_FIELDS.event, 256);
+  if (event && WORKPLACE_EVENT_MAP[event]) return event;
+  const type = first(record, AUDIT_LOG_FIELDS.type, 256);
+  const alias = type ? AUDIT_TYPE_TO_EVENT[type.toLowerCase().trim()] : undefined;
+  if (alias) return alias;
+  if (type && WORKPLACE_EVENT_MAP[type.toUpperCase().replace(/[ -]/g, '_')]) return type.toUpperCase().replace(/[ -]/g, '_');
+  return event ?? type;
 }
 
 /** One Admin Center audit record to an Activity; never throws for an object. */
 export function normalizeAuditRecord(record: Obj, tenant: string, opts: NormalizeOptions): { activity: Activity; known: boolean } {
   const pick = (keys: readonly string[], max?: number) => first(record, keys, max);
-  const nested = (k: string): Obj | null => (isObj(record[k]) ? (record[k] as Obj) : null);
-  const actorObj = nested('actor');
-  const targetObj = nested('target');
-  const type = pick(AUDIT_LOG_FIELDS.type, 256) ?? 'unknown';
-  const mapping = auditMapping(type);
+  const person = (k: string) => (isObj(record[k]) ? (record[k] as Obj) : null);
+  const actor = person('actor');
+  const target = person('target');
   const timeRaw = AUDIT_LOG_FIELDS.time.map((k) => record[k]).find((v) => v !== undefined && v !== null);
-  const time = parseWorkplaceTime(timeRaw) ?? opts.receivedAt;
-  const actorId = pick(AUDIT_LOG_FIELDS.actorId, 512) ?? (actorObj ? first(actorObj, ['id'], 512) : null);
-  const actorName = pick(AUDIT_LOG_FIELDS.actorName) ?? (actorObj ? first(actorObj, ['username', 'email', 'name']) : null);
-  const targetId = pick(AUDIT_LOG_FIELDS.targetId, 512) ?? (targetObj ? first(targetObj, ['id'], 512) : null);
-  const targetName = pick(AUDIT_LOG_FIELDS.targetName) ?? (targetObj ? first(targetObj, ['username', 'email', 'name']) : null);
-  const recId = pick(AUDIT_LOG_FIELDS.id, 512);
-  const country = pick(AUDIT_LOG_FIELDS.country, 8);
-  const isEmail = (s: string | null) => (s && s.includes('@') ? s : null);
-  const activity: Activity = {
-    v: 1,
-    id: recId ? stableId('wpa', tenant, recId) : stableId('wpa', tenant, String(timeRaw ?? ''), type, actorId ?? actorName, targetId ?? targetName),
-    time,
-    receivedAt: opts.receivedAt,
-    app: WORKPLACE_APP,
-    tenant: tenant.slice(0, 256),
-    source: opts.source,
-    action: type,
-    category: mapping?.category ?? 'other',
-    outcome: mapping?.outcome ?? 'unknown',
-    interactive: mapping?.interactive ?? false,
-    isAdminActivity: mapping?.isAdminActivity ?? false,
-    impersonated: false,
-    impersonator: null,
-    actor: { id: actorId, email: isEmail(actorName), name: isEmail(actorName) ? null : actorName },
-    target: targetId || targetName ? { type: 'user', id: targetId, email: isEmail(targetName), name: isEmail(targetName) ? null : targetName } : null,
-    objects: [],
+  const actorName = pick(AUDIT_LOG_FIELDS.actorName) ?? (actor ? first(actor, ['username', 'email', 'name']) : null);
+  const targetName = pick(AUDIT_LOG_FIELDS.targetName) ?? (target ? first(target, ['username', 'email', 'name']) : null);
+  const event = auditEventName(record) ?? 'unknown';
+  // Constructed keys (role_data, impersonator_*) pass through unchanged, like in a webhook value.
+  const value: Obj = { ...record };
+  Object.assign(value, {
+    event,
+    timestamp: timeRaw ?? null,
+    actor_id: pick(AUDIT_LOG_FIELDS.actorId, 512) ?? (actor ? first(actor, ['id'], 512) : null),
+    actor_email: actorName && actorName.includes('@') ? actorName : null,
+    actor_name: actorName && !actorName.includes('@') ? actorName : null,
+    target_id: pick(AUDIT_LOG_FIELDS.targetId, 512) ?? (target ? first(target, ['id'], 512) : null),
+    target_email: targetName && targetName.includes('@') ? targetName : null,
+    target_name: targetName && !targetName.includes('@') ? targetName : null,
     ip: pick(AUDIT_LOG_FIELDS.ip, 64),
-    userAgent: pick(AUDIT_LOG_FIELDS.userAgent, 4096),
-    geo: country ? { country, city: null, lat: null, lon: null } : null,
-    asn: null,
-    isp: null,
-    ipCategory: null,
-    ipTags: [],
-    device: null,
-    userAgentTags: [],
-    raw: record,
-  };
-  return { activity, known: mapping !== undefined };
+    ip_country: pick(AUDIT_LOG_FIELDS.country, 8),
+    useragent: pick(AUDIT_LOG_FIELDS.userAgent, 4096),
+  });
+  if (value.target_id === null && value.target_email === null) delete value.target_email;
+  const { activity, known } = normalizeChange(value, { object: 'security_audit_logs', entryId: tenant, entryTime: null, field: null }, opts);
+  const recId = pick(AUDIT_LOG_FIELDS.id, 512);
+  activity.id = recId
+    ? stableId('wpa', tenant, recId)
+    : stableId('wpa', tenant, String(timeRaw ?? ''), event, activity.actor.id ?? activity.actor.email, activity.target?.id ?? null);
+  activity.raw = record;
+  return { activity, known };
 }
