@@ -29,7 +29,7 @@ export interface BenchResult {
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 export async function run(): Promise<BenchResult[]> {
-  const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const durationMs = Number(process.env.BENCH_DURATION_MS ?? 10_000);
   const warmupMs = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
   const dir = join(root, '.bench-tmp', `webhook-${process.pid}`);
