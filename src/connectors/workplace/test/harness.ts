@@ -1,67 +1,47 @@
 /**
- * Test harness: a real Fastify server on loopback, the real connector, and a ConnectorContext over a Store.
- * TEMPORARY: MemoryStore stands in until the SQLite store lands (helper "store"); it implements only what the
- * connector touches, with the same idempotent-on-id and checkpoint-with-batch semantics.
+ * Test harness: a real Fastify server on loopback, the real connector, and a ConnectorContext over a real
+ * SqliteStore in a temp folder (one file per harness). `failWrites` makes ingest fail like a full disk would.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Metrics } from '../../../core/metrics.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import { RampartError } from '../../../core/errors.ts';
+import { SqliteStore } from '../../../store/sqlite/index.ts';
 import type { Activity } from '../../../schema/activity.ts';
-import type { DirectoryUser } from '../../../schema/directory.ts';
-import type { Checkpoint, PutResult, Reject, Store } from '../../../store/store.ts';
+import type { Store } from '../../../store/store.ts';
 import type { ConnectorContext } from '../../connector.ts';
 import { WorkplaceConnector, type WorkplaceConnectorOptions } from '../index.ts';
 import type { WorkplaceConfigInput } from '../config.ts';
 
-export class MemoryStore {
-  readonly driver = 'sqlite' as const;
-  activities = new Map<string, Activity>();
-  checkpoints = new Map<string, string>();
-  users = new Map<string, DirectoryUser>();
-  rejects: Reject[] = [];
-  transactions = 0;
-  failWrites = false;
-  async migrate() {}
-  async close() {}
-  async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
-    if (this.failWrites) throw new Error('disk full');
-    this.transactions++;
-    const insertedIds: string[] = [];
-    let duplicates = 0;
-    for (const a of activities) {
-      if (this.activities.has(a.id)) duplicates++;
-      else (this.activities.set(a.id, structuredClone(a)), insertedIds.push(a.id));
-    }
-    if (checkpoint) this.checkpoints.set(`${checkpoint.connector}/${checkpoint.key}`, checkpoint.value);
-    return { inserted: insertedIds.length, duplicates, insertedIds };
-  }
-  async getActivity(id: string) {
-    return this.activities.get(id) ?? null;
-  }
-  async countActivities() {
-    return this.activities.size;
-  }
-  async putDirectoryUsers(users: DirectoryUser[]) {
-    for (const u of users) this.users.set(u.id, structuredClone(u));
-  }
-  async getDirectoryUser(_app: string, idOrEmail: string) {
-    return this.users.get(idOrEmail) ?? [...this.users.values()].find((u) => u.email === idOrEmail.toLowerCase()) ?? null;
-  }
-  async listDirectoryUsers() {
-    return [...this.users.values()].map((u) => structuredClone(u));
-  }
-  async getCheckpoint(connector: string, key: string) {
-    return this.checkpoints.get(`${connector}/${key}`) ?? null;
-  }
-  async setCheckpoint(cp: Checkpoint) {
-    this.checkpoints.set(`${cp.connector}/${cp.key}`, cp.value);
-  }
-  async putRejects(r: Reject[]) {
-    this.rejects.push(...r);
-  }
-  async listRejects() {
-    return this.rejects;
-  }
+/** A SQLite store in a fresh temp folder; `dispose` closes it and removes the folder. */
+export async function tempStore(): Promise<{ store: SqliteStore; path: string; dispose: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-wp-'));
+  const path = join(dir, 'rampart.db');
+  const store = new SqliteStore({ path });
+  await store.migrate();
+  return {
+    store,
+    path,
+    async dispose() {
+      await store.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every stored activity (oldest first). */
+export async function allActivities(store: Store): Promise<Activity[]> {
+  const out: Activity[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.queryActivities({ limit: 1000, cursor, order: 'asc' });
+    out.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  return out;
 }
 
 export interface Harness {
@@ -70,19 +50,23 @@ export interface Harness {
   store: Store;
   metrics: Metrics;
   connector: WorkplaceConnector;
+  /** ingest calls = store transactions. */
   ingestCalls: number;
+  /** When true, ingest fails as a store write failure would. */
+  failWrites: boolean;
   close(): Promise<void>;
 }
 
 export async function startHarness(
   config: WorkplaceConfigInput,
-  opts: WorkplaceConnectorOptions & { store?: Store; env?: NodeJS.ProcessEnv } = {},
+  opts: WorkplaceConnectorOptions & { store?: Store; env?: NodeJS.ProcessEnv; ingest?: ConnectorContext['ingest'] } = {},
 ): Promise<Harness> {
-  const store = opts.store ?? (new MemoryStore() as unknown as Store);
+  const owned = opts.store ? null : await tempStore();
+  const store: Store = opts.store ?? owned!.store;
   const metrics = new Metrics();
   const app = Fastify({ logger: false }) as unknown as FastifyInstance;
   const abort = new AbortController();
-  const h = { ingestCalls: 0 } as Harness;
+  const h = { ingestCalls: 0, failWrites: false } as Harness;
   const ctx: ConnectorContext = {
     store,
     logger: silentLogger(),
@@ -91,6 +75,8 @@ export async function startHarness(
     signal: abort.signal,
     async ingest(activities, checkpoint) {
       h.ingestCalls++;
+      if (h.failWrites) throw new RampartError('RAMPART_ERR_STORE_WRITE_FAILED', ['disk full (test)']);
+      if (opts.ingest) return opts.ingest(activities, checkpoint);
       return store.putActivities(activities, checkpoint);
     },
     async updateDirectory(users) {
@@ -112,6 +98,7 @@ export async function startHarness(
       abort.abort();
       await connector.stop();
       await app.close();
+      await owned?.dispose();
     },
   });
   return h;
