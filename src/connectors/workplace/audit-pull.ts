@@ -60,6 +60,7 @@ export class AuditPuller {
   #token: { value: string; refreshAtMs: number } | null = null;
   #loop: Promise<void> | null = null;
   #failures = 0;
+  #serial: Promise<void> = Promise.resolve();
   status: PullStatus = 'idle';
   message: string | null = null;
   cursor: AuditCursor | null = null;
@@ -125,7 +126,17 @@ export class AuditPuller {
    * Reads every page available now, committing each page with its checkpoint. Returns how many activities
    * were read. Throws on failure (after the client's retries); what was committed stays committed.
    */
-  async pullOnce(opts: { maxPages?: number } = {}): Promise<{ pages: number; events: number; inserted: number }> {
+  pullOnce(opts: { maxPages?: number } = {}): Promise<{ pages: number; events: number; inserted: number }> {
+    // One pull at a time (scheduled and on-demand callers queue): two pulls would race on the cursor.
+    const run = this.#serial.then(() => this.#pullOnce(opts));
+    this.#serial = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #pullOnce(opts: { maxPages?: number }): Promise<{ pages: number; events: number; inserted: number }> {
     let cursor = this.cursor ?? (await this.loadCursor());
     this.cursor = cursor;
     let pages = 0;

@@ -27,6 +27,8 @@ export interface WorkplaceConnectorOptions {
   retry?: Partial<RetryPolicy>;
   /** Counts every outgoing HTTP attempt (tests bound request counts). */
   onApiAttempt?: () => void;
+  /** Start the scheduled audit pull loop (default true; tests drive `puller.pullOnce()` themselves). */
+  schedulePull?: boolean;
 }
 
 export interface DirectorySyncResult {
@@ -137,7 +139,7 @@ export class WorkplaceConnector implements Connector {
           onAttempt: this.#opts.onApiAttempt,
         });
         this.#puller.cursor = await this.#puller.loadCursor();
-        this.#puller.start();
+        if (this.#opts.schedulePull !== false) this.#puller.start();
       }
     }
     this.#status = 'ok';
