@@ -6,8 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { isRampartError } from '../core/errors.ts';
 import { register as config } from './commands/config.ts';
+import { register as feeds } from './commands/feeds.ts';
+import { register as scan } from './commands/scan.ts';
+import { register as serve } from './commands/serve.ts';
 
-const COMMANDS = [config];
+const COMMANDS = [serve, scan, config, feeds];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -40,6 +40,8 @@ export const FeedConfigSchema = z
     cachePath: z.string().optional(),
     refreshSecs: z.number().int().min(60).default(86_400),
     maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    /** Download timeout of a URL feed. */
+    timeoutSecs: z.number().int().min(1).max(600).default(30),
   })
   .strict()
   .refine((f) => Boolean(f.path) !== Boolean(f.url), { message: 'a feed needs exactly one of path or url' });

@@ -54,6 +54,8 @@ export const ERRORS = {
   // DETECT
   RAMPART_ERR_DETECT_UNKNOWN: spec('unknown detection %s', 400),
   RAMPART_ERR_DETECT_FAILED: spec('detection %s failed on activity %s: %s', 500),
+  RAMPART_ERR_DETECT_DUPLICATE: spec('a detection with id %s is already registered', 400),
+  RAMPART_ERR_DETECT_STATE_INVALID: spec('saved detection state for %s cannot be loaded: %s', 400),
   // POLICY
   RAMPART_ERR_POLICY_INVALID: spec('policy %s is invalid: %s', 400),
   // API

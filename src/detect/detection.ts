@@ -15,6 +15,17 @@ export interface DetectionContext {
   tenantFirstSeen(tenant: string): string;
   /** True while the tenant is in its learning period at `time`. */
   inLearning(tenant: string, time: string): boolean;
+  // The fields below describe the activity being evaluated; the engine computes them once for all detections.
+  /** The attributed user (userKey(): actor email lower-cased, else actor id). */
+  readonly user: string | null;
+  /** Event time of the activity, epoch milliseconds. */
+  readonly timeMs: number;
+  /** True when the activity's tenant is still learning at the activity's time. */
+  readonly learning: boolean;
+  /** Baseline window (detections.lookbackDays), milliseconds. */
+  readonly lookbackMs: number;
+  /** Distinct users seen for the tenant so far (for "widely used by the organisation" suppressions). */
+  tenantUserCount(tenant: string): number;
 }
 
 export interface Detection {
@@ -29,4 +40,9 @@ export interface Detection {
   /** Serialisable state so a restart does not forget baselines. */
   exportState?(): unknown;
   importState?(state: unknown): void;
+  /** Forget state last touched before `beforeMs` (event time): keeps memory bounded to the lookback. */
+  prune?(beforeMs: number): void;
 }
+
+/** Returned by evaluate() when nothing is anomalous: one shared empty array, no allocation per activity. */
+export const NO_ALERTS: AlertDraft[] = [];

@@ -76,4 +76,6 @@ export interface AlertDraft {
   evidence: string[];
   details: Record<string, unknown>;
   ips?: string[];
+  /** Overrides the alert's user (e.g. `null` for a password-spray alert about an IP, not one user). */
+  user?: string | null;
 }

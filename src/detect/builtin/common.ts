@@ -1,0 +1,47 @@
+/** @module detect/builtin/common  Small helpers shared by the built-in detections (filters, wording). */
+import type { Activity } from '../../schema/activity.ts';
+
+/** MDCA: the location/IP detections look only at successful, interactive activities (both switchable). */
+export function isCountedSignIn(a: Activity, cfg: { successOnly: boolean; interactiveOnly: boolean }): boolean {
+  if (cfg.successOnly && a.outcome !== 'success') return false;
+  if (cfg.interactiveOnly && !a.interactive) return false;
+  return true;
+}
+
+let regionNames: Intl.DisplayNames | null = null;
+/** "RU" -> "Russia" (falls back to the code). */
+export function countryName(code: string): string {
+  try {
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+    return regionNames.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/** "Auckland, New Zealand (NZ)". */
+export function placeOf(a: Pick<Activity, 'geo'>): string {
+  const c = a.geo?.country ?? '??';
+  return a.geo?.city ? `${a.geo.city}, ${countryName(c)} (${c})` : `${countryName(c)} (${c})`;
+}
+
+/** 7260 s -> "2 h 1 min". */
+export function formatDuration(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} days ${h % 24} h`;
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Same IPv4 /24 or IPv6 /48: "the same network" for brute force followed by success. */
+export function networkOf(ip: string | null): string | null {
+  if (!ip) return null;
+  if (ip.includes(':')) return ip.toLowerCase().split(':').slice(0, 3).join(':');
+  const i = ip.lastIndexOf('.');
+  return i > 0 ? ip.slice(0, i) : ip;
+}

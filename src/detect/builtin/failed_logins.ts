@@ -1,0 +1,203 @@
+/**
+ * @module detect/builtin/failed_logins
+ * Many failed sign-ins by one user within a sliding window, with respect to the user's learned normal: alert
+ * when the count reaches `minFailures` AND exceeds the user's normal by `marginFailures`. The normal is the
+ * median of the user's daily peak window counts over the lookback (days with failures, >= 3 of them), so a
+ * user with a misconfigured client that fails 30 times a day does not alert on 30. A success from the same IP
+ * or network right after raises the alert to high (brute force that worked). One IP failing against many
+ * users in the window is reported as a password spray (an alert about the IP, user null).
+ */
+import type { Activity } from '../../schema/activity.ts';
+import type { AlertDraft } from '../../schema/alert.ts';
+import type { FailedLoginsConfig } from '../config.ts';
+import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
+import { dayNumber, dayToDate } from '../geo.ts';
+import { median } from '../stats.ts';
+import { formatDuration, networkOf } from './common.ts';
+
+interface FailState {
+  /** Failure times (ms) and IPs inside the current window, oldest first. */
+  times: number[];
+  ips: string[];
+  /** Last failure id (evidence) and time. */
+  lastMs: number;
+  /** Day and peak window count of the current day. */
+  day: number;
+  peak: number;
+  /** Past daily peaks, packed day * 1000 + min(peak, 999); only days with failures, at most 31. */
+  peaks: number[];
+  /** Time of the last alert (a success shortly after it escalates). */
+  alertMs: number;
+  alertIps: string[];
+}
+
+const MAX_WINDOW_ENTRIES = 512;
+const MAX_PEAK_DAYS = 31;
+const MIN_BASELINE_DAYS = 3;
+const MAX_SPRAY_USERS = 200;
+
+export class FailedLogins implements Detection {
+  readonly id = 'failed_logins';
+  readonly title = 'Multiple failed login attempts';
+  readonly defaultSeverity = 'low' as const;
+  readonly mitreTactic = 'credential_access' as const;
+  readonly learns = true;
+  readonly #cfg: FailedLoginsConfig;
+  readonly #users = new Map<string, FailState>();
+  /** `tenant|ip` -> user -> last failure ms, for password spray. */
+  readonly #ips = new Map<string, Map<string, number>>();
+
+  constructor(cfg: FailedLoginsConfig) {
+    this.#cfg = cfg;
+  }
+
+  evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
+    if (a.category !== 'login' || ctx.user === null) return NO_ALERTS;
+    if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user);
+    if (a.outcome === 'success') return this.#onSuccess(a, ctx, ctx.user);
+    return NO_ALERTS;
+  }
+
+  /** The user's normal: median of past daily peaks within the lookback (0 without enough history). */
+  #normal(st: FailState, today: number, lookbackDays: number): { normal: number; days: number } {
+    const recent = st.peaks.filter((p) => Math.floor(p / 1000) < today && today - Math.floor(p / 1000) <= lookbackDays).map((p) => p % 1000);
+    return { normal: recent.length >= MIN_BASELINE_DAYS ? median(recent) : 0, days: recent.length };
+  }
+
+  #onFailure(a: Activity, ctx: DetectionContext, user: string): AlertDraft[] {
+    const cfg = this.#cfg;
+    const t = ctx.timeMs;
+    const windowMs = cfg.windowSecs * 1000;
+    const today = dayNumber(t);
+    let st = this.#users.get(user);
+    if (!st) this.#users.set(user, (st = { times: [], ips: [], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: [] }));
+    if (today !== st.day) {
+      if (st.peak > 0) {
+        st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
+        if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
+      }
+      st.day = today;
+      st.peak = 0;
+    }
+    let drop = 0;
+    while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
+    if (drop) {
+      st.times.splice(0, drop);
+      st.ips.splice(0, drop);
+    }
+    if (st.times.length >= MAX_WINDOW_ENTRIES) {
+      st.times.shift();
+      st.ips.shift();
+    }
+    st.times.push(t);
+    st.ips.push(a.ip ?? '');
+    st.lastMs = t;
+    const count = st.times.length;
+    if (count > st.peak) st.peak = count;
+
+    const out: AlertDraft[] = [];
+    const spray = a.ip ? this.#trackSpray(a, user, t, windowMs) : null;
+    if (spray) out.push(spray);
+    if (count < cfg.minFailures) return out.length ? out : NO_ALERTS;
+    const lookbackDays = ctx.lookbackMs / 86_400_000;
+    const { normal, days } = this.#normal(st, today, lookbackDays);
+    if (count <= normal + cfg.marginFailures) return out.length ? out : NO_ALERTS;
+    st.alertMs = t;
+    st.alertIps = [...new Set(st.ips)].slice(0, 16);
+    out.push(this.#draft(a, st, count, normal, days, null));
+    return out;
+  }
+
+  #onSuccess(a: Activity, ctx: DetectionContext, user: string): AlertDraft[] {
+    const st = this.#users.get(user);
+    if (!st || ctx.timeMs - st.alertMs > this.#cfg.windowSecs * 1000 || ctx.timeMs < st.alertMs) return NO_ALERTS;
+    const net = networkOf(a.ip);
+    const sameIp = a.ip !== null && st.alertIps.includes(a.ip);
+    const sameNet = !sameIp && net !== null && st.alertIps.some((ip) => networkOf(ip) === net);
+    if (!sameIp && !sameNet) return NO_ALERTS;
+    const { normal, days } = this.#normal(st, dayNumber(ctx.timeMs), ctx.lookbackMs / 86_400_000);
+    return [this.#draft(a, st, st.times.length, normal, days, sameIp ? 'same IP' : 'same network')];
+  }
+
+  #draft(a: Activity, st: FailState, count: number, normal: number, days: number, success: string | null): AlertDraft {
+    const cfg = this.#cfg;
+    const byIp = new Map<string, number>();
+    for (const ip of st.ips) if (ip) byIp.set(ip, (byIp.get(ip) ?? 0) + 1);
+    const ips = [...byIp].sort((x, y) => y[1] - x[1]);
+    const first = st.times[0] ?? a.time;
+    const threshold = Math.max(cfg.minFailures, Math.floor(normal + cfg.marginFailures) + 1);
+    const baseSeverity = cfg.severity ?? this.defaultSeverity;
+    const evidence = [
+      `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)} (from ${new Date(first).toISOString()} to ${new Date(st.lastMs).toISOString()})`,
+      days >= MIN_BASELINE_DAYS
+        ? `Normal for this user: ${normal} failures per window (median of daily peaks over ${days} days); alert threshold ${threshold}`
+        : `No failure baseline for this user (fewer than ${MIN_BASELINE_DAYS} days with failures); alert threshold ${threshold}`,
+      `Failing IPs: ${ips.map(([ip, n]) => `${ip} (${n})`).join(', ') || 'unknown'}`,
+    ];
+    if (success) evidence.push(`Followed by a successful sign-in from ${a.ip} (${success}) at ${a.time}`);
+    return {
+      title: success ? 'Multiple failed logins followed by a successful login' : 'Multiple failed login attempts',
+      description: success
+        ? `${count} failed sign-ins, then a success from the ${success}: a brute force that may have worked.`
+        : `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)}, above this user's normal (${normal}).`,
+      severity: success ? 'high' : baseSeverity,
+      key: 'failures',
+      activityIds: [a.id],
+      evidence,
+      details: {
+        count,
+        windowSecs: cfg.windowSecs,
+        baseline: { normal, days, threshold, minFailures: cfg.minFailures, marginFailures: cfg.marginFailures, baselineDays: st.peaks.map((p) => ({ day: dayToDate(Math.floor(p / 1000)), peak: p % 1000 })) },
+        ips: ips.map(([ip, n]) => ({ ip, failures: n })),
+        followedBySuccess: success ? { activityId: a.id, ip: a.ip, time: a.time, match: success } : null,
+      },
+      ips: ips.map(([ip]) => ip).slice(0, 20),
+    };
+  }
+
+  /** Password spray: distinct users failing from one IP within the window. */
+  #trackSpray(a: Activity, user: string, t: number, windowMs: number): AlertDraft | null {
+    const k = `${a.tenant}|${a.ip}`;
+    let users = this.#ips.get(k);
+    if (!users) this.#ips.set(k, (users = new Map()));
+    if (users.size >= MAX_SPRAY_USERS) for (const [u, ms] of users) if (t - ms > windowMs) users.delete(u);
+    if (users.size < MAX_SPRAY_USERS || users.has(user)) users.set(user, t);
+    let n = 0;
+    for (const ms of users.values()) if (t - ms <= windowMs) n++;
+    if (n < this.#cfg.sprayMinUsers) return null;
+    const targets = [...users].filter(([, ms]) => t - ms <= windowMs).map(([u]) => u);
+    return {
+      title: `Password spray from ${a.ip}`,
+      description: `${n} different users failed to sign in from ${a.ip} within ${formatDuration(this.#cfg.windowSecs)}.`,
+      severity: 'medium',
+      key: `spray:${a.ip}`,
+      user: null,
+      activityIds: [a.id],
+      evidence: [`${n} distinct users failed from ${a.ip} within ${formatDuration(this.#cfg.windowSecs)} (threshold ${this.#cfg.sprayMinUsers})`, `Targeted users: ${targets.slice(0, 20).join(', ')}${targets.length > 20 ? ', ...' : ''}`],
+      details: { kind: 'password_spray', ip: a.ip, users: n, targets: targets.slice(0, 100), windowSecs: this.#cfg.windowSecs, sprayMinUsers: this.#cfg.sprayMinUsers },
+      ips: [a.ip!],
+    };
+  }
+
+  prune(beforeMs: number): void {
+    for (const [u, st] of this.#users) if (st.lastMs < beforeMs) this.#users.delete(u);
+    for (const [k, users] of this.#ips) {
+      let newest = -Infinity;
+      for (const ms of users.values()) if (ms > newest) newest = ms;
+      if (newest < beforeMs) this.#ips.delete(k);
+    }
+  }
+
+  exportState(): unknown {
+    return { users: [...this.#users], ips: [...this.#ips].map(([k, m]) => [k, [...m]]) };
+  }
+
+  importState(state: unknown): void {
+    const s = state as { users: Array<[string, FailState]>; ips: Array<[string, Array<[string, number]>]> };
+    if (!Array.isArray(s?.users) || !Array.isArray(s.ips)) throw new Error('expected users and ips arrays');
+    this.#users.clear();
+    for (const [u, st] of s.users) this.#users.set(u, { ...st, alertMs: st.alertMs ?? -Infinity });
+    this.#ips.clear();
+    for (const [k, m] of s.ips) this.#ips.set(k, new Map(m));
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * @module detect/builtin/infrequent_country
+ * A successful interactive activity from a country the user has not used within the lookback (or ever), once
+ * the user has enough history. Option `scope: organization`: only countries nobody in the organisation used.
+ * Per-user state is one small array of numbers: country code x 100000 + last-seen day.
+ */
+import type { Activity } from '../../schema/activity.ts';
+import type { AlertDraft } from '../../schema/alert.ts';
+import type { InfrequentCountryConfig } from '../config.ts';
+import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
+import { countryCode, countryFromCode, dayNumber, dayToDate } from '../geo.ts';
+import { usableCountry } from '../ip-intel.ts';
+import { countryName, isCountedSignIn } from './common.ts';
+
+interface CountryState {
+  /** Day the user was first seen (for the enough-history rule). */
+  first: number;
+  /** Packed code * 100000 + lastDay, one per country. */
+  c: number[];
+}
+
+const PACK = 100_000;
+
+export class InfrequentCountry implements Detection {
+  readonly id = 'infrequent_country';
+  readonly title = 'Activity from an infrequent country';
+  readonly defaultSeverity = 'low' as const;
+  readonly mitreTactic = 'initial_access' as const;
+  readonly learns = true;
+  readonly #cfg: InfrequentCountryConfig;
+  readonly #users = new Map<string, CountryState>();
+  /** Organisation scope: tenant -> country code -> last day anyone used it. */
+  readonly #org = new Map<string, Map<number, number>>();
+
+  constructor(cfg: InfrequentCountryConfig) {
+    this.#cfg = cfg;
+  }
+
+  evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
+    const user = ctx.user;
+    if (user === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    const cc = usableCountry(a);
+    if (cc === null) return NO_ALERTS;
+    const code = countryCode(cc);
+    if (code < 0) return NO_ALERTS;
+    const cfg = this.#cfg;
+    const today = dayNumber(ctx.timeMs);
+    const lookbackDays = ctx.lookbackMs / 86_400_000;
+    let st = this.#users.get(user);
+    const isNewUser = st === undefined;
+    if (!st) this.#users.set(user, (st = { first: today, c: [] }));
+    const lastDay = lastSeenDay(st.c, code);
+    let orgLast: number | undefined;
+    if (cfg.scope === 'organization') {
+      let m = this.#org.get(a.tenant);
+      if (!m) this.#org.set(a.tenant, (m = new Map()));
+      orgLast = m.get(code);
+      if (orgLast === undefined || today > orgLast) m.set(code, today);
+    }
+    const unseen = (last: number | undefined) => last === undefined || today - last > lookbackDays;
+    const alert =
+      !isNewUser &&
+      st.c.length > 0 &&
+      today - st.first >= cfg.minHistoryDays &&
+      (cfg.scope === 'organization' ? unseen(orgLast) : unseen(lastDay));
+    const known = alert
+      ? st.c
+          .filter((p) => Math.floor(p / PACK) !== code)
+          .map((p) => ({ country: countryFromCode(Math.floor(p / PACK)), lastSeen: dayToDate(p % PACK) }))
+          .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
+      : [];
+    this.#touchUser(st, code, today);
+    if (!alert) return NO_ALERTS;
+
+    const name = countryName(cc);
+    const who = cfg.scope === 'organization' ? 'Nobody in the organisation has' : 'The user has';
+    const seen = lastDay === undefined ? `never used ${name} before` : `not used ${name} since ${dayToDate(lastDay)} (lookback ${lookbackDays} days)`;
+    return [
+      {
+        title: `Activity from an infrequent country: ${name} (${cc})`,
+        description: `${who} ${seen}.`,
+        key: cc,
+        activityIds: [a.id],
+        evidence: [
+          `${who} ${seen}`,
+          `Activity "${a.action}" from ${a.ip ?? 'unknown IP'} in ${a.geo?.city ? `${a.geo.city}, ` : ''}${name} at ${a.time}`,
+          `Countries this user had: ${known.map((k) => `${k.country} (last ${k.lastSeen})`).join(', ') || 'none'}`,
+        ],
+        details: {
+          country: cc,
+          city: a.geo?.city ?? null,
+          ip: a.ip,
+          scope: cfg.scope,
+          previouslySeen: lastDay === undefined ? null : dayToDate(lastDay),
+          knownCountries: known,
+          lookbackDays,
+          userFirstSeen: dayToDate(st.first),
+        },
+      },
+    ];
+  }
+
+  /** Records the country for the user (evicting the stalest country when full). */
+  #touchUser(st: CountryState, code: number, today: number): void {
+    const c = st.c;
+    for (let i = 0; i < c.length; i++) {
+      if (Math.floor(c[i] / PACK) !== code) continue;
+      if (today > c[i] % PACK) c[i] = code * PACK + today;
+      return;
+    }
+    if (c.length >= this.#cfg.maxCountriesPerUser) {
+      let oldest = 0;
+      for (let i = 1; i < c.length; i++) if (c[i] % PACK < c[oldest] % PACK) oldest = i;
+      c.splice(oldest, 1);
+    }
+    c.push(code * PACK + today);
+  }
+
+  prune(beforeMs: number): void {
+    const day = dayNumber(beforeMs);
+    // Users with nothing within the lookback are forgotten; others keep their (bounded) list, so an alert can
+    // still say when an old country was last used.
+    for (const [u, st] of this.#users) if (!st.c.some((p) => p % PACK >= day)) this.#users.delete(u);
+    for (const m of this.#org.values()) for (const [k, d] of m) if (d < day) m.delete(k);
+  }
+
+  exportState(): unknown {
+    return { users: [...this.#users], org: [...this.#org].map(([t, m]) => [t, [...m]]) };
+  }
+
+  importState(state: unknown): void {
+    const s = state as { users: Array<[string, CountryState]>; org: Array<[string, Array<[number, number]>]> };
+    if (!Array.isArray(s?.users) || !Array.isArray(s.org)) throw new Error('expected users and org arrays');
+    this.#users.clear();
+    for (const [u, st] of s.users) this.#users.set(u, { first: st.first, c: [...st.c] });
+    this.#org.clear();
+    for (const [t, m] of s.org) this.#org.set(t, new Map(m));
+  }
+}
+
+function lastSeenDay(c: number[], code: number): number | undefined {
+  for (let i = 0; i < c.length; i++) if (Math.floor(c[i] / PACK) === code) return c[i] % PACK;
+  return undefined;
+}

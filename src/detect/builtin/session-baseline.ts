@@ -1,0 +1,181 @@
+/**
+ * @module detect/builtin/session-baseline
+ * Shared logic of unusual_admin and unusual_impersonation. A session is a run of the user's matching
+ * activities with gaps under `sessionGapSecs`. Per user: the counts of past sessions within the lookback (at
+ * most 32, packed day * 10000 + count) and the hashes of action types seen (at most 64, with last-seen days).
+ * Volume alert: the session's count exceeds max(minSessionActions, median + madK x max(scaled MAD,
+ * 25% of the median, 1)); robust statistics, so an admin whose normal sessions hold 40 actions does not alert
+ * on 40. Novelty alert: an action type the user never performed within the lookback.
+ */
+import type { Activity } from '../../schema/activity.ts';
+import type { AlertDraft, MitreTactic, Severity } from '../../schema/alert.ts';
+import type { SessionBaselineConfig } from '../config.ts';
+import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
+import { dayNumber, hash32 } from '../geo.ts';
+import { median, scaledMad } from '../stats.ts';
+
+interface SessionState {
+  /** Current session: start, last activity (ms), count, first activity id. */
+  start: number;
+  last: number;
+  count: number;
+  firstId: string;
+  /** New action types in the current session (names, at most 10). */
+  newTypes: string[];
+  /** Past sessions: day * 10000 + min(count, 9999), oldest first. */
+  hist: number[];
+  /** Seen action types: hash32(action), with the last day seen in `typeDays`. */
+  types: number[];
+  typeDays: number[];
+}
+
+const MAX_SESSIONS = 32;
+const MAX_TYPES = 64;
+const MAX_NEW_TYPES = 10;
+
+export interface SessionBaselineSpec {
+  id: string;
+  title: string;
+  noun: string; // "administrative" | "impersonated"
+  defaultSeverity: Severity;
+  mitreTactic: MitreTactic;
+  matches(a: Activity): boolean;
+}
+
+export class SessionBaselineDetection implements Detection {
+  readonly id: string;
+  readonly title: string;
+  readonly defaultSeverity: Severity;
+  readonly mitreTactic: MitreTactic;
+  readonly learns = true;
+  readonly #spec: SessionBaselineSpec;
+  readonly #cfg: SessionBaselineConfig;
+  readonly #users = new Map<string, SessionState>();
+
+  constructor(spec: SessionBaselineSpec, cfg: SessionBaselineConfig) {
+    this.#spec = spec;
+    this.#cfg = cfg;
+    this.id = spec.id;
+    this.title = spec.title;
+    this.defaultSeverity = spec.defaultSeverity;
+    this.mitreTactic = spec.mitreTactic;
+  }
+
+  evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
+    const user = ctx.user;
+    if (user === null || !this.#spec.matches(a)) return NO_ALERTS;
+    const cfg = this.#cfg;
+    const t = ctx.timeMs;
+    const today = dayNumber(t);
+    const lookbackDays = ctx.lookbackMs / 86_400_000;
+    let st = this.#users.get(user);
+    if (!st) {
+      st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], types: [], typeDays: [] };
+      this.#users.set(user, st);
+    } else if (t - st.last > cfg.sessionGapSecs * 1000) {
+      this.#closeSession(st, today, lookbackDays);
+      st.start = t;
+      st.count = 0;
+      st.firstId = a.id;
+      st.newTypes = [];
+    }
+    st.count++;
+    if (t > st.last) st.last = t;
+
+    let out: AlertDraft[] | null = null;
+    // Novelty: first time this user performs this action type (within the lookback).
+    const h = hash32(a.action);
+    const idx = st.types.indexOf(h);
+    const isNew = idx < 0 || today - st.typeDays[idx] > lookbackDays;
+    if (idx >= 0) st.typeDays[idx] = today;
+    else this.#addType(st, h, today);
+    if (isNew && cfg.newActionTypes && !ctx.learning) {
+      if (st.newTypes.length < MAX_NEW_TYPES && !st.newTypes.includes(a.action)) st.newTypes.push(a.action);
+      (out ??= []).push(this.#noveltyDraft(a, st));
+    }
+    // Volume: this session against the user's past sessions.
+    const base = this.#baseline(st, today, lookbackDays);
+    if (st.count > base.threshold) (out ??= []).push(this.#volumeDraft(a, st, base));
+    return out ?? NO_ALERTS;
+  }
+
+  #baseline(st: SessionState, today: number, lookbackDays: number): { median: number; mad: number; sessions: number; threshold: number } {
+    const cfg = this.#cfg;
+    const counts: number[] = [];
+    for (const p of st.hist) if (today - Math.floor(p / 10000) <= lookbackDays) counts.push(p % 10000);
+    if (counts.length < cfg.minBaselineSessions) return { median: 0, mad: 0, sessions: counts.length, threshold: cfg.minSessionActions };
+    const med = median(counts);
+    const mad = scaledMad(counts, med);
+    const spread = Math.max(mad, 0.25 * med, 1);
+    return { median: med, mad: Math.round(mad * 10) / 10, sessions: counts.length, threshold: Math.max(cfg.minSessionActions, Math.floor(med + cfg.madK * spread)) };
+  }
+
+  #closeSession(st: SessionState, today: number, lookbackDays: number): void {
+    st.hist.push(dayNumber(st.start) * 10000 + Math.min(st.count, 9999));
+    while (st.hist.length > MAX_SESSIONS || (st.hist.length && today - Math.floor(st.hist[0] / 10000) > lookbackDays)) st.hist.shift();
+  }
+
+  #addType(st: SessionState, h: number, today: number): void {
+    if (st.types.length >= MAX_TYPES) {
+      let oldest = 0;
+      for (let i = 1; i < st.typeDays.length; i++) if (st.typeDays[i] < st.typeDays[oldest]) oldest = i;
+      st.types.splice(oldest, 1);
+      st.typeDays.splice(oldest, 1);
+    }
+    st.types.push(h);
+    st.typeDays.push(today);
+  }
+
+  #common(a: Activity, st: SessionState) {
+    const s = this.#spec;
+    const by = s.id === 'unusual_impersonation' && a.impersonator ? ` (impersonator ${a.impersonator.email ?? a.impersonator.id ?? 'unknown'})` : '';
+    return { sessionStart: new Date(st.start).toISOString(), by, impersonator: a.impersonator };
+  }
+
+  #noveltyDraft(a: Activity, st: SessionState): AlertDraft {
+    const s = this.#spec;
+    const c = this.#common(a, st);
+    return {
+      title: `Unusual ${s.noun} activity: first-time action types`,
+      description: `The user performed ${s.noun} action types never seen for them before: ${st.newTypes.join(', ')}.`,
+      key: `types:${st.start}`,
+      activityIds: [a.id],
+      evidence: [`First-time ${s.noun} action for this user: "${a.action}" at ${a.time}${c.by}`],
+      details: { kind: 'new_action_types', unusualActionTypes: [...st.newTypes], sessionStart: c.sessionStart, sessionCount: st.count, knownActionTypes: st.types.length, impersonator: c.impersonator },
+    };
+  }
+
+  #volumeDraft(a: Activity, st: SessionState, base: { median: number; mad: number; sessions: number; threshold: number }): AlertDraft {
+    const s = this.#spec;
+    const c = this.#common(a, st);
+    return {
+      title: `Unusual ${s.noun} activity: ${st.count} actions in one session`,
+      description: `${st.count} ${s.noun} actions in one session; this user's normal is ${base.median} (threshold ${base.threshold}).`,
+      key: `volume:${st.start}`,
+      activityIds: [st.firstId, a.id],
+      evidence: [
+        `${st.count} ${s.noun} actions in the session starting ${c.sessionStart}${c.by}`,
+        base.sessions >= this.#cfg.minBaselineSessions
+          ? `Baseline: median ${base.median} per session, MAD ${base.mad}, over ${base.sessions} sessions; threshold ${base.threshold}`
+          : `Baseline: only ${base.sessions} past sessions; floor threshold ${base.threshold}`,
+        ...(st.newTypes.length ? [`Unusual action types in this session: ${st.newTypes.join(', ')}`] : []),
+      ],
+      details: { kind: 'volume', sessionStart: c.sessionStart, sessionCount: st.count, baseline: base, unusualActionTypes: [...st.newTypes], lastAction: a.action, impersonator: c.impersonator },
+    };
+  }
+
+  prune(beforeMs: number): void {
+    for (const [u, st] of this.#users) if (st.last < beforeMs) this.#users.delete(u);
+  }
+
+  exportState(): unknown {
+    return { users: [...this.#users] };
+  }
+
+  importState(state: unknown): void {
+    const s = state as { users: Array<[string, SessionState]> };
+    if (!Array.isArray(s?.users)) throw new Error('expected a users array');
+    this.#users.clear();
+    for (const [u, st] of s.users) this.#users.set(u, st);
+  }
+}

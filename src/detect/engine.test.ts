@@ -1,0 +1,220 @@
+/** Engine semantics shared by all detections: learning, scope, dedup, directory, state, registration, config. */
+import { describe, expect, it } from 'vitest';
+import { isRampartError } from '../core/errors.ts';
+import { ConfigSchema } from '../config/schema.ts';
+import type { Activity } from '../schema/activity.ts';
+import { AlertSchema } from '../schema/alert.ts';
+import { DetectionsConfigSchema } from './config.ts';
+import { NO_ALERTS, type Detection } from './detection.ts';
+import { DetectionEngine } from './engine.ts';
+import { makeActivity, makeDirectoryUser, type CaseActivity } from './testing.ts';
+
+const D = 1440;
+const run = (engine: DetectionEngine, steps: CaseActivity[]) => steps.flatMap((s) => engine.process(makeActivity(s)));
+const daily = (days: number, extra: Partial<CaseActivity> = {}): CaseActivity[] =>
+  Array.from({ length: days }, (_, i) => ({ at: i * D, place: 'newYork' as const, ip: '198.51.100.1', ...extra }));
+
+describe('learning period (event time, per tenant)', () => {
+  it('baselined detections raise nothing during the first 7 days of event time, then do', () => {
+    const engine = new DetectionEngine();
+    const during = run(engine, [...daily(3), { at: 3 * D, place: 'london', ip: '203.0.113.1' }, { at: 3 * D + 30, place: 'tokyo', ip: '203.0.113.2' }]);
+    expect(during.filter((a) => a.detection === 'impossible_travel')).toEqual([]);
+    const after = run(engine, [{ at: 8 * D, place: 'london', ip: '203.0.113.1' }, { at: 8 * D + 30, place: 'tokyo', ip: '203.0.113.2' }]);
+    expect(after.map((a) => a.detection)).toContain('impossible_travel');
+  });
+
+  it('is measured from the first activity of each tenant, not from wall-clock time', () => {
+    // Wall clock years later (a `rampart scan` of history) changes nothing: only event times count.
+    const engine = new DetectionEngine({ clock: () => Date.parse('2030-01-01T00:00:00Z') });
+    run(engine, daily(10, { tenant: 'old' }));
+    const fresh = run(engine, [{ at: 10 * D, tenant: 'new', place: 'london', ip: '203.0.113.1' }, { at: 10 * D + 30, tenant: 'new', place: 'tokyo', ip: '203.0.113.2' }]);
+    expect(fresh.filter((a) => a.detection === 'impossible_travel')).toEqual([]);
+    const old = run(engine, [{ at: 10 * D, tenant: 'old', place: 'london', ip: '203.0.113.1' }, { at: 10 * D + 30, tenant: 'old', place: 'tokyo', ip: '203.0.113.2' }]);
+    expect(old.filter((a) => a.detection === 'impossible_travel')).toHaveLength(1);
+  });
+
+  it('learningDays is configurable', () => {
+    const engine = new DetectionEngine({ config: { learningDays: 2 } });
+    const alerts = run(engine, [...daily(3), { at: 3 * D, place: 'london', ip: '203.0.113.1' }, { at: 3 * D + 30, place: 'tokyo', ip: '203.0.113.2' }]);
+    expect(alerts.map((a) => a.detection)).toContain('impossible_travel');
+  });
+
+  it('anonymous_ip, suspicious_ip and terminated_user have no learning period', () => {
+    const engine = new DetectionEngine();
+    engine.setDirectory([makeDirectoryUser({ email: 'gone@example.com', active: false })]);
+    const alerts = run(engine, [
+      { at: 0, place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' },
+      { at: 1, user: 'bob@example.com', place: 'lagos', ip: '203.0.113.66', ipCategory: 'risky' },
+      { at: 2, user: 'gone@example.com', place: 'berlin', ip: '198.51.100.3' },
+    ]);
+    expect(alerts.map((a) => a.detection).sort()).toEqual(['anonymous_ip', 'suspicious_ip', 'terminated_user']);
+  });
+});
+
+describe('scope (include/exclude users and groups; exclude wins)', () => {
+  const tor = (user: string): CaseActivity => ({ at: 0, user, place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' });
+  const dir = [
+    makeDirectoryUser({ email: 'eng@example.com', groups: ['Engineering'] }),
+    makeDirectoryUser({ email: 'red@example.com', groups: ['Engineering', 'Red Team'] }),
+    makeDirectoryUser({ email: 'sales@example.com', department: 'Sales' }),
+  ];
+  const alertsFor = (config: object, user: string) => {
+    const engine = new DetectionEngine({ config: { anonymous_ip: config } });
+    engine.setDirectory(dir);
+    return run(engine, [tor(user)]).filter((a) => a.detection === 'anonymous_ip');
+  };
+
+  it('excludeUsers drops a user (case-insensitive)', () => {
+    expect(alertsFor({ excludeUsers: ['ENG@example.com'] }, 'eng@example.com')).toHaveLength(0);
+    expect(alertsFor({ excludeUsers: ['ENG@example.com'] }, 'sales@example.com')).toHaveLength(1);
+  });
+  it('includeGroups limits alerts to members; department counts as a group', () => {
+    expect(alertsFor({ includeGroups: ['engineering'] }, 'eng@example.com')).toHaveLength(1);
+    expect(alertsFor({ includeGroups: ['engineering'] }, 'sales@example.com')).toHaveLength(0);
+    expect(alertsFor({ includeGroups: ['Sales'] }, 'sales@example.com')).toHaveLength(1);
+  });
+  it('exclude wins over include', () => {
+    expect(alertsFor({ includeGroups: ['Engineering'], excludeGroups: ['Red Team'] }, 'red@example.com')).toHaveLength(0);
+    expect(alertsFor({ includeUsers: ['red@example.com'], excludeGroups: ['Red Team'] }, 'red@example.com')).toHaveLength(0);
+  });
+  it('enabled: false turns a detection off; severity overrides the default', () => {
+    expect(alertsFor({ enabled: false }, 'eng@example.com')).toHaveLength(0);
+    expect(alertsFor({ severity: 'high' }, 'eng@example.com')[0].severity).toBe('high');
+  });
+});
+
+describe('alerts and dedup', () => {
+  it('builds full, schema-valid alerts with MITRE tactic, user = actor email else actor id', () => {
+    const engine = new DetectionEngine();
+    const [byEmail] = run(engine, [{ at: 0, user: 'Alice@Example.com', place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' }]);
+    expect(AlertSchema.parse(byEmail)).toEqual(byEmail);
+    expect(byEmail).toMatchObject({ detection: 'anonymous_ip', user: 'alice@example.com', mitreTactic: 'initial_access', count: 1, status: 'new', app: 'workplace', tenant: 'acme' });
+    expect(byEmail.evidence.length).toBeGreaterThan(0);
+    const [byId] = run(engine, [{ at: 1, user: null, userId: 'u-42', place: 'berlin', ip: '185.220.101.2', ipCategory: 'tor' }]);
+    expect(byId.user).toBe('u-42');
+  });
+
+  it('one alert per (detection, user, key) within the cool-down; after it a new alert opens', () => {
+    const engine = new DetectionEngine({ config: { anonymous_ip: { cooldownSecs: 3600 } } });
+    const tor = (at: number, ip = '185.220.101.1'): CaseActivity => ({ at, place: 'berlin', ip, ipCategory: 'tor' });
+    const [a1] = run(engine, [tor(0)]);
+    const [a2] = run(engine, [tor(30)]);
+    expect(a2.id).toBe(a1.id);
+    expect(a2.count).toBe(2);
+    expect(a2.activityIds).toHaveLength(2);
+    expect(a2.lastSeen > a1.lastSeen).toBe(true);
+    const [other] = run(engine, [tor(31, '185.220.101.9')]);
+    expect(other.id).not.toBe(a1.id);
+    const [later] = run(engine, [tor(30 + 61)]);
+    expect(later.id).not.toBe(a1.id);
+    expect(later.count).toBe(1);
+  });
+
+  it('caps activity ids on a long-running alert', () => {
+    const engine = new DetectionEngine({ maxActivityIdsPerAlert: 5 });
+    const alerts = run(engine, Array.from({ length: 20 }, (_, i) => ({ at: i, place: 'berlin' as const, ip: '185.220.101.1', ipCategory: 'tor' as const })));
+    const last = alerts.at(-1)!;
+    expect(last.count).toBe(20);
+    expect(last.activityIds).toHaveLength(5);
+  });
+
+  it('alert ids are stable across runs (a re-scan gives the same ids)', () => {
+    const steps: CaseActivity[] = [{ at: 0, id: 'fixed-1', place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' }];
+    expect(run(new DetectionEngine(), steps)[0].id).toBe(run(new DetectionEngine(), steps)[0].id);
+  });
+});
+
+describe('directory', () => {
+  it('a reactivated user stops matching terminated_user', () => {
+    const engine = new DetectionEngine();
+    engine.setDirectory([makeDirectoryUser({ email: 'temp@example.com', id: '7', active: false, deactivatedAt: '2026-03-01T00:00:00.000Z' })]);
+    expect(run(engine, [{ at: 0, user: 'temp@example.com' }]).map((a) => a.detection)).toEqual(['terminated_user']);
+    engine.updateDirectory([makeDirectoryUser({ email: 'temp@example.com', id: '7', active: true, deactivatedAt: null })]);
+    expect(run(engine, [{ at: 2 * D, user: 'temp@example.com' }])).toEqual([]);
+  });
+});
+
+describe('state export/import (serve restarts keep learning and baselines)', () => {
+  it('a restored engine is out of learning and remembers baselines', () => {
+    const first = new DetectionEngine();
+    run(first, daily(10));
+    const saved = JSON.parse(JSON.stringify(first.exportState()));
+    const restored = new DetectionEngine();
+    restored.importState(saved);
+    // Learning is over (started 10 days ago) and the US baseline is known: a new country alerts, the US does not.
+    expect(run(restored, [{ at: 10 * D, place: 'chicago', ip: '198.51.100.2' }])).toEqual([]);
+    const alerts = run(restored, [{ at: 10 * D + 60, place: 'moscow', ip: '203.0.113.66' }]);
+    expect(alerts.map((a) => a.detection)).toContain('infrequent_country');
+    // Without the state, the same activity is the tenant's first: learning, no alert.
+    expect(run(new DetectionEngine(), [{ at: 10 * D + 60, place: 'moscow', ip: '203.0.113.66' }])).toEqual([]);
+  });
+
+  it('open alerts survive a restart, so dedup continues', () => {
+    const first = new DetectionEngine();
+    const [a1] = run(first, [{ at: 0, place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' }]);
+    const restored = new DetectionEngine();
+    restored.importState(JSON.parse(JSON.stringify(first.exportState())));
+    const [a2] = run(restored, [{ at: 5, place: 'berlin', ip: '185.220.101.1', ipCategory: 'tor' }]);
+    expect(a2.id).toBe(a1.id);
+    expect(a2.count).toBe(2);
+  });
+
+  it('rejects malformed state with RAMPART_ERR_DETECT_STATE_INVALID', () => {
+    const engine = new DetectionEngine();
+    for (const bad of [null, { version: 2 }, { version: 1, tenants: [], openAlerts: [], detections: { impossible_travel: { users: 5 } } }]) {
+      try {
+        engine.importState(bad);
+        expect.unreachable();
+      } catch (err) {
+        expect(isRampartError(err) && err.code).toBe('RAMPART_ERR_DETECT_STATE_INVALID');
+      }
+    }
+  });
+});
+
+describe('extra detections (activity policies plug in as Detections)', () => {
+  const mass: Detection = {
+    id: 'policy:mass-download',
+    title: 'Mass download',
+    defaultSeverity: 'low',
+    mitreTactic: 'exfiltration',
+    learns: false,
+    evaluate: (a: Activity) => (a.action === 'file.download' ? [{ title: 'Download', activityIds: [a.id], evidence: ['download'], details: {} }] : NO_ALERTS),
+  };
+  it('runs registered detections with the engine scope and dedup', () => {
+    const engine = new DetectionEngine({ builtins: false });
+    engine.register(mass, { excludeUsers: ['bot@example.com'], cooldownSecs: 60 });
+    expect(engine.detections.map((d) => d.id)).toEqual(['policy:mass-download']);
+    const alerts = run(engine, [
+      { at: 0, action: 'file.download', category: 'file' },
+      { at: 0.5, action: 'file.download', category: 'file' },
+      { at: 0.6, user: 'bot@example.com', action: 'file.download', category: 'file' },
+    ]);
+    expect(alerts.map((a) => [a.detection, a.count])).toEqual([
+      ['policy:mass-download', 1],
+      ['policy:mass-download', 2],
+    ]);
+  });
+  it('refuses a duplicate id', () => {
+    const engine = new DetectionEngine();
+    expect(() => engine.register({ ...mass, id: 'impossible_travel' })).toThrow(/already registered/);
+  });
+});
+
+describe('config', () => {
+  it('defaults every detection, with learningDays/lookbackDays at the top level', () => {
+    const cfg = DetectionsConfigSchema.parse(undefined);
+    expect(cfg.learningDays).toBe(7);
+    expect(cfg.lookbackDays).toBe(30);
+    expect(cfg.impossible_travel).toMatchObject({ enabled: true, minDistanceKm: 500, maxSpeedKmh: 900, sensitivity: 'medium' });
+    expect(cfg.failed_logins.windowSecs).toBe(900);
+    expect(cfg.infrequent_country.scope).toBe('user');
+    expect(cfg.anonymous_ip.orgShareSuppression).toBe(0.1);
+  });
+  it('is strict: unknown detections and misspelt keys are rejected, in the whole config too', () => {
+    expect(DetectionsConfigSchema.safeParse({ impossible_travle: {} }).success).toBe(false);
+    expect(DetectionsConfigSchema.safeParse({ impossible_travel: { maxSpeed: 1 } }).success).toBe(false);
+    expect(DetectionsConfigSchema.safeParse({ impossible_travel: { sensitivity: 'extreme' } }).success).toBe(false);
+    expect(ConfigSchema.safeParse({ detections: { failed_logins: { windowSecs: 600 } } }).success).toBe(true);
+  });
+});

@@ -1,0 +1,374 @@
+/**
+ * @module detect/engine
+ * Runs every registered detection over each activity and turns their drafts into alerts. The engine owns what
+ * all detections share: the learning period (event time, per tenant), scope (include/exclude users and groups),
+ * dedup with a cool-down (repeats fold into the open alert), alert construction, the directory, and the
+ * export/import of all state so `serve` can restart without relearning.
+ */
+import { RampartError } from '../core/errors.ts';
+import { stableId } from '../core/ids.ts';
+import type { AlertProducer } from '../core/pipeline.ts';
+import { userKey, type Activity } from '../schema/activity.ts';
+import { SEVERITY_RANK, type Alert, type AlertDraft, type Severity } from '../schema/alert.ts';
+import type { DirectoryUser } from '../schema/directory.ts';
+import { createBuiltinDetections } from './builtin/index.ts';
+import { DetectionsConfigSchema, type DetectionsConfig, type DetectionsConfigInput } from './config.ts';
+import type { Detection, DetectionContext } from './detection.ts';
+import { DAY_MS } from './geo.ts';
+
+/** Engine-level options of one registered detection (built-ins take them from `detections.<id>`). */
+export interface DetectionScope {
+  enabled?: boolean;
+  severity?: Severity;
+  includeUsers?: string[];
+  includeGroups?: string[];
+  excludeUsers?: string[];
+  excludeGroups?: string[];
+  cooldownSecs?: number;
+}
+
+export interface EngineOptions {
+  /** `detections` section of the config (defaults apply). */
+  config?: DetectionsConfigInput;
+  /** Register the eight built-ins (default true). */
+  builtins?: boolean;
+  /** Wall clock for createdAt/updatedAt (event time drives everything else). */
+  clock?: () => number;
+  /** At most this many activity ids kept on one alert. */
+  maxActivityIdsPerAlert?: number;
+  /** At most this many evidence strings kept on one alert. */
+  maxEvidencePerAlert?: number;
+}
+
+interface Registration {
+  det: Detection;
+  enabled: boolean;
+  severity: Severity | undefined;
+  cooldownMs: number;
+  includeUsers: Set<string>;
+  includeGroups: Set<string>;
+  excludeUsers: Set<string>;
+  excludeGroups: Set<string>;
+  scoped: boolean;
+}
+
+interface OpenAlert {
+  alert: Alert;
+  lastMs: number;
+  cooldownMs: number;
+}
+
+export interface EngineState {
+  version: 1;
+  tenants: Array<[string, number]>;
+  tenantUsers: Array<[string, string[]]>;
+  openAlerts: OpenAlert[];
+  detections: Record<string, unknown>;
+}
+
+const lowerSet = (xs: readonly string[] | undefined) => new Set((xs ?? []).map((x) => x.toLowerCase()));
+const PRUNE_EVERY_MS = DAY_MS;
+
+export class DetectionEngine implements AlertProducer {
+  readonly config: DetectionsConfig;
+  readonly #regs: Registration[] = [];
+  readonly #tenantFirst = new Map<string, number>();
+  readonly #tenantUsers = new Map<string, Set<string>>();
+  readonly #open = new Map<string, OpenAlert>();
+  readonly #byId = new Map<string, Map<string, DirectoryUser>>(); // app -> id -> user
+  readonly #byEmail = new Map<string, Map<string, DirectoryUser>>(); // app -> email -> user
+  readonly #clock: () => number;
+  readonly #maxIds: number;
+  readonly #maxEvidence: number;
+  readonly #learningMs: number;
+  readonly #lookbackMs: number;
+  #lastPruneMs = -Infinity;
+  #maxTimeMs = -Infinity;
+  readonly #ctx: MutableContext;
+
+  constructor(opts: EngineOptions = {}) {
+    this.config = DetectionsConfigSchema.parse(opts.config ?? {});
+    this.#clock = opts.clock ?? Date.now;
+    this.#maxIds = opts.maxActivityIdsPerAlert ?? 100;
+    this.#maxEvidence = opts.maxEvidencePerAlert ?? 50;
+    this.#learningMs = this.config.learningDays * DAY_MS;
+    this.#lookbackMs = this.config.lookbackDays * DAY_MS;
+    this.#ctx = new MutableContext(this);
+    if (opts.builtins !== false) {
+      for (const { detection, config } of createBuiltinDetections(this.config)) this.register(detection, config);
+    }
+  }
+
+  /** Adds a detection (activity policies plug in here). Ids must be unique. */
+  register(det: Detection, scope: DetectionScope = {}): void {
+    if (this.#regs.some((r) => r.det.id === det.id)) throw new RampartError('RAMPART_ERR_DETECT_DUPLICATE', [det.id]);
+    const reg: Registration = {
+      det,
+      enabled: scope.enabled ?? true,
+      severity: scope.severity,
+      cooldownMs: (scope.cooldownSecs ?? 86_400) * 1000,
+      includeUsers: lowerSet(scope.includeUsers),
+      includeGroups: lowerSet(scope.includeGroups),
+      excludeUsers: lowerSet(scope.excludeUsers),
+      excludeGroups: lowerSet(scope.excludeGroups),
+      scoped: false,
+    };
+    reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
+    this.#regs.push(reg);
+  }
+
+  /** The registered detections, in evaluation order. */
+  get detections(): readonly Detection[] {
+    return this.#regs.map((r) => r.det);
+  }
+
+  /** Replaces the directory (full sync / SCIM export). */
+  setDirectory(users: readonly DirectoryUser[]): void {
+    this.#byId.clear();
+    this.#byEmail.clear();
+    this.updateDirectory(users);
+  }
+
+  /** Adds or replaces directory entries (incremental sync, e.g. a reactivation). */
+  updateDirectory(users: readonly DirectoryUser[]): void {
+    for (const u of users) {
+      let ids = this.#byId.get(u.app);
+      if (!ids) this.#byId.set(u.app, (ids = new Map()));
+      const old = ids.get(u.id);
+      if (old?.email) this.#byEmail.get(u.app)?.delete(old.email.toLowerCase());
+      ids.set(u.id, u);
+      if (u.email) {
+        let emails = this.#byEmail.get(u.app);
+        if (!emails) this.#byEmail.set(u.app, (emails = new Map()));
+        emails.set(u.email.toLowerCase(), u);
+      }
+    }
+  }
+
+  /** Directory entry of the activity's actor: by actor id, else by email, within the activity's app. */
+  directoryUser(a: Activity): DirectoryUser | null {
+    if (this.#byId.size === 0) return null;
+    const id = a.actor.id;
+    if (id !== null) {
+      const u = this.#byId.get(a.app)?.get(id);
+      if (u) return u;
+    }
+    const email = a.actor.email;
+    return email !== null ? (this.#byEmail.get(a.app)?.get(email.toLowerCase()) ?? null) : null;
+  }
+
+  tenantFirstSeenMs(tenant: string): number | undefined {
+    return this.#tenantFirst.get(tenant);
+  }
+
+  tenantUserCount(tenant: string): number {
+    return this.#tenantUsers.get(tenant)?.size ?? 0;
+  }
+
+  inLearningMs(tenant: string, timeMs: number): boolean {
+    const first = this.#tenantFirst.get(tenant);
+    return first === undefined || timeMs < first + this.#learningMs;
+  }
+
+  get lookbackMs(): number {
+    return this.#lookbackMs;
+  }
+
+  process(a: Activity): Alert[] {
+    const timeMs = Date.parse(a.time);
+    if (Number.isNaN(timeMs)) return [];
+    const tenant = a.tenant;
+    const first = this.#tenantFirst.get(tenant);
+    if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, timeMs);
+    const user = userKey(a);
+    if (user !== null) {
+      let users = this.#tenantUsers.get(tenant);
+      if (!users) this.#tenantUsers.set(tenant, (users = new Set()));
+      users.add(user);
+    }
+    if (timeMs > this.#maxTimeMs) this.#maxTimeMs = timeMs;
+    if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
+
+    const ctx = this.#ctx;
+    ctx.set(a, user, timeMs, this.inLearningMs(tenant, timeMs));
+    let out: Alert[] | null = null;
+    for (let i = 0; i < this.#regs.length; i++) {
+      const r = this.#regs[i];
+      if (!r.enabled) continue;
+      const drafts = r.det.evaluate(a, ctx);
+      if (drafts.length === 0) continue;
+      if (r.det.learns && ctx.learning) continue;
+      for (const d of drafts) {
+        const alertUser = d.user === undefined ? user : d.user;
+        if (r.scoped && alertUser !== null && !this.#inScope(r, a, alertUser)) continue;
+        (out ??= []).push(this.#raise(r, d, a, timeMs, alertUser));
+      }
+    }
+    return out ?? [];
+  }
+
+  /** Exclude wins; an empty include list includes everyone. Groups also match the directory department. */
+  #inScope(r: Registration, a: Activity, user: string): boolean {
+    const actorId = a.actor.id?.toLowerCase() ?? null;
+    const dir = r.includeGroups.size + r.excludeGroups.size > 0 ? this.directoryUser(a) : null;
+    const groups = dir ? [...dir.groups, ...(dir.department ? [dir.department] : [])].map((g) => g.toLowerCase()) : [];
+    if (r.excludeUsers.has(user) || (actorId !== null && r.excludeUsers.has(actorId))) return false;
+    if (groups.some((g) => r.excludeGroups.has(g))) return false;
+    if (r.includeUsers.size + r.includeGroups.size === 0) return true;
+    if (r.includeUsers.has(user) || (actorId !== null && r.includeUsers.has(actorId))) return true;
+    return groups.some((g) => r.includeGroups.has(g));
+  }
+
+  #raise(r: Registration, d: AlertDraft, a: Activity, timeMs: number, user: string | null): Alert {
+    const det = r.det;
+    const dedupKey = `${det.id}|${user ?? ''}|${d.key ?? ''}`;
+    const now = new Date(this.#clock()).toISOString();
+    const severity: Severity = d.severity ?? r.severity ?? det.defaultSeverity;
+    const open = this.#open.get(dedupKey);
+    if (open && timeMs - open.lastMs <= open.cooldownMs) {
+      const al = open.alert;
+      al.count += 1;
+      if (a.time > al.lastSeen) al.lastSeen = a.time;
+      if (timeMs > open.lastMs) open.lastMs = timeMs;
+      for (const id of d.activityIds) if (al.activityIds.length < this.#maxIds && !al.activityIds.includes(id)) al.activityIds.push(id);
+      for (const e of d.evidence) if (al.evidence.length < this.#maxEvidence && !al.evidence.includes(e)) al.evidence.push(e);
+      for (const ip of d.ips ?? (a.ip ? [a.ip] : [])) if (al.ips.length < 20 && !al.ips.includes(ip)) al.ips.push(ip);
+      al.details = d.details;
+      if (SEVERITY_RANK[severity] > SEVERITY_RANK[al.severity]) {
+        al.severity = severity;
+        al.title = d.title;
+        if (d.description) al.description = d.description;
+      }
+      al.updatedAt = now;
+      return copyAlert(al);
+    }
+    const alert: Alert = {
+      id: stableId('alert', det.id, user, d.key ?? '', a.id),
+      detection: det.id,
+      title: d.title,
+      description: d.description ?? '',
+      severity,
+      status: 'new',
+      user,
+      userId: user === null ? null : a.actor.id,
+      app: a.app,
+      tenant: a.tenant,
+      time: a.time,
+      firstSeen: a.time,
+      lastSeen: a.time,
+      count: 1,
+      activityIds: d.activityIds.slice(0, this.#maxIds),
+      evidence: d.evidence.slice(0, this.#maxEvidence),
+      details: d.details,
+      mitreTactic: det.mitreTactic,
+      ips: (d.ips ?? (a.ip ? [a.ip] : [])).slice(0, 20),
+      dedupKey,
+      assignee: null,
+      classification: null,
+      classificationReason: null,
+      comment: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.#open.set(dedupKey, { alert, lastMs: timeMs, cooldownMs: r.cooldownMs });
+    return copyAlert(alert);
+  }
+
+  #prune(nowMs: number): void {
+    this.#lastPruneMs = nowMs;
+    for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
+    const before = nowMs - this.#lookbackMs;
+    for (const r of this.#regs) r.det.prune?.(before);
+  }
+
+  /** Number of alerts still open for dedup (for tests and metrics). */
+  get openAlertCount(): number {
+    return this.#open.size;
+  }
+
+  /** Everything needed to continue after a restart: learning clocks, open alerts, every detection's baselines. */
+  exportState(): EngineState {
+    const detections: Record<string, unknown> = {};
+    for (const r of this.#regs) if (r.det.exportState) detections[r.det.id] = r.det.exportState();
+    return {
+      version: 1,
+      tenants: [...this.#tenantFirst],
+      tenantUsers: [...this.#tenantUsers].map(([t, s]) => [t, [...s]]),
+      openAlerts: [...this.#open.values()].map((o) => ({ ...o, alert: copyAlert(o.alert) })),
+      detections,
+    };
+  }
+
+  /** Restores exportState() output. Unknown detections' state is ignored; a malformed state throws. */
+  importState(state: unknown): void {
+    const s = state as Partial<EngineState> | null;
+    if (!s || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.tenants) || !Array.isArray(s.openAlerts)) {
+      throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', ['engine', 'not a version 1 engine state']);
+    }
+    this.#tenantFirst.clear();
+    for (const [t, ms] of s.tenants) this.#tenantFirst.set(String(t), Number(ms));
+    this.#tenantUsers.clear();
+    for (const [t, users] of s.tenantUsers ?? []) this.#tenantUsers.set(String(t), new Set(users));
+    this.#open.clear();
+    for (const o of s.openAlerts) {
+      this.#open.set(o.alert.dedupKey, { alert: copyAlert(o.alert), lastMs: o.lastMs, cooldownMs: o.cooldownMs });
+      if (o.lastMs > this.#maxTimeMs) this.#maxTimeMs = o.lastMs;
+    }
+    for (const r of this.#regs) {
+      const ds = s.detections?.[r.det.id];
+      if (ds === undefined || !r.det.importState) continue;
+      try {
+        r.det.importState(ds);
+      } catch (err) {
+        throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', [r.det.id, err instanceof Error ? err.message : String(err)], { cause: err });
+      }
+    }
+  }
+}
+
+function copyAlert(a: Alert): Alert {
+  return { ...a, activityIds: [...a.activityIds], evidence: [...a.evidence], ips: [...a.ips] };
+}
+
+/** One context object reused for every activity (no allocation per event). */
+class MutableContext implements DetectionContext {
+  readonly #engine: DetectionEngine;
+  #activity: Activity | null = null;
+  #dir: DirectoryUser | null | undefined = undefined;
+  user: string | null = null;
+  timeMs = 0;
+  learning = false;
+  readonly lookbackMs: number;
+
+  constructor(engine: DetectionEngine) {
+    this.#engine = engine;
+    this.lookbackMs = engine.lookbackMs;
+  }
+
+  set(a: Activity, user: string | null, timeMs: number, learning: boolean): void {
+    this.#activity = a;
+    this.#dir = undefined;
+    this.user = user;
+    this.timeMs = timeMs;
+    this.learning = learning;
+  }
+
+  directoryUser(a: Activity): DirectoryUser | null {
+    if (a !== this.#activity) return this.#engine.directoryUser(a);
+    if (this.#dir === undefined) this.#dir = this.#engine.directoryUser(a);
+    return this.#dir;
+  }
+
+  tenantFirstSeen(tenant: string): string {
+    const ms = this.#engine.tenantFirstSeenMs(tenant);
+    return ms === undefined ? '' : new Date(ms).toISOString();
+  }
+
+  inLearning(tenant: string, time: string): boolean {
+    return this.#engine.inLearningMs(tenant, Date.parse(time));
+  }
+
+  tenantUserCount(tenant: string): number {
+    return this.#engine.tenantUserCount(tenant);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * @module main
+ * The composition root: builds the runtime from the config and wires the pieces together. No logic lives here
+ * beyond the order things start and stop in.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createHttpServer } from './api/server.ts';
+import type { LoadedConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { createLogger, type Logger } from './core/logger.ts';
+import { Metrics } from './core/metrics.ts';
+import { Pipeline, type AlertSink } from './core/pipeline.ts';
+import { DetectionEngine } from './detect/engine.ts';
+import { createEnricher, type RampartEnricher } from './enrich/index.ts';
+import { openStore } from './store/index.ts';
+import type { IpRange, Store } from './store/store.ts';
+import type { DirectoryUser } from './schema/directory.ts';
+import type { Connector } from './connectors/connector.ts';
+
+export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
+
+/** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
+export async function buildEnricher(config: Config, store?: Store | null): Promise<RampartEnricher> {
+  const enricher = await createEnricher(config);
+  const ranges: IpRange[] = [...config.ipRanges];
+  if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(r);
+  enricher.setIpRanges(ranges);
+  return enricher;
+}
+
+export function buildEngine(config: Config, directory: readonly DirectoryUser[] = []): DetectionEngine {
+  const engine = new DetectionEngine({ config: config.detections });
+  engine.setDirectory(directory);
+  return engine;
+}
+
+export interface Service {
+  url: string;
+  http: FastifyInstance;
+  store: Store;
+  pipeline: Pipeline;
+  engine: DetectionEngine;
+  enricher: RampartEnricher;
+  logger: Logger;
+  metrics: Metrics;
+  /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  /** Extra alert sinks (tests, console stream). */
+  sinks?: AlertSink[];
+  /** Connectors to start (default: those enabled in the config, see connectors/registry.ts). */
+  connectors?: Connector[];
+}
+
+export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}): Promise<Service> {
+  const { config } = loaded;
+  const logger = opts.logger ?? createLogger({ level: config.log.level });
+  const metrics = new Metrics();
+  let ready = false;
+
+  const store = await openStore(config.store);
+  const enricher = await buildEnricher(config, store);
+  const engine = buildEngine(config, await store.listDirectoryUsers());
+  const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
+  if (saved) {
+    try {
+      engine.importState(saved.body as never);
+      logger.info('detection state restored');
+    } catch (err) {
+      metrics.inc('rampart_errors_total', { component: 'engine', stage: 'detect', error_type: 'state_restore' });
+      logger.error({ err }, 'saved detection state is unreadable; learning starts again');
+    }
+  }
+  const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: opts.sinks });
+
+  const http = createHttpServer({ config, logger, metrics, ready: () => ready });
+  const abort = new AbortController();
+  const connectors = opts.connectors ?? [];
+  for (const c of connectors) {
+    await c.start({
+      store,
+      logger: logger.child({ connector: c.id }),
+      metrics,
+      ingest: (acts, cp) => pipeline.ingest(acts, cp),
+      updateDirectory: async (users) => {
+        await store.putDirectoryUsers(users);
+        engine.updateDirectory(users);
+      },
+      http,
+      signal: abort.signal,
+    });
+  }
+
+  const saveState = async () => {
+    await pipeline.drain();
+    await store.putDoc({ ...ENGINE_STATE_DOC, body: engine.exportState(), updatedAt: new Date().toISOString() });
+  };
+  const snapshotTimer = setInterval(() => {
+    saveState().catch((err) => {
+      metrics.inc('rampart_errors_total', { component: 'engine', stage: 'store', error_type: 'state_save' });
+      logger.error({ err }, 'detection state snapshot failed');
+    });
+  }, 60_000);
+  snapshotTimer.unref();
+
+  await http.listen({ port: opts.port ?? config.server.port, host: opts.host ?? config.server.host });
+  const addr = http.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? config.server.port);
+  const host = opts.host ?? config.server.host;
+  const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  ready = true;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      ready = false;
+      clearInterval(snapshotTimer);
+      abort.abort();
+      await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
+      for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
+      await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
+      await store.close();
+    })());
+
+  return { url, http, store, pipeline, engine, enricher, logger, metrics, close };
+}

@@ -1,0 +1,114 @@
+// `rampart scan` through the real CLI in a child process: malformed lines never abort the scan, each is reported
+// with its line number and written to the rejects file, and every good line is processed.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', 'bin', 'rampart.js');
+
+async function rampart(args: string[], cwd: string) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const act = (i: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    time: new Date(Date.UTC(2026, 2, 1, 9, 0, i)).toISOString(),
+    app: 'workplace',
+    tenant: 't1',
+    action: 'USER_LOGIN',
+    category: 'login',
+    outcome: 'success',
+    interactive: true,
+    actor: { id: `u${i % 5}`, email: `user${i % 5}@acme.example` },
+    ip: '81.2.69.160',
+    ...extra,
+  });
+
+describe('rampart scan (CLI)', () => {
+  it('processes every good line and reports each malformed one with its line number (exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const lines: Buffer[] = [];
+    const bad = new Map<number, string>();
+    const good: number[] = [];
+    const push = (b: string | Buffer, badCode?: string) => {
+      lines.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+      if (badCode) bad.set(lines.length, badCode);
+      else good.push(lines.length);
+    };
+    for (let i = 0; i < 20; i++) push(act(i));
+    push('{"time":"2026-03-01T09:00:00Z","app":"workpl', 'RAMPART_ERR_INPUT_MALFORMED_JSON'); // truncated
+    push('[1,2,3]', 'RAMPART_ERR_INPUT_NOT_OBJECT');
+    push(act(50, { outcome: 42 }), 'RAMPART_ERR_INPUT_INVALID_RECORD'); // wrong type
+    push(act(51, { time: 'yesterday' }), 'RAMPART_ERR_INPUT_INVALID_RECORD');
+    push('x'.repeat(200 * 1024), 'RAMPART_ERR_INPUT_LINE_TOO_LONG'); // 200 KB junk (limit lowered below)
+    push(Buffer.concat([Buffer.from('{"note":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), 'RAMPART_ERR_INPUT_INVALID_UTF8');
+    push('{"hello":"world"}', 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT');
+    for (let i = 20; i < 40; i++) push(act(i));
+    const file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+    writeFileSync(join(dir, 'rampart.yaml'), 'scan: { maxLineBytes: 65536 }\ndemo: { enabled: false }\n');
+
+    const r = await rampart(['scan', '--json', '--rejects', join(dir, 'rejects.ndjson'), file], dir);
+    expect(r.code).toBe(0);
+    for (const [line, code] of bad) expect(r.stderr).toContain(`${file}:${line}: ${code}`);
+    expect(r.stderr).toContain(`${good.length} events, ${bad.size} rejected`);
+    const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects.map((x) => [x.line, x.code])).toEqual([...bad.entries()]);
+    // stdout is NDJSON only (possibly empty): every line parses.
+    for (const l of r.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+  });
+
+  it('reads gzip input and fails with exit 2 on an unreadable file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const gz = join(dir, 'events.ndjson.gz');
+    writeFileSync(gz, gzipSync([act(1), act(2), act(3)].join('\n') + '\n'));
+    const ok = await rampart(['scan', '--json', gz], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('3 events, 0 rejected');
+    const missing = await rampart(['scan', join(dir, 'nope.ndjson')], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('RAMPART_ERR_INPUT_UNREADABLE');
+  });
+
+  it('raises terminated_user from a SCIM directory export, with the documented alert fields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const scim = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 1,
+      itemsPerPage: 1,
+      startIndex: 1,
+      Resources: [
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          id: 'u1',
+          userName: 'user1@acme.example',
+          active: false,
+          'urn:ietf:params:scim:schemas:extension:facebook:starttermdates:2.0:User': { termDate: Date.UTC(2026, 1, 1) / 1000 },
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'users.json'), JSON.stringify(scim));
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, [act(1), act(2), act(6)].join('\n') + '\n'); // user1 acts after termination (twice)
+    const r = await rampart(['scan', '--json', '--directory', join(dir, 'users.json'), file], dir);
+    expect(r.code).toBe(0);
+    const alerts = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const term = alerts.filter((a) => a.detection === 'terminated_user');
+    expect(term).toHaveLength(1);
+    expect(term[0].user).toBe('user1@acme.example');
+    for (const k of ['id', 'detection', 'title', 'severity', 'user', 'time', 'activityIds', 'evidence', 'details']) expect(term[0]).toHaveProperty(k);
+    expect(term[0].activityIds.length).toBeGreaterThanOrEqual(1);
+    expect(alerts.every((a) => a.user !== 'user2@acme.example')).toBe(true);
+  });
+});
