@@ -48,6 +48,7 @@ export const ERRORS = {
   RAMPART_ERR_CONN_BODY_TOO_LARGE: spec('request body is larger than %s bytes', 413),
   RAMPART_ERR_CONN_BAD_PAYLOAD: spec('webhook payload is invalid: %s', 400),
   RAMPART_ERR_CONN_AUTH_FAILED: spec('connector %s: the API rejected the credentials (%s)', 401),
+  RAMPART_ERR_CONN_PERMISSION_DENIED: spec('connector %s: the integration lacks a permission (%s)', 403),
   RAMPART_ERR_CONN_THROTTLED: spec('connector %s is throttled by the API (%s)', 429),
   RAMPART_ERR_CONN_UPSTREAM: spec('connector %s: upstream error %s', 502),
   // DETECT

@@ -1,0 +1,101 @@
+/**
+ * Load generator for bench/webhook.bench.ts, run as a SECOND process so the sender does not share the
+ * receiver's event loop: N concurrent keep-alive connections (undici Pool) POST signed `workplace_security`
+ * deliveries for a fixed duration and report throughput and acknowledgement latency as one JSON line.
+ *
+ *   node --import tsx bench/webhook-load.ts <url> <secretEnvName> <connections> <durationMs> <warmupMs>
+ */
+import { createHmac } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+const [url, secretEnv, connArg, durationArg, warmupArg] = process.argv.slice(2);
+const secret = process.env[secretEnv] ?? '';
+const connections = Number(connArg);
+const durationMs = Number(durationArg);
+const warmupMs = Number(warmupArg);
+const target = new URL(url);
+const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+
+let seq = 0;
+function delivery(): { body: string; sig: string } {
+  const n = seq++;
+  const body = JSON.stringify({
+    object: 'workplace_security',
+    entry: [
+      {
+        id: '504942447160640',
+        time: 1_700_000_000 + Math.floor(n / 10),
+        changes: [
+          {
+            field: 'sessions',
+            value: {
+              event: n % 7 === 0 ? 'USER_LOGOUT' : 'USER_LOGIN',
+              timestamp: new Date(1_700_000_000_000 + n * 100).toISOString().replace(/\.\d{3}Z$/, '+0000'),
+              actor_id: String(100_064_094_000_000 + (n % 5000)),
+              actor_email: `user${n % 5000}@example.com`,
+              target_id: String(100_064_094_000_000 + (n % 5000)),
+              target_email: `user${n % 5000}@example.com`,
+              actor_community_id: '504942443827307',
+              actor_scim_company_id: '504942447160640',
+              ip: `203.0.${(n >> 8) & 255}.${n & 255}`,
+              ip_country: 'GB',
+              browser_name: 'Chrome',
+              browser_os: 'Windows 10',
+              useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0 Safari/537.36',
+            },
+          },
+        ],
+      },
+    ],
+  });
+  return { body, sig: `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
+}
+
+// Bodies are built and signed BEFORE the clock starts, so the sender measures the receiver, not itself.
+const PREBUILT = Number(process.env.BENCH_PREBUILT ?? 60_000);
+const prebuilt = Array.from({ length: PREBUILT }, delivery);
+let nextPrebuilt = 0;
+const nextDelivery = () => (nextPrebuilt < prebuilt.length ? prebuilt[nextPrebuilt++] : delivery());
+
+const latencies: number[] = [];
+let ok = 0;
+let failed = 0;
+let measuredOk = 0;
+const start = performance.now();
+const measureFrom = start + warmupMs;
+const stopAt = measureFrom + durationMs;
+
+async function worker(): Promise<void> {
+  while (performance.now() < stopAt) {
+    const { body, sig } = nextDelivery();
+    const t0 = performance.now();
+    try {
+      const res = await pool.request({
+        path: target.pathname,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig },
+      });
+      await res.body.dump();
+      const t1 = performance.now();
+      if (res.statusCode === 200) {
+        ok++;
+        if (t0 >= measureFrom) {
+          measuredOk++;
+          latencies.push(t1 - t0);
+        }
+      } else failed++;
+    } catch {
+      failed++;
+    }
+  }
+}
+
+await Promise.all(Array.from({ length: connections }, worker));
+await pool.close();
+latencies.sort((a, b) => a - b);
+const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+process.stdout.write(
+  JSON.stringify({ sent: nextPrebuilt + Math.max(0, seq - PREBUILT), ok, failed, measuredOk, durationMs, perSec: (measuredOk / durationMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN }) + '\n',
+);

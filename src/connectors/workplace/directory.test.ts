@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { isRampartError } from '../../core/errors.ts';
+import { DirectoryUserSchema, isTerminatedAt } from '../../schema/directory.ts';
+import { DIRECTORY_ACTIONS, diffDirectory, parseScimListResponse } from './directory.ts';
+
+/** workplace-api.md §7 sample (keys [R]), plus the start/term dates extension. */
+const LIST = {
+  schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+  totalResults: 2,
+  itemsPerPage: 2,
+  startIndex: 1,
+  Resources: [
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      id: '100064094363063',
+      externalId: 'E1234',
+      userName: 'Ana@Example.com',
+      active: true,
+      name: { formatted: 'Ana Souza', givenName: 'Ana', familyName: 'Souza' },
+      title: 'Engineer',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'IT', employeeNumber: '1234', manager: { managerId: 100012764418780 } },
+      'urn:ietf:params:scim:schemas:extension:facebook:accountstatusdetails:2.0:User': { invited: true, inviteDate: 1614589964, claimed: true, claimDate: 1614590000 },
+      'urn:ietf:params:scim:schemas:extension:facebook:authmethod:2.0:User': { authMethod: 'sso' },
+      'urn:ietf:params:scim:schemas:extension:facebook:starttermdates:2.0:User': { startDate: 1577836800, termDate: 1767225600 },
+    },
+    { id: '100064094363064', userName: 'raj@example.com', active: false, displayName: 'Raj Patel' },
+  ],
+};
+
+describe('SCIM directory mapping', () => {
+  it('parses a SCIM 2.0 ListResponse export into directory users', () => {
+    const [ana, raj] = parseScimListResponse(LIST, { tenant: 't1', updatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(DirectoryUserSchema.parse(ana)).toBeTruthy();
+    expect(ana).toMatchObject({
+      app: 'workplace',
+      tenant: 't1',
+      id: '100064094363063',
+      email: 'ana@example.com',
+      name: 'Ana Souza',
+      externalId: 'E1234',
+      active: true,
+      department: 'IT',
+      title: 'Engineer',
+      managerId: '100012764418780',
+      authMethod: 'sso',
+      claimed: true,
+      invited: true,
+      inviteDate: '2021-03-01T09:12:44.000Z',
+      startDate: '2020-01-01T00:00:00.000Z',
+      termDate: '2026-01-01T00:00:00.000Z',
+    });
+    expect(isTerminatedAt(ana, '2026-02-01T00:00:00.000Z')).toBe(true);
+    expect(isTerminatedAt(ana, '2025-02-01T00:00:00.000Z')).toBe(false);
+    expect(raj).toMatchObject({ active: false, name: 'Raj Patel', authMethod: null, termDate: null });
+  });
+
+  it('refuses documents that are not a ListResponse', () => {
+    for (const bad of [{}, { Resources: 'x' }, { schemas: ['urn:other'], Resources: [] }, { Resources: [{ userName: 'no id' }] }]) {
+      try {
+        parseScimListResponse(bad);
+        expect.unreachable(JSON.stringify(bad));
+      } catch (e) {
+        expect(isRampartError(e) && e.code).toBe('RAMPART_ERR_INPUT_INVALID_RECORD');
+      }
+    }
+  });
+
+  it('turns deactivation, reactivation and admin changes between syncs into activities with stable ids', () => {
+    const t0 = '2026-01-01T00:00:00.000Z';
+    const t1 = '2026-01-01T01:00:00.000Z';
+    const prevUsers = parseScimListResponse(LIST, { updatedAt: t0 });
+    prevUsers[0].isAdmin = true;
+    const previous = new Map(prevUsers.map((u) => [u.id, u]));
+    const fresh = parseScimListResponse(
+      { ...LIST, Resources: [{ ...LIST.Resources[0], active: false }, { ...LIST.Resources[1], active: true }] },
+      { updatedAt: t1 },
+    );
+    const diff = diffDirectory(previous, fresh, t1, 't');
+    expect(diff.activities.map((a) => [a.action, a.target?.id]).sort()).toEqual(
+      [
+        [DIRECTORY_ACTIONS.deactivated, '100064094363063'],
+        [DIRECTORY_ACTIONS.adminRevoked, '100064094363063'],
+        [DIRECTORY_ACTIONS.reactivated, '100064094363064'],
+      ].sort(),
+    );
+    expect(diff.activities.every((a) => a.source === 'directory' && a.category === 'account')).toBe(true);
+    expect(fresh[0].deactivatedAt).toBe(t1);
+    // The same transition computed again (a sync repeated after a crash) gives the same ids.
+    const again = diffDirectory(previous, parseScimListResponse({ ...LIST, Resources: [{ ...LIST.Resources[0], active: false }] }, { updatedAt: t1 }), t1, 't');
+    expect(again.activities.find((a) => a.action === DIRECTORY_ACTIONS.deactivated)?.id).toBe(
+      diff.activities.find((a) => a.action === DIRECTORY_ACTIONS.deactivated)?.id,
+    );
+    // No change, no activity.
+    expect(diffDirectory(new Map(fresh.map((u) => [u.id, u])), fresh, t1, 't').activities).toEqual([]);
+  });
+});

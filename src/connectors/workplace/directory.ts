@@ -1,0 +1,178 @@
+/**
+ * @module connectors/workplace/directory
+ * The user directory from SCIM 2.0 `/Users` (offset paging, workplace-api.md §7) plus Graph
+ * `/community/admins` (cursor paging, §2), on a schedule and on demand. Between two syncs, a user's
+ * deactivation, reactivation and admin grant/removal become activities (source `directory`), because
+ * Workplace has no replay of missed webhooks and the directory state is the only backfill (§4).
+ */
+import { RampartError } from '../../core/errors.ts';
+import { stableId } from '../../core/ids.ts';
+import type { Activity } from '../../schema/activity.ts';
+import type { DirectoryUser } from '../../schema/directory.ts';
+import { graphPages, type WorkplaceClient } from './client.ts';
+import { WORKPLACE_APP, parseWorkplaceTime } from './normalize.ts';
+
+export const SCIM_CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const SCIM_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const SCIM_TERMDATES = 'urn:ietf:params:scim:schemas:extension:facebook:starttermdates:2.0:User';
+export const SCIM_ACCOUNT_STATUS = 'urn:ietf:params:scim:schemas:extension:facebook:accountstatusdetails:2.0:User';
+export const SCIM_AUTH_METHOD = 'urn:ietf:params:scim:schemas:extension:facebook:authmethod:2.0:User';
+export const SCIM_LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+/** Actions of the activities a sync emits (documented in docs/connectors/workplace.md). */
+export const DIRECTORY_ACTIONS = {
+  deactivated: 'DIRECTORY_USER_DEACTIVATED',
+  reactivated: 'DIRECTORY_USER_REACTIVATED',
+  adminGranted: 'DIRECTORY_ADMIN_GRANTED',
+  adminRevoked: 'DIRECTORY_ADMIN_REVOKED',
+} as const;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const s = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
+const b = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null);
+
+/** One SCIM User resource to a DirectoryUser. `isAdmin` is filled from /community/admins by the sync. */
+export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: string): DirectoryUser {
+  const id = s(r.id);
+  if (!id) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM User', 'missing "id"']);
+  const ent = isObj(r[SCIM_ENTERPRISE]) ? (r[SCIM_ENTERPRISE] as Obj) : {};
+  const dates = isObj(r[SCIM_TERMDATES]) ? (r[SCIM_TERMDATES] as Obj) : {};
+  const status = isObj(r[SCIM_ACCOUNT_STATUS]) ? (r[SCIM_ACCOUNT_STATUS] as Obj) : {};
+  const auth = isObj(r[SCIM_AUTH_METHOD]) ? (r[SCIM_AUTH_METHOD] as Obj) : {};
+  const emails = Array.isArray(r.emails) ? (r.emails.filter(isObj) as Obj[]) : [];
+  const email = s(r.userName) ?? s((emails.find((e) => e.primary === true) ?? emails[0])?.value);
+  const name = isObj(r.name) ? (r.name as Obj) : {};
+  const manager = isObj(ent.manager) ? (ent.manager as Obj) : {};
+  const authMethod = s(auth.authMethod);
+  // Dates: unix seconds in the Postman collection, ISO strings in one third-party script: accept both.
+  const when = (v: unknown) => (v === null || v === undefined || v === '' || v === 0 ? null : parseWorkplaceTime(v));
+  return {
+    app: WORKPLACE_APP,
+    tenant,
+    id,
+    email: email ? email.toLowerCase() : null,
+    name: s(r.displayName) ?? s(name.formatted) ?? ([s(name.givenName), s(name.familyName)].filter(Boolean).join(' ') || null),
+    externalId: s(r.externalId),
+    active: b(r.active) ?? true,
+    deactivatedAt: null,
+    startDate: when(dates.startDate),
+    termDate: when(dates.termDate),
+    department: s(ent.department),
+    title: s(r.title),
+    managerId: s(manager.managerId) ?? s(manager.value),
+    groups: [],
+    isAdmin: false,
+    authMethod: authMethod === 'password' || authMethod === 'sso' ? authMethod : null,
+    claimed: b(status.claimed),
+    invited: b(status.invited),
+    inviteDate: when(status.inviteDate),
+    claimDate: when(status.claimDate),
+    updatedAt,
+  };
+}
+
+/**
+ * A SCIM 2.0 ListResponse export (`rampart scan --directory users.json`) to DirectoryUsers.
+ * Throws RAMPART_ERR_INPUT_INVALID_RECORD when the document is not a ListResponse.
+ */
+export function parseScimListResponse(json: unknown, opts: { tenant?: string; updatedAt?: string } = {}): DirectoryUser[] {
+  if (!isObj(json) || !Array.isArray(json.Resources)) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', 'no "Resources" array']);
+  if (Array.isArray(json.schemas) && !json.schemas.includes(SCIM_LIST_RESPONSE)) {
+    throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', `schemas does not include ${SCIM_LIST_RESPONSE}`]);
+  }
+  const updatedAt = opts.updatedAt ?? new Date().toISOString();
+  return json.Resources.map((r, i) => {
+    if (!isObj(r)) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', `Resources[${i}] is not an object`]);
+    return scimUserToDirectoryUser(r, opts.tenant ?? '', updatedAt);
+  });
+}
+
+/** Pages SCIM /Users: `startIndex` from 1, loop while startIndex + itemsPerPage <= totalResults (scim_sdk.py). */
+export async function fetchScimUsers(scim: WorkplaceClient, pageSize: number, maxUsers = 5_000_000): Promise<Obj[]> {
+  const users: Obj[] = [];
+  let startIndex = 1;
+  for (;;) {
+    const res = await scim.get<Obj>('Users', { query: { startIndex, count: pageSize } });
+    const body = res.body;
+    if (!isObj(body) || !Array.isArray(body.Resources)) {
+      throw new RampartError('RAMPART_ERR_CONN_UPSTREAM', [scim.connector, 'SCIM /Users answer has no Resources array']);
+    }
+    for (const r of body.Resources) if (isObj(r)) users.push(r);
+    const total = Number(body.totalResults);
+    const perPage = Number(body.itemsPerPage ?? body.Resources.length);
+    const at = Number(body.startIndex ?? startIndex);
+    if (!Number.isFinite(total) || !Number.isFinite(perPage) || perPage <= 0 || users.length >= maxUsers) break;
+    if (at + perPage > total) break;
+    startIndex = at + perPage;
+  }
+  return users;
+}
+
+/** Ids of system administrators from Graph /community/admins. */
+export async function fetchAdminIds(graph: WorkplaceClient): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const page of graphPages<Obj>(graph, 'community/admins', { fields: 'id,email', limit: 100 })) {
+    for (const a of page) {
+      const id = s(a?.id);
+      if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
+
+export interface DirectoryDiff {
+  users: DirectoryUser[];
+  activities: Activity[];
+}
+
+/**
+ * Merges a fresh listing with the previous state: keeps known deactivation times, stamps a newly observed
+ * deactivation with the sync time, and turns state changes into activities with stable ids (so a sync
+ * repeated after a crash stores each change once).
+ */
+export function diffDirectory(previous: ReadonlyMap<string, DirectoryUser>, fresh: DirectoryUser[], observedAt: string, tenant: string): DirectoryDiff {
+  const activities: Activity[] = [];
+  const firstSync = previous.size === 0;
+  const emit = (u: DirectoryUser, prev: DirectoryUser, action: string) => {
+    activities.push({
+      v: 1,
+      id: stableId('wpd', tenant, u.id, action, prev.updatedAt),
+      time: observedAt,
+      receivedAt: observedAt,
+      app: WORKPLACE_APP,
+      tenant,
+      source: 'directory',
+      action,
+      category: 'account',
+      outcome: 'success',
+      interactive: false,
+      isAdminActivity: false,
+      impersonated: false,
+      impersonator: null,
+      actor: { id: null, email: null, name: 'Workplace directory sync' },
+      target: { type: 'user', id: u.id, email: u.email, name: u.name },
+      objects: [],
+      ip: null,
+      userAgent: null,
+      geo: null,
+      asn: null,
+      isp: null,
+      ipCategory: null,
+      ipTags: [],
+      device: null,
+      userAgentTags: [],
+      raw: { previous: { active: prev.active, isAdmin: prev.isAdmin }, current: { active: u.active, isAdmin: u.isAdmin } },
+    });
+  };
+  for (const u of fresh) {
+    const prev = previous.get(u.id);
+    if (!u.active) u.deactivatedAt = prev && !prev.active ? prev.deactivatedAt : firstSync || !prev ? null : observedAt;
+    if (!prev) continue;
+    if (prev.active && !u.active) emit(u, prev, DIRECTORY_ACTIONS.deactivated);
+    if (!prev.active && u.active) emit(u, prev, DIRECTORY_ACTIONS.reactivated);
+    if (!prev.isAdmin && u.isAdmin) emit(u, prev, DIRECTORY_ACTIONS.adminGranted);
+    if (prev.isAdmin && !u.isAdmin) emit(u, prev, DIRECTORY_ACTIONS.adminRevoked);
+  }
+  return { users: fresh, activities };
+}

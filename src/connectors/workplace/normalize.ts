@@ -1,0 +1,329 @@
+/**
+ * @module connectors/workplace/normalize
+ * Workplace security events to the Activity schema. The mapping is DATA (one row per known event name), so a
+ * wrong guess is corrected by editing a row, not code. Each row says whether its event name was read in a real
+ * source ([R]) or constructed ([I]); see workplace-api.md §3.2 and docs/connectors/workplace.md.
+ *
+ * We key on `value.event`, never on `change.field`: only the `integrations` field name is confirmed.
+ */
+import { RampartError } from '../../core/errors.ts';
+import { stableId } from '../../core/ids.ts';
+import type { Activity, Category, Outcome } from '../../schema/activity.ts';
+
+export const WORKPLACE_APP = 'workplace';
+
+export interface EventMapping {
+  category: Category;
+  outcome: Outcome;
+  /** Performed by a person in a UI (login page, admin panel) rather than by an API client. */
+  interactive: boolean;
+  isAdminActivity: boolean;
+  /** What the `target_*` fields name. */
+  targetType: 'user' | 'integration' | 'account';
+  /** [R]: the event name was read in a real payload or source; [I]: constructed/inferred. */
+  basis: 'R' | 'I';
+  note: string;
+}
+
+const row = (
+  category: Category,
+  outcome: Outcome,
+  interactive: boolean,
+  isAdminActivity: boolean,
+  basis: 'R' | 'I',
+  note: string,
+  targetType: EventMapping['targetType'] = 'user',
+): EventMapping => ({ category, outcome, interactive, isAdminActivity, targetType, basis, note });
+
+/**
+ * Known `workplace_security` event names. Human names of everything but CUSTOM_INTEGRATION_EDIT are [R]
+ * (Netskope's list and the admin-panel log); their UPPER_SNAKE spellings are [I].
+ */
+export const WORKPLACE_EVENT_MAP: Readonly<Record<string, EventMapping>> = {
+  USER_LOGIN: row('login', 'success', true, false, 'I', '"User login" (Netskope); spelling inferred'),
+  USER_LOGIN_FAILED: row('login', 'failure', true, false, 'I', 'admin-panel "Login Failed"; webhook enum not confirmed, placeholder'),
+  USER_LOGOUT: row('logout', 'success', true, false, 'I', '"User logout" (Netskope); spelling inferred'),
+  ADMIN_FORCE_LOG_OUT: row('admin', 'success', true, true, 'I', '"Admin force log out" across all devices'),
+  PASSWORD_CHANGE: row('account', 'success', true, false, 'I', '"Password change"'),
+  PASSWORD_RESET_REQUEST: row('account', 'success', true, false, 'I', '"Password reset request"'),
+  PASSWORD_RESET_SUCCESS: row('account', 'success', true, false, 'I', '"Password reset success"'),
+  PASSWORD_RESET_WRONG_CODE: row('account', 'failure', true, false, 'I', '"Password reset wrong code"'),
+  FORCE_PASSWORD_RESET: row('admin', 'success', true, true, 'I', '"Force password reset" by an admin'),
+  TWO_FACTOR_ENABLED: row('account', 'success', true, false, 'I', '"Two factor enabled"'),
+  TWO_FACTOR_DISABLED: row('account', 'success', true, false, 'I', '"Two factor disabled"'),
+  ADMIN_CREATE_ACCOUNT: row('admin', 'success', true, true, 'I', '"Admin create account"'),
+  ADMIN_DEACTIVATE: row('admin', 'success', true, true, 'I', '"Admin deactivate"'),
+  ADMIN_ACTIVATE_ACCOUNT: row('admin', 'success', true, true, 'I', '"Admin activate account"'),
+  ADMIN_SET_TO_UNCLAIMED: row('admin', 'success', true, true, 'I', '"Admin set to unclaimed"'),
+  ADMIN_ROLE_CHANGED: row('admin', 'success', true, true, 'I', 'admin-panel "Admin Role Changed"; enum constructed'),
+  CUSTOM_INTEGRATION_EDIT: row('integration', 'success', true, true, 'R', 'the one real sample (Azure Sentinel); integration_data names it', 'integration'),
+};
+
+/**
+ * Where the constructed impersonation fields live [C]: no impersonation event was found in any source
+ * (workplace-api.md §3.2); the simulator adds `impersonator_integration_id/_name` (its facts.json
+ * `constructed.impersonation`) to the value of the event done on the user's behalf. Data, like the table.
+ */
+export const IMPERSONATION_FIELDS = {
+  flag: ['impersonated', 'is_impersonated'],
+  id: ['impersonator_integration_id', 'impersonator_id', 'impersonator_app_id'],
+  email: ['impersonator_email'],
+  name: ['impersonator_integration_name', 'impersonator_name', 'impersonator_app_name'],
+} as const;
+
+/** Constructed [C] key of role changes: `{old_role, new_role}`, mapped to `objects` of type `role` / `previous_role`. */
+export const ROLE_CHANGE_KEY = 'role_data';
+
+/** Limits that keep one envelope bounded (the HTTP body limit applies first). */
+export const MAX_CHANGES_PER_ENVELOPE = 10_000;
+
+export interface NormalizeOptions {
+  receivedAt: string;
+  source: string;
+}
+
+export interface NormalizeResult {
+  activities: Activity[];
+  /** Changes whose `value.event` is not in the mapping table (kept as category `other`). */
+  unknownEvents: number;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const str = (v: unknown, max = 1024): string | null => {
+  if (typeof v === 'string') return v.length ? v.slice(0, max) : null;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return null;
+};
+
+const first = (o: Obj, keys: readonly string[], max = 1024): string | null => {
+  for (const k of keys) {
+    const v = str(o[k], max);
+    if (v !== null) return v;
+  }
+  return null;
+};
+
+/** ISO from a Graph `2021-03-29T12:00:20+0000` string, unix seconds, or null when unusable. */
+export function parseWorkplaceTime(v: unknown): string | null {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const ms = v > 1e12 ? v : v * 1000; // seconds normally; tolerate milliseconds
+    const d = new Date(ms);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+  if (typeof v === 'string' && v.length <= 64) {
+    if (/^\d+$/.test(v)) return parseWorkplaceTime(Number(v));
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : new Date(t).toISOString();
+  }
+  return null;
+}
+
+const bad = (reason: string): RampartError => new RampartError('RAMPART_ERR_CONN_BAD_PAYLOAD', [reason]);
+
+/**
+ * The dedupe key (workplace-api.md §9): company id, event timestamp, event name, actor and target.
+ * A redelivery of the same change gives the same id, so the store writes it once.
+ */
+export function workplaceEventId(entryId: string, timestamp: string, event: string, actorId: string | null, targetId: string | null): string {
+  return stableId('wp', entryId, timestamp, event, actorId, targetId);
+}
+
+/** One change value to an Activity. Never throws: unknown shapes become category `other`. */
+export function normalizeChange(
+  value: Obj,
+  envelope: { object: string; entryId: string; entryTime: unknown; field: string | null },
+  opts: NormalizeOptions,
+): { activity: Activity; known: boolean } {
+  const eventName = str(value.event, 256);
+  const action = eventName ?? `${envelope.object}.${envelope.field ?? 'unknown'}`.slice(0, 256);
+  const mapping = eventName ? WORKPLACE_EVENT_MAP[eventName] : undefined;
+  const time = parseWorkplaceTime(value.timestamp) ?? parseWorkplaceTime(envelope.entryTime) ?? opts.receivedAt;
+  const rawTimestamp = str(value.timestamp, 64) ?? str(envelope.entryTime, 64) ?? '';
+  const actorId = str(value.actor_id, 512);
+  const targetId = str(value.target_id, 512);
+  const integration = isObj(value.integration_data) ? value.integration_data : null;
+
+  const impersonatorId = first(value, IMPERSONATION_FIELDS.id, 512);
+  const impersonatorEmail = first(value, IMPERSONATION_FIELDS.email);
+  const impersonated = IMPERSONATION_FIELDS.flag.some((k) => value[k] === true) || impersonatorId !== null || impersonatorEmail !== null;
+
+  const targetType = mapping?.targetType ?? 'user';
+  let target: Activity['target'] = null;
+  if (targetType === 'integration' && integration) {
+    target = { type: 'integration', id: str(integration.custom_integration_id, 512), email: null, name: str(integration.custom_integration_name) };
+  } else if (targetId !== null || value.target_email !== undefined) {
+    target = { type: targetType, id: targetId, email: str(value.target_email), name: str(value.target_name) };
+  }
+
+  const browser = str(value.browser_name, 128);
+  const os = str(value.browser_os, 128);
+  const country = str(value.ip_country, 8);
+  const objects: Activity['objects'] = [];
+  if (integration && targetType !== 'integration') {
+    objects.push({ type: 'integration', id: str(integration.custom_integration_id, 512), name: str(integration.custom_integration_name) });
+  }
+  const impersonatorName = first(value, IMPERSONATION_FIELDS.name);
+  if (impersonated && (impersonatorId || impersonatorName)) objects.push({ type: 'integration', id: impersonatorId, name: impersonatorName });
+  // Constructed [C] role change details (simulator facts.json `constructed.roleChange`).
+  const role = isObj(value[ROLE_CHANGE_KEY]) ? (value[ROLE_CHANGE_KEY] as Obj) : null;
+  if (role) {
+    objects.push({ type: 'role', id: null, name: str(role.new_role) });
+    if (str(role.old_role) !== null) objects.push({ type: 'previous_role', id: null, name: str(role.old_role) });
+  }
+
+  const activity: Activity = {
+    v: 1,
+    id: workplaceEventId(envelope.entryId, rawTimestamp, action, actorId, targetId),
+    time,
+    receivedAt: opts.receivedAt,
+    app: WORKPLACE_APP,
+    tenant: envelope.entryId.slice(0, 256),
+    source: opts.source,
+    action,
+    category: mapping?.category ?? 'other',
+    outcome: mapping?.outcome ?? 'unknown',
+    interactive: mapping?.interactive ?? false,
+    isAdminActivity: mapping?.isAdminActivity ?? false,
+    impersonated,
+    impersonator: impersonated ? { id: impersonatorId, email: impersonatorEmail } : null,
+    actor: { id: actorId, email: str(value.actor_email), name: str(value.actor_name) },
+    target,
+    objects,
+    ip: str(value.ip, 64),
+    userAgent: str(value.useragent, 4096) ?? str(value.user_agent, 4096),
+    geo: country ? { country, city: null, lat: null, lon: null } : null,
+    asn: null,
+    isp: null,
+    ipCategory: null,
+    ipTags: [],
+    device: browser || os ? { type: null, os, browser, tags: [] } : null,
+    userAgentTags: [],
+    raw: { object: envelope.object, entryId: envelope.entryId, entryTime: envelope.entryTime ?? null, field: envelope.field, value },
+  };
+  return { activity, known: mapping !== undefined };
+}
+
+/**
+ * A webhook body (`{"object","entry":[{"id","time","changes":[{"field","value"}]}]}`) to activities.
+ * Throws RAMPART_ERR_CONN_BAD_PAYLOAD only when the envelope itself is malformed; nothing is partially kept.
+ */
+export function normalizeEnvelope(body: unknown, opts: NormalizeOptions): NormalizeResult {
+  if (!isObj(body)) throw bad('body is not a JSON object');
+  const object = str(body.object, 64);
+  if (object === null) throw bad('missing "object"');
+  if (!Array.isArray(body.entry)) throw bad('"entry" is not an array');
+  const activities: Activity[] = [];
+  let unknownEvents = 0;
+  let changesSeen = 0;
+  body.entry.forEach((entry, i) => {
+    if (!isObj(entry)) throw bad(`entry[${i}] is not an object`);
+    const entryId = str(entry.id, 256);
+    if (entryId === null) throw bad(`entry[${i}].id is missing`);
+    if (!Array.isArray(entry.changes)) throw bad(`entry[${i}].changes is not an array`);
+    entry.changes.forEach((change, j) => {
+      if (++changesSeen > MAX_CHANGES_PER_ENVELOPE) throw bad(`more than ${MAX_CHANGES_PER_ENVELOPE} changes`);
+      if (!isObj(change)) throw bad(`entry[${i}].changes[${j}] is not an object`);
+      if (!isObj(change.value)) throw bad(`entry[${i}].changes[${j}].value is not an object`);
+      const { activity, known } = normalizeChange(
+        change.value,
+        { object, entryId, entryTime: entry.time, field: str(change.field, 128) },
+        opts,
+      );
+      if (!known) unknownEvents++;
+      activities.push(activity);
+    });
+  });
+  return { activities, unknownEvents };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Admin Center `security_audit_logs` records (pull API, workplace-api.md §3.4). Only "an event type (e.g.
+// "Login", "New role assigned"), the actor's username, target, time and IP" is [R]; every field name is [I],
+// so the accepted names are lists (first present wins). A record is turned into a webhook-style `value` and
+// normalized by the same table, so both sources give the same category/outcome/action for the same event.
+
+export const AUDIT_LOG_FIELDS = {
+  id: ['id', 'event_id'],
+  event: ['event'],
+  type: ['event_type', 'type', 'action'],
+  time: ['creation_time', 'time', 'timestamp', 'event_time', 'created_time'],
+  actorId: ['actor_id'],
+  actorName: ['actor_username', 'actor_email', 'username'],
+  targetId: ['target_id'],
+  targetName: ['target_username', 'target_email'],
+  ip: ['ip_address', 'ip'],
+  userAgent: ['user_agent', 'useragent'],
+  country: ['ip_country', 'country'],
+} as const;
+
+/**
+ * Admin Center display names to webhook event names. "Login" and "New role assigned" are [R] display names;
+ * the others are [I] (the simulator's facts.json `auditType`s). Case-insensitive.
+ */
+export const AUDIT_TYPE_TO_EVENT: Readonly<Record<string, string>> = {
+  login: 'USER_LOGIN',
+  'login failed': 'USER_LOGIN_FAILED',
+  logout: 'USER_LOGOUT',
+  'forced logout': 'ADMIN_FORCE_LOG_OUT',
+  'password changed': 'PASSWORD_CHANGE',
+  'password reset code requested': 'PASSWORD_RESET_REQUEST',
+  'password reset succeeded': 'PASSWORD_RESET_SUCCESS',
+  'password reset incorrect code': 'PASSWORD_RESET_WRONG_CODE',
+  'forced password reset': 'FORCE_PASSWORD_RESET',
+  'two-factor authentication enabled': 'TWO_FACTOR_ENABLED',
+  'two-factor authentication disabled': 'TWO_FACTOR_DISABLED',
+  'account created': 'ADMIN_CREATE_ACCOUNT',
+  'account deactivated': 'ADMIN_DEACTIVATE',
+  'account activated': 'ADMIN_ACTIVATE_ACCOUNT',
+  'account set to unclaimed': 'ADMIN_SET_TO_UNCLAIMED',
+  'new role assigned': 'ADMIN_ROLE_CHANGED',
+  'integration edited': 'CUSTOM_INTEGRATION_EDIT',
+};
+
+/** The webhook event name for an audit record: its `event` when known, else its display type via the alias table. */
+export function auditEventName(record: Obj): string | null {
+  const event = first(record, AUDIT_LOG_FIELDS.event, 256);
+  if (event && WORKPLACE_EVENT_MAP[event]) return event;
+  const type = first(record, AUDIT_LOG_FIELDS.type, 256);
+  const alias = type ? AUDIT_TYPE_TO_EVENT[type.toLowerCase().trim()] : undefined;
+  if (alias) return alias;
+  if (type && WORKPLACE_EVENT_MAP[type.toUpperCase().replace(/[ -]/g, '_')]) return type.toUpperCase().replace(/[ -]/g, '_');
+  return event ?? type;
+}
+
+/** One Admin Center audit record to an Activity; never throws for an object. */
+export function normalizeAuditRecord(record: Obj, tenant: string, opts: NormalizeOptions): { activity: Activity; known: boolean } {
+  const pick = (keys: readonly string[], max?: number) => first(record, keys, max);
+  const person = (k: string) => (isObj(record[k]) ? (record[k] as Obj) : null);
+  const actor = person('actor');
+  const target = person('target');
+  const timeRaw = AUDIT_LOG_FIELDS.time.map((k) => record[k]).find((v) => v !== undefined && v !== null);
+  const actorName = pick(AUDIT_LOG_FIELDS.actorName) ?? (actor ? first(actor, ['username', 'email', 'name']) : null);
+  const targetName = pick(AUDIT_LOG_FIELDS.targetName) ?? (target ? first(target, ['username', 'email', 'name']) : null);
+  const event = auditEventName(record) ?? 'unknown';
+  // Constructed keys (role_data, impersonator_*) pass through unchanged, like in a webhook value.
+  const value: Obj = { ...record };
+  Object.assign(value, {
+    event,
+    timestamp: timeRaw ?? null,
+    actor_id: pick(AUDIT_LOG_FIELDS.actorId, 512) ?? (actor ? first(actor, ['id'], 512) : null),
+    actor_email: actorName && actorName.includes('@') ? actorName : null,
+    actor_name: actorName && !actorName.includes('@') ? actorName : null,
+    target_id: pick(AUDIT_LOG_FIELDS.targetId, 512) ?? (target ? first(target, ['id'], 512) : null),
+    target_email: targetName && targetName.includes('@') ? targetName : null,
+    target_name: targetName && !targetName.includes('@') ? targetName : null,
+    ip: pick(AUDIT_LOG_FIELDS.ip, 64),
+    ip_country: pick(AUDIT_LOG_FIELDS.country, 8),
+    useragent: pick(AUDIT_LOG_FIELDS.userAgent, 4096),
+  });
+  if (value.target_id === null && value.target_email === null) delete value.target_email;
+  const { activity, known } = normalizeChange(value, { object: 'security_audit_logs', entryId: tenant, entryTime: null, field: null }, opts);
+  const recId = pick(AUDIT_LOG_FIELDS.id, 512);
+  activity.id = recId
+    ? stableId('wpa', tenant, recId)
+    : stableId('wpa', tenant, String(timeRaw ?? ''), event, activity.actor.id ?? activity.actor.email, activity.target?.id ?? null);
+  activity.raw = record;
+  return { activity, known };
+}
