@@ -16,6 +16,7 @@ import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
+import { createConnectors } from './connectors/registry.ts';
 
 /** Stored ranges allow nulls where the config omits keys. */
 const fromStoredRange = (r: IpRange): EnrichIpRange => ({
@@ -92,7 +93,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
-  const connectors = opts.connectors ?? [];
+  const connectors = opts.connectors ?? createConnectors(config);
   for (const c of connectors) {
     await c.start({
       store,
