@@ -17,6 +17,7 @@ import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
+import { demoWanted, wireDemo } from './demo.ts';
 
 /** Stored ranges allow nulls where the config omits keys. */
 const fromStoredRange = (r: IpRange): EnrichIpRange => ({
@@ -94,6 +95,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
   const connectors = opts.connectors ?? createConnectors(config);
+  const demo = opts.connectors === undefined && demoWanted(config) ? await wireDemo(config, logger) : null;
+  if (demo) connectors.push(demo.connector);
   for (const c of connectors) {
     await c.start({
       store,
@@ -127,6 +130,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const host = opts.host ?? config.server.host;
   const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ready = true;
+  // Not awaited: the tenant retries the webhook handshake while the service comes up.
+  demo?.start(url).catch((err) => logger.error({ err }, 'demo tenant failed to start'));
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -134,6 +139,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       ready = false;
       clearInterval(snapshotTimer);
       abort.abort();
+      await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
