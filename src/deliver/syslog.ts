@@ -164,6 +164,11 @@ export class SyslogDestination implements Destination {
     this.#ca = o.config.tls.caFile ? readFileSync(o.config.tls.caFile) : undefined;
   }
 
+  /** TCP/TLS: whether a connection to the collector is open now (health, tests). */
+  get connected(): boolean {
+    return this.#stream !== null && !this.#stream.destroyed;
+  }
+
   /** The full RFC 5424 line for an alert, within the size limit. */
   format(alert: Alert): string {
     const header = formatRfc5424('', {
