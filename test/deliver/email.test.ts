@@ -4,7 +4,10 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailDestinationSchema, type EmailDestinationConfig } from '../../src/deliver/config.ts';
 import { DailyAddressQuota, EmailDestination, QUOTA_DOC_KIND, renderAlertEmail } from '../../src/deliver/email.ts';
-import { MemoryDocStore } from '../../src/deliver/dispatcher.ts';
+import { AlertDispatcher, DELIVERY_DOC_KIND, MemoryDocStore, type DeliveryRecord } from '../../src/deliver/dispatcher.ts';
+import { AlertsConfigSchema } from '../../src/deliver/config.ts';
+import { Metrics } from '../../src/core/metrics.ts';
+import { silentLogger } from '../../src/core/logger.ts';
 import { RampartError } from '../../src/core/errors.ts';
 import { decodeHeader, makeAlert, parseMail, selfSignedCert, type ParsedMail } from './helpers.ts';
 
@@ -66,7 +69,7 @@ beforeEach(() => {
   received.length = 0;
 });
 
-function config(over: Partial<EmailDestinationConfig> & { smtp?: Partial<EmailDestinationConfig['smtp']> } = {}): EmailDestinationConfig {
+function config(over: Omit<Partial<EmailDestinationConfig>, 'smtp'> & { smtp?: Partial<EmailDestinationConfig['smtp']> } = {}): EmailDestinationConfig {
   const { smtp, ...rest } = over;
   return EmailDestinationSchema.parse({
     name: 'soc-email',
@@ -211,6 +214,35 @@ describe('daily limit per address (at most N messages per address per UTC day)',
   it('never allows a configured limit above the documented 500', () => {
     expect(() => config({ dailyLimitPerAddress: 501 })).toThrow();
     expect(config().dailyLimitPerAddress).toBe(500);
+  });
+});
+
+describe('email through the dispatcher', () => {
+  it('records over-limit alerts as skipped with the reason in the delivery log', async () => {
+    const store = new MemoryDocStore();
+    const metrics = new Metrics();
+    const clock = () => new Date('2026-11-27T10:00:00.000Z');
+    const alerts = AlertsConfigSchema.parse({
+      consoleBaseUrl: 'https://rampart.example',
+      destinations: [{ ...config({ to: ['soc@example.com'], dailyLimitPerAddress: 1 }), type: 'email' }],
+      routes: [{ detections: '*', destinations: ['soc-email'] }],
+    });
+    const d = new AlertDispatcher({ config: alerts, store, logger: silentLogger(), metrics, clock, env, sleep: async () => {} });
+    const [a1, a2] = [makeAlert(), makeAlert()];
+    d.onAlert(a1);
+    d.onAlert(a2);
+    await d.drain();
+    await d.close();
+    expect(received.map((m) => m.rcpt)).toEqual([['soc@example.com']]);
+    const rows = (await store.listDocs<DeliveryRecord>(DELIVERY_DOC_KIND)).map((x) => x.body);
+    expect(rows.find((r) => r.alertId === a1.id)).toMatchObject({ outcome: 'sent', final: true, destinationType: 'email' });
+    expect(rows.find((r) => r.alertId === a2.id)).toMatchObject({
+      outcome: 'skipped',
+      final: true,
+      skippedRecipients: ['soc@example.com'],
+      detail: 'daily email limit of 1 messages reached for soc@example.com',
+    });
+    expect(metrics.get('rampart_delivery_attempts_total', { destination: 'soc-email', outcome: 'skipped' })).toBe(1);
   });
 });
 

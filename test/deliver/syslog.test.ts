@@ -101,7 +101,7 @@ const tricky = () =>
   makeAlert({
     detection: 'policy:mass|download',
     title: 'Mass | download \\ by a=b\nsecond line',
-    description: 'key=value and a back\\slash\nnew line',
+    description: 'see key=value and a back\\slash\nnew line',
     evidence: ['52 downloads in 1 min', 'files: a|b=c'],
     severity: 'high',
   });
@@ -148,7 +148,7 @@ describe('syslog over UDP', () => {
       cs4: `https://rampart.example/alerts/${alert.id}`,
       cnt: '1',
       cs6: '81.2.69.142,1.128.0.1',
-      msg: 'key=value and a back\\slash\nnew line',
+      msg: 'see key=value and a back\\slash\nnew line',
       cs3Label: 'evidence',
       cs3: '52 downloads in 1 min | files: a|b=c',
     });
