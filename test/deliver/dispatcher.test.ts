@@ -7,7 +7,8 @@ import { AlertDispatcher, backoffMs, DELIVERY_DOC_KIND, MemoryDocStore, routeMat
 import { Metrics } from '../../src/core/metrics.ts';
 import { Pipeline } from '../../src/core/pipeline.ts';
 import type { Alert } from '../../src/schema/alert.ts';
-import { captureLogs, makeAlert } from './helpers.ts';
+import { captureLogs, makeAlert, sqliteStore, tempDbPath } from './helpers.ts';
+import type { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
 const SECRET = 'dispatch-secret';
@@ -30,14 +31,26 @@ function alertsConfig(over: Record<string, unknown> = {}): AlertsConfig {
   });
 }
 
+type DocStore = MemoryDocStore | SqliteStore;
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
+/** The real store: SQLite (in memory unless a file path is given). */
+async function realStore(path?: string): Promise<SqliteStore> {
+  const s = await sqliteStore(path);
+  stores.push(s);
+  return s;
+}
+
 interface Harness {
   d: AlertDispatcher;
-  store: MemoryDocStore;
+  store: DocStore;
   metrics: Metrics;
   logs: ReturnType<typeof captureLogs>;
   sleeps: number[];
 }
-function harness(config: AlertsConfig, store = new MemoryDocStore(), sleep?: (ms: number) => Promise<void>): Harness {
+function harness(config: AlertsConfig, store: DocStore, sleep?: (ms: number) => Promise<void>): Harness {
   const metrics = new Metrics();
   const logs = captureLogs();
   const sleeps: number[] = [];
@@ -53,7 +66,7 @@ function harness(config: AlertsConfig, store = new MemoryDocStore(), sleep?: (ms
   return { d, store, metrics, logs, sleeps };
 }
 
-async function log(store: MemoryDocStore, alertId?: string): Promise<DeliveryRecord[]> {
+async function log(store: DocStore, alertId?: string): Promise<DeliveryRecord[]> {
   const docs = await store.listDocs<DeliveryRecord>(DELIVERY_DOC_KIND);
   return docs
     .map((x) => x.body)
@@ -92,7 +105,7 @@ describe('routing', () => {
         { detections: ['policy:exfil'], minSeverity: 'low', destinations: ['hook', 'hook2'] },
       ],
     });
-    const { d, store } = harness(cfg);
+    const { d, store } = harness(cfg, await realStore());
     const exfil = makeAlert({ detection: 'policy:exfil', severity: 'high' });
     const low = makeAlert({ detection: 'policy:other', severity: 'low' });
     const builtin = makeAlert({ detection: 'impossible_travel', severity: 'high' });
@@ -110,7 +123,7 @@ describe('routing', () => {
 describe('retries and the delivery log', () => {
   it('retries a destination that fails twice, then succeeds, recording every attempt with backoff and jitter', async () => {
     rx.script = [503, 503];
-    const { d, store, sleeps, metrics } = harness(alertsConfig());
+    const { d, store, sleeps, metrics } = harness(alertsConfig(), await realStore());
     const alert = makeAlert();
     d.onAlert(alert);
     await d.drain();
@@ -133,7 +146,7 @@ describe('retries and the delivery log', () => {
 
   it('gives up after maxAttempts and says so in the log', async () => {
     rx.script = [500, 500, 500, 500, 500];
-    const { d, store, logs } = harness(alertsConfig({ retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } }));
+    const { d, store, logs } = harness(alertsConfig({ retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } }), await realStore());
     const alert = makeAlert();
     d.onAlert(alert);
     await d.drain();
@@ -146,7 +159,7 @@ describe('retries and the delivery log', () => {
 
   it('does not retry a permanent refusal', async () => {
     rx.script = [400];
-    const { d, store, sleeps } = harness(alertsConfig());
+    const { d, store, sleeps } = harness(alertsConfig(), await realStore());
     const alert = makeAlert();
     d.onAlert(alert);
     await d.drain();
@@ -179,7 +192,7 @@ describe('a failing destination never blocks detection or other destinations', (
       retry: { maxAttempts: 10, baseDelayMs: 600_000, maxDelayMs: 600_000 }, // the dead lane waits 5-10 minutes
     });
     // Real timers: the dead destination's backoff is genuinely long; close() cuts it short.
-    const { d, store } = harness(cfg, new MemoryDocStore(), (ms) => new Promise((r) => setTimeout(r, ms).unref()));
+    const { d, store } = harness(cfg, await realStore(), (ms) => new Promise((r) => setTimeout(r, ms).unref()));
     const alerts = [makeAlert(), makeAlert(), makeAlert()];
     for (const a of alerts) expect(d.onAlert(a)).toBeUndefined(); // synchronous: nothing to await
     await rx.next(3);
@@ -204,7 +217,7 @@ describe('a failing destination never blocks detection or other destinations', (
 
   it('the pipeline publishes (and detection moves on) while the destination has not answered', async () => {
     rx.hold = true;
-    const { d } = harness(alertsConfig());
+    const { d } = harness(alertsConfig(), await realStore());
     const metrics = new Metrics();
     const pipeline = new Pipeline({
       store: null,
@@ -226,7 +239,7 @@ describe('a failing destination never blocks detection or other destinations', (
 
   it('bounds each queue: overflow is dropped, counted, logged and recorded, never silent', async () => {
     rx.hold = true;
-    const { d, store, metrics, logs } = harness(alertsConfig({ queueSize: 2 }));
+    const { d, store, metrics, logs } = harness(alertsConfig({ queueSize: 2 }), await realStore());
     const alerts = [makeAlert(), makeAlert(), makeAlert(), makeAlert()];
     for (const a of alerts) d.onAlert(a); // #1 in flight, #2 and #3 queued, #4 over the limit
     expect(d.queueDepth('hook')).toBe(2);
@@ -244,7 +257,8 @@ describe('a failing destination never blocks detection or other destinations', (
 
 describe('updates of an alert (dedup repeats)', () => {
   it('delivers an alert once per destination, even after a restart; a newer version waiting in the queue replaces the older', async () => {
-    const store = new MemoryDocStore();
+    const dbPath = tempDbPath();
+    let store = await sqliteStore(dbPath);
     rx.hold = true;
     let h = harness(alertsConfig(), store);
     const first = makeAlert();
@@ -262,8 +276,10 @@ describe('updates of an alert (dedup repeats)', () => {
     await h.d.drain();
     expect(rx.received).toHaveLength(2);
     await h.d.close();
+    await store.close();
 
-    h = harness(alertsConfig(), store); // restart, same store
+    store = await realStore(dbPath); // restart: the SQLite file reopened, a new dispatcher
+    h = harness(alertsConfig(), store);
     h.d.onAlert({ ...first, count: 4, updatedAt: '2026-11-27T08:15:00.000Z' });
     await h.d.drain();
     expect(rx.received).toHaveLength(2);
@@ -271,7 +287,7 @@ describe('updates of an alert (dedup repeats)', () => {
   });
 
   it('with deliverUpdates, every new version is delivered', async () => {
-    const { d } = harness(alertsConfig({ deliverUpdates: true }));
+    const { d } = harness(alertsConfig({ deliverUpdates: true }), await realStore());
     const a = makeAlert();
     d.onAlert(a);
     await d.drain();

@@ -9,7 +9,7 @@ import { AlertsConfigSchema } from '../../src/deliver/config.ts';
 import { Metrics } from '../../src/core/metrics.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { RampartError } from '../../src/core/errors.ts';
-import { decodeHeader, makeAlert, parseMail, selfSignedCert, type ParsedMail } from './helpers.ts';
+import { decodeHeader, makeAlert, parseMail, selfSignedCert, sqliteStore, tempDbPath, type ParsedMail } from './helpers.ts';
 
 interface Captured extends ParsedMail {
   from: string;
@@ -161,7 +161,8 @@ describe('email destination over real SMTP', () => {
 
 describe('daily limit per address (at most N messages per address per UTC day)', () => {
   it('skips over-limit recipients, resets at midnight UTC, and survives a restart', async () => {
-    const store = new MemoryDocStore();
+    const dbPath = tempDbPath();
+    let store = await sqliteStore(dbPath);
     let now = new Date('2026-11-27T23:58:00.000Z');
     const clock = () => now;
     const cfg = config({ to: ['soc@example.com', 'oncall@example.com'], dailyLimitPerAddress: 2 });
@@ -171,9 +172,11 @@ describe('daily limit per address (at most N messages per address per UTC day)',
     expect((await dest.send(makeAlert())).outcome).toBe('sent');
     expect((await dest.send(makeAlert())).outcome).toBe('sent');
     await dest.close();
+    await store.close();
     expect(received).toHaveLength(2);
 
-    // A restart (new destination, same store) keeps the count: the third message of the day is skipped.
+    // A restart (the SQLite file reopened, a new destination) keeps the count: the third message of the day is skipped.
+    store = await sqliteStore(dbPath);
     dest = make();
     const third = await dest.send(makeAlert());
     expect(third.outcome).toBe('skipped');
@@ -195,10 +198,11 @@ describe('daily limit per address (at most N messages per address per UTC day)',
     const doc = await store.getDoc<{ day: string; count: number }>(QUOTA_DOC_KIND, 'soc@example.com');
     expect(doc?.body).toMatchObject({ day: '2026-11-28', count: 1 });
     await dest.close();
+    await store.close();
   });
 
   it('counts per address, case-insensitively, and sends only to addresses under the limit', async () => {
-    const store = new MemoryDocStore();
+    const store = await sqliteStore();
     const clock = () => new Date('2026-11-27T12:00:00.000Z');
     const quota = new DailyAddressQuota(store, 3, clock);
     for (let i = 0; i < 3; i++) await quota.record('SOC@example.com');
@@ -209,6 +213,7 @@ describe('daily limit per address (at most N messages per address per UTC day)',
     expect(res.skippedRecipients).toEqual(['soc@example.com']);
     expect(received.map((m) => m.rcpt)).toEqual([['oncall@example.com']]);
     expect(await dest.quota.used('oncall@example.com')).toBe(1);
+    await store.close();
   });
 
   it('never allows a configured limit above the documented 500', () => {
@@ -219,7 +224,7 @@ describe('daily limit per address (at most N messages per address per UTC day)',
 
 describe('email through the dispatcher', () => {
   it('records over-limit alerts as skipped with the reason in the delivery log', async () => {
-    const store = new MemoryDocStore();
+    const store = await sqliteStore();
     const metrics = new Metrics();
     const clock = () => new Date('2026-11-27T10:00:00.000Z');
     const alerts = AlertsConfigSchema.parse({
@@ -243,6 +248,7 @@ describe('email through the dispatcher', () => {
       detail: 'daily email limit of 1 messages reached for soc@example.com',
     });
     expect(metrics.get('rampart_delivery_attempts_total', { destination: 'soc-email', outcome: 'skipped' })).toBe(1);
+    await store.close();
   });
 });
 

@@ -125,3 +125,15 @@ export function decodeHeader(v: string): string {
     enc.toLowerCase() === 'b' ? Buffer.from(text, 'base64').toString('utf8') : decodeQp(text.replace(/_/g, ' ')),
   );
 }
+
+// --- the real store ---
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+
+/** A migrated SQLite store; a file path survives close() and reopening (a restart), ':memory:' does not. */
+export async function sqliteStore(path = ':memory:'): Promise<SqliteStore> {
+  const s = new SqliteStore({ path });
+  await s.migrate();
+  return s;
+}
+
+export const tempDbPath = (): string => join(mkdtempSync(join(tmpdir(), 'rampart-deliver-db-')), 'rampart.db');
