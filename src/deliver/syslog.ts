@@ -2,8 +2,8 @@
  * @module deliver/syslog
  * Alerts to a SIEM as RFC 5424 syslog messages whose MSG is a CEF record, over UDP (RFC 5426, one datagram
  * per message), TCP (RFC 6587 octet counting: "<length> <message>") or TLS (RFC 5425, same framing).
- * Written on node:dgram / node:net / node:tls: the framing is a few lines, and the syslog client libraries
- * on npm either lack octet counting and TLS or are unmaintained.
+ * Written on node:dgram / node:net / node:tls: format and framing are a few dozen lines, and the built-ins give
+ * exact control of octet counting, truncation at CEF field boundaries and TLS certificate checks.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
