@@ -90,7 +90,11 @@ export const SyslogDestinationSchema = z
       .default({ rejectUnauthorized: true }),
     timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.transport !== 'udp' || (d.maxMessageBytes ?? 0) <= 65_507, {
+    message: 'a UDP datagram holds at most 65507 bytes',
+    path: ['maxMessageBytes'],
+  });
 
 export const DestinationSchema = z.discriminatedUnion('type', [
   EmailDestinationSchema,

@@ -3,6 +3,7 @@
  * The small interface every alert destination implements (email, webhook, syslog), plus what they share:
  * the outcome of one attempt, the retry rule, the document store slice they use and the console link.
  */
+import { readFileSync } from 'node:fs';
 import type { Alert } from '../schema/alert.ts';
 import type { Store } from '../store/store.ts';
 import { RampartError } from '../core/errors.ts';
@@ -47,4 +48,13 @@ export function alertLink(consoleBaseUrl: string, alertId: string): string {
 export function errorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0].slice(0, 500);
+}
+
+/** Reads a PEM file named in the config; a missing file is a config error naming the file, not a crash. */
+export function readPemFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new RampartError('RAMPART_ERR_CONFIG_UNREADABLE', [path, (cause as NodeJS.ErrnoException).code ?? errorText(cause)], { cause });
+  }
 }

@@ -4,14 +4,13 @@
  * messages per recipient address per UTC day. The count lives in the store (`delivery_quota` documents),
  * so a restart does not reset it; over-limit recipients are left out and reported as skipped.
  */
-import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Alert } from '../schema/alert.ts';
 import { RampartError } from '../core/errors.ts';
 import { readSecret } from '../config/secret.ts';
 import type { EmailDestinationConfig } from './config.ts';
-import { alertLink, errorText, systemClock, type Clock, type DeliveryResult, type Destination, type DocStore } from './destination.ts';
+import { alertLink, errorText, readPemFile, systemClock, type Clock, type DeliveryResult, type Destination, type DocStore } from './destination.ts';
 
 export const QUOTA_DOC_KIND = 'delivery_quota';
 
@@ -69,12 +68,20 @@ export interface RenderedEmail {
 
 const SEVERITY_COLOURS: Record<Alert['severity'], string> = { informational: '#5b6b7b', low: '#2f6fb0', medium: '#c77c00', high: '#c0262d' };
 
+/** Bounds on what one email shows, so a runaway detection cannot build a multi-megabyte message. */
+export const EMAIL_MAX_EVIDENCE_LINES = 50;
+export const EMAIL_MAX_FIELD_CHARS = 2000;
+
 export function renderAlertEmail(alert: Alert, consoleBaseUrl: string, subjectPrefix = '[Rampart]'): RenderedEmail {
   const link = alertLink(consoleBaseUrl, alert.id);
+  const cut = (s: string) => (s.length > EMAIL_MAX_FIELD_CHARS ? `${s.slice(0, EMAIL_MAX_FIELD_CHARS)}…` : s);
+  const evidence = alert.evidence.slice(0, EMAIL_MAX_EVIDENCE_LINES).map(cut);
+  if (alert.evidence.length > EMAIL_MAX_EVIDENCE_LINES) evidence.push(`… and ${alert.evidence.length - EMAIL_MAX_EVIDENCE_LINES} more in the console`);
+  const description = cut(alert.description);
   const sev = alert.severity.toUpperCase();
   const rows: Array<[string, string]> = [
     ['Severity', alert.severity],
-    ['User', alert.user ?? '(unknown)'],
+    ['User', cut(alert.user ?? '(unknown)')],
     ['App', alert.app],
     ['Detection', alert.detection],
     ['Time', alert.time],
@@ -90,9 +97,9 @@ export function renderAlertEmail(alert: Alert, consoleBaseUrl: string, subjectPr
     '',
     ...rows.map(([k, v]) => `${k}: ${v}`),
     '',
-    ...(alert.description ? [alert.description, ''] : []),
+    ...(description ? [description, ''] : []),
     'Evidence:',
-    ...(alert.evidence.length ? alert.evidence.map((e) => `  - ${e}`) : ['  (none)']),
+    ...(evidence.length ? evidence.map((e) => `  - ${e}`) : ['  (none)']),
     '',
     `Open the alert: ${link}`,
     '',
@@ -104,12 +111,12 @@ export function renderAlertEmail(alert: Alert, consoleBaseUrl: string, subjectPr
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1d2329;max-width:640px">
 <p style="margin:0 0 4px"><span style="display:inline-block;padding:2px 8px;border-radius:3px;color:#fff;background:${SEVERITY_COLOURS[alert.severity]};font-size:12px;font-weight:600">${e(sev)}</span></p>
 <h1 style="font-size:18px;margin:4px 0 12px">${e(alert.title)}</h1>
-${alert.description ? `<p>${e(alert.description)}</p>\n` : ''}<table style="border-collapse:collapse;font-size:14px">
+${description ? `<p>${e(description)}</p>\n` : ''}<table style="border-collapse:collapse;font-size:14px">
 ${rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0;color:#5b6b7b;font-weight:500">${e(k)}</th><td>${e(v)}</td></tr>`).join('\n')}
 </table>
 <h2 style="font-size:15px;margin:16px 0 6px">Evidence</h2>
 <ul>
-${alert.evidence.length ? alert.evidence.map((x) => `<li>${e(x)}</li>`).join('\n') : '<li>(none)</li>'}
+${evidence.length ? evidence.map((x) => `<li>${e(x)}</li>`).join('\n') : '<li>(none)</li>'}
 </ul>
 <p><a href="${e(link)}">Open the alert in Rampart</a></p>
 </body></html>
@@ -149,7 +156,7 @@ export class EmailDestination implements Destination {
       secure: s.secure,
       requireTLS: !s.secure && s.requireTls,
       auth: s.user ? { user: s.user, pass } : undefined,
-      tls: { rejectUnauthorized: s.rejectUnauthorized, ca: s.caFile ? readFileSync(s.caFile) : undefined },
+      tls: { rejectUnauthorized: s.rejectUnauthorized, ca: s.caFile ? readPemFile(s.caFile) : undefined },
       connectionTimeout: s.timeoutMs,
       greetingTimeout: s.timeoutMs,
       socketTimeout: s.timeoutMs,

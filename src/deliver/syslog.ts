@@ -6,14 +6,13 @@
  * exact control of octet counting, truncation at CEF field boundaries and TLS certificate checks.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIPv6, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import type { Alert, Severity } from '../schema/alert.ts';
 import { RampartError } from '../core/errors.ts';
 import { SYSLOG_FACILITIES, type SyslogDestinationConfig } from './config.ts';
-import { alertLink, errorText, systemClock, type Clock, type DeliveryResult, type Destination } from './destination.ts';
+import { alertLink, errorText, readPemFile, systemClock, type Clock, type DeliveryResult, type Destination } from './destination.ts';
 import { PRODUCT } from './ocsf.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -47,8 +46,8 @@ export function formatCef(alert: Alert, consoleBaseUrl: string, maxBytes = Infin
     cefHeader(PRODUCT.vendor_name),
     cefHeader(PRODUCT.name),
     cefHeader(PRODUCT.version),
-    cefHeader(alert.detection),
-    cefHeader(alert.title),
+    cefHeader(alert.detection.slice(0, 128)),
+    cefHeader(alert.title.slice(0, 512)),
     String(CEF_SEVERITY[alert.severity]),
   ].join('|');
 
@@ -161,7 +160,7 @@ export class SyslogDestination implements Destination {
     this.#port = o.config.port ?? DEFAULT_PORT[o.config.transport];
     this.#maxBytes = o.config.maxMessageBytes ?? DEFAULT_MAX_BYTES[o.config.transport];
     this.#hostname = o.config.hostname ?? osHostname();
-    this.#ca = o.config.tls.caFile ? readFileSync(o.config.tls.caFile) : undefined;
+    this.#ca = o.config.tls.caFile ? readPemFile(o.config.tls.caFile) : undefined;
   }
 
   /** TCP/TLS: whether a connection to the collector is open now (health, tests). */

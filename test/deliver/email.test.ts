@@ -262,4 +262,15 @@ describe('templates', () => {
     expect(r.html).toContain('&quot;&gt;&lt;img src=x&gt;');
     expect(r.html).toContain('a &amp; b');
   });
+
+  it('bounds the body: at most 50 evidence lines and 2000 characters per field', () => {
+    const a = makeAlert({ evidence: Array.from({ length: 120 }, (_, i) => `line ${i}`), description: 'x'.repeat(10_000) });
+    const r = renderAlertEmail(a, 'http://c');
+    expect(r.text).toContain('  - line 49\n');
+    expect(r.text).not.toContain('line 50\n');
+    expect(r.text).toContain('… and 70 more in the console');
+    expect(r.text).toContain(`${'x'.repeat(2000)}…`);
+    expect(r.text).not.toContain('x'.repeat(2001));
+    expect(r.html.length).toBeLessThan(12_000);
+  });
 });

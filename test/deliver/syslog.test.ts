@@ -244,6 +244,22 @@ describe('syslog over TLS (RFC 5425)', () => {
   });
 });
 
+describe('syslog config errors', () => {
+  it('names a missing CA file instead of crashing, and refuses UDP messages larger than a datagram', () => {
+    const err = (() => {
+      try {
+        new SyslogDestination({ config: config({ transport: 'tls', tls: { caFile: '/nonexistent/ca.pem', rejectUnauthorized: true } }), consoleBaseUrl: 'http://c' });
+      } catch (e) {
+        return e as RampartError;
+      }
+    })();
+    expect(err?.code).toBe('RAMPART_ERR_CONFIG_UNREADABLE');
+    expect(err?.message).toContain('/nonexistent/ca.pem');
+    expect(() => config({ transport: 'udp', maxMessageBytes: 70_000 })).toThrow(/65507/);
+    expect(config({ transport: 'tcp', maxMessageBytes: 70_000 }).maxMessageBytes).toBe(70_000);
+  });
+});
+
 describe('formatCef', () => {
   it('omits absent optional fields instead of sending empty values', () => {
     const cef = parseCef(formatCef(makeAlert({ user: null, userId: null, ips: [], mitreTactic: null, tenant: '' }), 'http://c'));
