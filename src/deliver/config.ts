@@ -127,6 +127,11 @@ export const AlertsConfigSchema = z
       .default({ maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 300_000 }),
     /** Alerts waiting per destination; beyond it new alerts are dropped, counted, logged and recorded. */
     queueSize: z.number().int().min(1).max(1_000_000).default(1_000),
+    /**
+     * The email destination (its SMTP server and from address) that sends a policy's alerts to the extra
+     * recipients the policy names (`alerts.emailTo`). Default: the first email destination.
+     */
+    policyRecipientsVia: DestinationName.optional(),
     /** Deliver updates of an already-delivered alert (dedup repeats) too, not only the first raise. */
     deliverUpdates: z.boolean().default(false),
   })
@@ -137,6 +142,9 @@ export const AlertsConfigSchema = z
       if (names.has(d.name)) ctx.addIssue({ code: 'custom', path: ['destinations', i, 'name'], message: `duplicate destination name ${d.name}` });
       names.add(d.name);
     });
+    if (cfg.policyRecipientsVia && !cfg.destinations.some((d) => d.name === cfg.policyRecipientsVia && d.type === 'email')) {
+      ctx.addIssue({ code: 'custom', path: ['policyRecipientsVia'], message: `${cfg.policyRecipientsVia} is not an email destination` });
+    }
     cfg.routes.forEach((r, i) =>
       r.destinations.forEach((n, j) => {
         if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'destinations', j], message: `unknown destination ${n}` });

@@ -12,13 +12,15 @@ import { RampartError, isRampartError } from '../core/errors.ts';
 import { SEVERITY_RANK, type Alert } from '../schema/alert.ts';
 import type { AlertsConfig, DestinationConfig, RouteConfig } from './config.ts';
 import { errorText, isPermanent, systemClock, type Clock, type DeliveryResult, type Destination, type DocStore } from './destination.ts';
-import { EmailDestination } from './email.ts';
+import { EmailDestination, policyRecipients } from './email.ts';
 import { SyslogDestination } from './syslog.ts';
 import { WebhookDestination } from './webhook.ts';
 
 export const DELIVERY_DOC_KIND = 'delivery';
 /** Marks that an alert reached a destination, so later updates of the same alert are not re-sent. */
 export const DELIVERED_DOC_KIND = 'delivery_done';
+/** The lane that emails a policy's own recipients (`details.emailTo`), through `alerts.policyRecipientsVia`. */
+export const POLICY_RECIPIENTS = 'policy-recipients';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'dropped';
 
@@ -122,6 +124,7 @@ export class AlertDispatcher implements AlertSink {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #pendingWrites = new Set<Promise<void>>();
+  readonly #warnedNoEmail = new Set<string>();
   #closing = false;
   #wakeClosing: () => void = () => {};
   readonly #closed = new Promise<void>((r) => (this.#wakeClosing = r));
@@ -135,14 +138,29 @@ export class AlertDispatcher implements AlertSink {
     const deps: DestinationDeps = { store: this.#store, consoleBaseUrl: o.config.consoleBaseUrl, clock: this.#clock, env: o.env ?? process.env };
     const dests = o.destinations ?? o.config.destinations.map((c) => createDestination(c, deps));
     for (const dest of dests) this.#lanes.set(dest.name, { dest, queue: [], running: null, delivered: new Set() });
+    const via = o.config.policyRecipientsVia
+      ? o.config.destinations.find((d) => d.name === o.config.policyRecipientsVia)
+      : o.config.destinations.find((d) => d.type === 'email');
+    if (via?.type === 'email' && !this.#lanes.has(POLICY_RECIPIENTS)) {
+      const dest = new EmailDestination({
+        config: { ...via, name: POLICY_RECIPIENTS },
+        recipientsOf: policyRecipients,
+        store: deps.store,
+        consoleBaseUrl: deps.consoleBaseUrl,
+        clock: deps.clock,
+        env: deps.env,
+      });
+      this.#lanes.set(POLICY_RECIPIENTS, { dest, queue: [], running: null, delivered: new Set() });
+    }
     o.metrics.describe('rampart_delivery_attempts_total', 'Alert delivery attempts by destination and outcome');
     o.metrics.describe('rampart_delivery_dropped_total', 'Alerts dropped because a destination queue was full');
   }
 
-  /** Destination names an alert is routed to. */
+  /** Destination names an alert is routed to (plus the policy-recipients lane when its policy names recipients). */
   destinationsFor(alert: Alert): string[] {
     const names = new Set<string>();
     for (const r of this.#o.config.routes) if (routeMatches(r, alert)) for (const n of r.destinations) names.add(n);
+    if (policyRecipients(alert).length) names.add(POLICY_RECIPIENTS);
     return [...names].filter((n) => this.#lanes.has(n));
   }
 
@@ -150,6 +168,20 @@ export class AlertDispatcher implements AlertSink {
   onAlert(alert: Alert): void {
     if (this.#closing) return;
     for (const name of this.destinationsFor(alert)) this.#enqueue(this.#lanes.get(name)!, alert);
+    if (!this.#lanes.has(POLICY_RECIPIENTS) && policyRecipients(alert).length) this.#noPolicyEmail(alert);
+  }
+
+  /** A policy asked for email but no email destination exists: say so (log, metric, delivery log), once per alert. */
+  #noPolicyEmail(alert: Alert): void {
+    const key = `${POLICY_RECIPIENTS}:${alert.id}`;
+    if (this.#warnedNoEmail.has(key)) return;
+    this.#warnedNoEmail.add(key);
+    if (this.#warnedNoEmail.size > DELIVERED_MEMORY) this.#warnedNoEmail.delete(this.#warnedNoEmail.values().next().value!);
+    const detail = 'the policy names email recipients but alerts.destinations has no email destination';
+    this.#o.metrics.inc('rampart_delivery_attempts_total', { destination: POLICY_RECIPIENTS, outcome: 'skipped' });
+    this.#o.logger.warn({ alertId: alert.id, detection: alert.detection }, detail);
+    const lane: Lane = { dest: { name: POLICY_RECIPIENTS, type: 'email', send: async () => ({ outcome: 'skipped' }), close: async () => {} }, queue: [], running: null, delivered: new Set() };
+    this.#track(this.#record(lane, alert, { attempt: 0, outcome: 'skipped', final: true, detail }));
   }
 
   #enqueue(lane: Lane, alert: Alert): void {

@@ -5,6 +5,7 @@
  * so a restart does not reset it; over-limit recipients are left out and reported as skipped.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
+import { z } from 'zod';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Alert } from '../schema/alert.ts';
 import { RampartError } from '../core/errors.ts';
@@ -127,8 +128,24 @@ ${evidence.length ? evidence.map((x) => `<li>${e(x)}</li>`).join('\n') : '<li>(n
 // ---------------------------------------------------------------------------------------------------------
 // Destination
 
+const Email = z.email().max(320);
+const MAX_POLICY_RECIPIENTS = 50;
+
+/**
+ * Extra recipients an activity policy names for its alerts (`alerts.emailTo` in the policy, carried on the alert
+ * as `details.emailTo`). Entries that are not valid addresses are ignored; at most 50 are used.
+ */
+export function policyRecipients(alert: Alert): string[] {
+  const list = alert.detection.startsWith('policy:') ? alert.details.emailTo : undefined;
+  if (!Array.isArray(list)) return [];
+  const valid = list.filter((a): a is string => Email.safeParse(a).success).map((a) => a.toLowerCase());
+  return [...new Set(valid)].slice(0, MAX_POLICY_RECIPIENTS);
+}
+
 export interface EmailDestinationOptions {
   config: EmailDestinationConfig;
+  /** Who receives an alert; default: the configured `to`. (The policy-recipients lane reads the policy's list.) */
+  recipientsOf?: (alert: Alert) => string[];
   store: DocStore;
   consoleBaseUrl: string;
   clock?: Clock;
@@ -142,10 +159,12 @@ export class EmailDestination implements Destination {
   readonly #cfg: EmailDestinationConfig;
   readonly #consoleBaseUrl: string;
   readonly #transport: Transporter<SMTPTransport.SentMessageInfo>;
+  readonly #recipientsOf: (alert: Alert) => string[];
 
   constructor(o: EmailDestinationOptions) {
     this.name = o.config.name;
     this.#cfg = o.config;
+    this.#recipientsOf = o.recipientsOf ?? (() => o.config.to);
     this.#consoleBaseUrl = o.consoleBaseUrl;
     this.quota = new DailyAddressQuota(o.store, o.config.dailyLimitPerAddress, o.clock ?? systemClock);
     const s = o.config.smtp;
@@ -168,7 +187,9 @@ export class EmailDestination implements Destination {
   async send(alert: Alert): Promise<DeliveryResult> {
     const allowed: string[] = [];
     const skipped: string[] = [];
-    for (const to of this.#cfg.to) ((await this.quota.allows(to)) ? allowed : skipped).push(to);
+    const recipients = this.#recipientsOf(alert);
+    if (!recipients.length) return { outcome: 'skipped', detail: 'no recipients' };
+    for (const to of recipients) ((await this.quota.allows(to)) ? allowed : skipped).push(to);
     const limitNote = skipped.length
       ? new RampartError('RAMPART_ERR_DELIVER_QUOTA_EXCEEDED', [this.#cfg.dailyLimitPerAddress, skipped.join(', ')]).message
       : undefined;

@@ -252,6 +252,43 @@ describe('email through the dispatcher', () => {
   });
 });
 
+describe("a policy's own email recipients (details.emailTo)", () => {
+  it('are emailed through the email destination even when no route sends the alert to it', async () => {
+    const store = await sqliteStore();
+    const alerts = AlertsConfigSchema.parse({
+      destinations: [{ ...config({ to: ['soc@example.com'] }), type: 'email' }],
+      routes: [{ detections: ['impossible_travel'], destinations: ['soc-email'] }],
+    });
+    const d = new AlertDispatcher({ config: alerts, store, logger: silentLogger(), metrics: new Metrics(), env, sleep: async () => {} });
+    const policyAlert = makeAlert({ detection: 'policy:admin-outside', details: { policy: 'admin-outside', emailTo: ['Owner@Example.com', 'not an address', 'owner@example.com'] } });
+    const plain = makeAlert({ detection: 'policy:other', details: {} });
+    d.onAlert(policyAlert);
+    d.onAlert(plain);
+    await d.drain();
+    await d.close();
+    expect(received.map((m) => m.rcpt)).toEqual([['owner@example.com']]);
+    const rows = (await store.listDocs<DeliveryRecord>(DELIVERY_DOC_KIND)).map((x) => x.body);
+    expect(rows).toEqual([expect.objectContaining({ alertId: policyAlert.id, destination: 'policy-recipients', destinationType: 'email', outcome: 'sent' })]);
+    await store.close();
+  });
+
+  it('are reported as skipped, never silently dropped, when there is no email destination', async () => {
+    const store = await sqliteStore();
+    const d = new AlertDispatcher({ config: AlertsConfigSchema.parse({}), store, logger: silentLogger(), metrics: new Metrics(), env });
+    const policyAlert = makeAlert({ detection: 'policy:admin-outside', details: { emailTo: ['owner@example.com'] } });
+    d.onAlert(policyAlert);
+    await d.drain();
+    await d.close();
+    const rows = (await store.listDocs<DeliveryRecord>(DELIVERY_DOC_KIND)).map((x) => x.body);
+    expect(rows).toEqual([expect.objectContaining({ alertId: policyAlert.id, destination: 'policy-recipients', outcome: 'skipped', detail: expect.stringContaining('no email destination') })]);
+    await store.close();
+  });
+
+  it('policyRecipientsVia must name an email destination', () => {
+    expect(() => AlertsConfigSchema.parse({ policyRecipientsVia: 'nope' })).toThrow(/not an email destination/);
+  });
+});
+
 describe('templates', () => {
   it('escapes every alert field in HTML and keeps the subject on one line', () => {
     const a = makeAlert({ title: 'Bad <b>title</b>\r\nBcc: x@evil', user: '"><img src=x>', description: 'a & b', app: '<app>' });
