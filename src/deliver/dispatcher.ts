@@ -338,10 +338,15 @@ export class AlertDispatcher implements AlertSink {
   }
 
   /**
-   * Stops: pending backoff waits end now (one final attempt is not made), alerts still queued are recorded
-   * as dropped (the queue is in memory), then transports close.
+   * Stops. With `graceMs`, first waits up to that long for the queues to empty. Then pending backoff waits end
+   * (no further attempt), alerts still queued are recorded as dropped (queues are in memory), transports close.
    */
-  async close(): Promise<void> {
+  async close(opts: { graceMs?: number } = {}): Promise<void> {
+    if (opts.graceMs && opts.graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.drain(), new Promise<void>((r) => (timer = setTimeout(r, opts.graceMs)))]);
+      clearTimeout(timer);
+    }
     this.#closing = true;
     this.#wakeClosing();
     await this.drain();

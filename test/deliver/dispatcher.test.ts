@@ -255,6 +255,31 @@ describe('a failing destination never blocks detection or other destinations', (
   });
 });
 
+describe('shutdown', () => {
+  it('close({graceMs}) lets queued alerts go out first; close() records what is left as dropped', async () => {
+    let h = harness(alertsConfig(), await realStore());
+    const graced = [makeAlert(), makeAlert(), makeAlert()];
+    for (const a of graced) h.d.onAlert(a);
+    await h.d.close({ graceMs: 60_000 });
+    expect(alertIds(rx)).toEqual(graced.map((a) => a.id));
+    expect((await log(h.store)).every((r) => r.outcome === 'sent')).toBe(true);
+
+    rx.received.length = 0;
+    rx.hold = true;
+    h = harness(alertsConfig(), await realStore());
+    const cut = [makeAlert(), makeAlert()];
+    for (const a of cut) h.d.onAlert(a); // #1 in flight (held), #2 queued
+    const closing = h.d.close();
+    rx.release();
+    await closing;
+    const rows = await log(h.store);
+    expect(rows.find((r) => r.alertId === cut[0].id)?.outcome).toBe('sent');
+    expect(rows.find((r) => r.alertId === cut[1].id)).toMatchObject({ outcome: 'dropped', detail: 'shutdown before delivery' });
+    h.d.onAlert(makeAlert()); // after close: ignored, no new work
+    expect(h.d.queueDepth('hook')).toBe(0);
+  });
+});
+
 describe('updates of an alert (dedup repeats)', () => {
   it('delivers an alert once per destination, even after a restart; a newer version waiting in the queue replaces the older', async () => {
     const dbPath = tempDbPath();
