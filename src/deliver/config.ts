@@ -49,7 +49,9 @@ export const WebhookDestinationSchema = z
   .object({
     name: DestinationName,
     type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** For URLs that embed a token (chat incoming webhooks): the URL itself read from an env var or file. */
+    urlSecret: SecretRefSchema.optional(),
     /** HMAC-SHA256 key for X-Rampart-Signature. */
     secret: SecretRefSchema,
     /** Body: Rampart's own alert JSON, or the alert as an OCSF Detection Finding (class 2004). */
@@ -58,7 +60,8 @@ export const WebhookDestinationSchema = z
     /** Extra static headers (e.g. a routing key); never put credentials here, they would sit in the config file. */
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string().max(1024)).default({}),
   })
-  .strict();
+  .strict()
+  .refine((d) => Boolean(d.url) !== Boolean(d.urlSecret), { message: 'a webhook needs exactly one of url or urlSecret', path: ['url'] });
 
 export const SYSLOG_FACILITIES = {
   kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10,

@@ -68,6 +68,7 @@ export class WebhookDestination implements Destination {
   readonly name: string;
   readonly #cfg: WebhookDestinationConfig;
   readonly #secret: string;
+  readonly #url: string;
   readonly #consoleBaseUrl: string;
   readonly #clock: Clock;
 
@@ -77,6 +78,12 @@ export class WebhookDestination implements Destination {
     this.#consoleBaseUrl = o.consoleBaseUrl;
     this.#clock = o.clock ?? systemClock;
     this.#secret = readSecret(o.config.secret, `alerts.destinations.${o.config.name}.secret`, o.env);
+    const url = o.config.urlSecret ? readSecret(o.config.urlSecret, `alerts.destinations.${o.config.name}.urlSecret`, o.env) : o.config.url!;
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      // Never echo the value: it is a secret.
+      throw new RampartError('RAMPART_ERR_CONFIG_INVALID', [`alerts.destinations.${o.config.name}.urlSecret is not an http(s) URL`]);
+    }
+    this.#url = url;
   }
 
   async send(alert: Alert): Promise<DeliveryResult> {
@@ -89,7 +96,7 @@ export class WebhookDestination implements Destination {
     const timestamp = String(Math.floor(this.#clock().getTime() / 1000));
     let status: number;
     try {
-      const res = await request(this.#cfg.url, {
+      const res = await request(this.#url, {
         method: 'POST',
         body,
         headers: {

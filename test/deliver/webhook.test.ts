@@ -93,6 +93,20 @@ describe('webhook destination', () => {
     expect(body.finding_info.uid).toBe(alert.id);
   });
 
+  it('can read a token-bearing URL from a secret instead of the config file', async () => {
+    const cfg = WebhookDestinationSchema.parse({ name: 'chat', type: 'webhook', urlSecret: { env: 'HOOK_URL' }, secret: { env: 'RAMPART_TEST_WEBHOOK_SECRET' } });
+    const dest = new WebhookDestination({ config: cfg, consoleBaseUrl: 'http://c', env: { ...env, HOOK_URL: `${rx.url}?token=t0ps3cret` } });
+    expect((await dest.send(makeAlert())).outcome).toBe('sent');
+    expect(rx.received).toHaveLength(1);
+    expect(() => new WebhookDestination({ config: cfg, consoleBaseUrl: 'http://c', env: { ...env, HOOK_URL: 'ftp://t0ps3cret' } })).toThrow(/urlSecret is not an http\(s\) URL/);
+    try {
+      new WebhookDestination({ config: cfg, consoleBaseUrl: 'http://c', env: { ...env, HOOK_URL: 'ftp://t0ps3cret' } });
+    } catch (e) {
+      expect(String((e as Error).message)).not.toContain('t0ps3cret'); // the value is a secret: never echoed
+    }
+    expect(() => WebhookDestinationSchema.parse({ ...cfg, url: rx.url })).toThrow(/exactly one of url or urlSecret/);
+  });
+
   it('signs "<timestamp>.<body>" with HMAC-SHA256 (documented recipe)', () => {
     // Known-answer vector, computed independently: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac key
     expect(signBody('key', '1700000000', '{"a":1}')).toBe('sha256=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca313cb52e22e6ad03');
