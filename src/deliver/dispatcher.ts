@@ -107,6 +107,8 @@ export interface DispatcherOptions {
 interface Lane {
   dest: Destination;
   queue: Alert[];
+  /** Ids in `queue`, so the check for a waiting older version stays O(1) with large queues. */
+  queued: Set<string>;
   /** Resolves when the worker goes idle; null while idle. */
   running: Promise<void> | null;
   /** Recently delivered alert ids (fast path; the durable check is the delivery_done doc). */
@@ -137,7 +139,7 @@ export class AlertDispatcher implements AlertSink {
     this.#sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
     const deps: DestinationDeps = { store: this.#store, consoleBaseUrl: o.config.consoleBaseUrl, clock: this.#clock, env: o.env ?? process.env };
     const dests = o.destinations ?? o.config.destinations.map((c) => createDestination(c, deps));
-    for (const dest of dests) this.#lanes.set(dest.name, { dest, queue: [], running: null, delivered: new Set() });
+    for (const dest of dests) this.#lanes.set(dest.name, { dest, queue: [], queued: new Set(), running: null, delivered: new Set() });
     const via = o.config.policyRecipientsVia
       ? o.config.destinations.find((d) => d.name === o.config.policyRecipientsVia)
       : o.config.destinations.find((d) => d.type === 'email');
@@ -150,7 +152,7 @@ export class AlertDispatcher implements AlertSink {
         clock: deps.clock,
         env: deps.env,
       });
-      this.#lanes.set(POLICY_RECIPIENTS, { dest, queue: [], running: null, delivered: new Set() });
+      this.#lanes.set(POLICY_RECIPIENTS, { dest, queue: [], queued: new Set(), running: null, delivered: new Set() });
     }
     o.metrics.describe('rampart_delivery_attempts_total', 'Alert delivery attempts by destination and outcome');
     o.metrics.describe('rampart_delivery_dropped_total', 'Alerts dropped because a destination queue was full');
@@ -180,7 +182,7 @@ export class AlertDispatcher implements AlertSink {
     const detail = 'the policy names email recipients but alerts.destinations has no email destination';
     this.#o.metrics.inc('rampart_delivery_attempts_total', { destination: POLICY_RECIPIENTS, outcome: 'skipped' });
     this.#o.logger.warn({ alertId: alert.id, detection: alert.detection }, detail);
-    const lane: Lane = { dest: { name: POLICY_RECIPIENTS, type: 'email', send: async () => ({ outcome: 'skipped' }), close: async () => {} }, queue: [], running: null, delivered: new Set() };
+    const lane: Lane = { dest: { name: POLICY_RECIPIENTS, type: 'email', send: async () => ({ outcome: 'skipped' }), close: async () => {} }, queue: [], queued: new Set(), running: null, delivered: new Set() };
     this.#track(this.#record(lane, alert, { attempt: 0, outcome: 'skipped', final: true, detail }));
   }
 
@@ -188,9 +190,8 @@ export class AlertDispatcher implements AlertSink {
     const { metrics, logger, config } = this.#o;
     if (!config.deliverUpdates && lane.delivered.has(alert.id)) return;
     // A newer version of an alert already waiting replaces it: repeats of one alert cost one slot.
-    const waiting = lane.queue.findIndex((a) => a.id === alert.id);
-    if (waiting >= 0) {
-      lane.queue[waiting] = alert;
+    if (lane.queued.has(alert.id)) {
+      lane.queue[lane.queue.findIndex((a) => a.id === alert.id)] = alert;
       return;
     }
     if (lane.queue.length >= config.queueSize) {
@@ -202,6 +203,7 @@ export class AlertDispatcher implements AlertSink {
       return;
     }
     lane.queue.push(alert);
+    lane.queued.add(alert.id);
     metrics.set('rampart_delivery_queue_depth', { destination: lane.dest.name }, lane.queue.length);
     if (!lane.running) lane.running = this.#work(lane).finally(() => (lane.running = null));
   }
@@ -209,6 +211,7 @@ export class AlertDispatcher implements AlertSink {
   async #work(lane: Lane): Promise<void> {
     while (lane.queue.length && !this.#closing) {
       const alert = lane.queue.shift()!;
+      lane.queued.delete(alert.id);
       this.#o.metrics.set('rampart_delivery_queue_depth', { destination: lane.dest.name }, lane.queue.length);
       try {
         await this.#deliver(lane, alert);
@@ -352,6 +355,7 @@ export class AlertDispatcher implements AlertSink {
     await this.drain();
     for (const lane of this.#lanes.values()) {
       const left = lane.queue.splice(0);
+      lane.queued.clear();
       if (left.length) this.#o.logger.warn({ destination: lane.dest.name, count: left.length }, 'alerts left undelivered at shutdown');
       for (const alert of left) {
         this.#o.metrics.inc('rampart_delivery_dropped_total', { destination: lane.dest.name });
