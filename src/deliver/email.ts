@@ -215,9 +215,19 @@ export class EmailDestination implements Destination {
       throw new RampartError('RAMPART_ERR_DELIVER_FAILED', [this.name, errorText(err)], { cause: err });
     }
     const accepted = new Set(info.accepted.map((a: unknown) => String(typeof a === 'string' ? a : (a as { address: string }).address).toLowerCase()));
-    for (const to of allowed) if (accepted.has(to.toLowerCase())) await this.quota.record(to);
+    // The message is out: a failure to count it must not turn into a retry (a duplicate email). It is reported.
+    let countError: string | undefined;
+    for (const to of allowed) {
+      if (!accepted.has(to.toLowerCase())) continue;
+      try {
+        await this.quota.record(to);
+      } catch (err) {
+        countError = `daily count not stored: ${errorText(err)}`;
+      }
+    }
     const rejected = allowed.filter((a) => !accepted.has(a.toLowerCase()));
     const parts = [`message ${info.messageId}`];
+    if (countError) parts.push(countError);
     if (rejected.length) parts.push(`rejected by server: ${rejected.join(', ')}`);
     if (limitNote) parts.push(limitNote);
     return { outcome: 'sent', detail: parts.join('; '), skippedRecipients: skipped.length ? skipped : undefined };

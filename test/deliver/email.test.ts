@@ -216,6 +216,17 @@ describe('daily limit per address (at most N messages per address per UTC day)',
     await store.close();
   });
 
+  it('a store that cannot count after sending reports it without failing (a retry would send a duplicate)', async () => {
+    const store = new MemoryDocStore();
+    const failing = { ...store, getDoc: store.getDoc.bind(store), listDocs: store.listDocs.bind(store), putDoc: async () => { throw new Error('disk full'); } };
+    const dest = new EmailDestination({ config: config({ to: ['soc@example.com'] }), store: failing, consoleBaseUrl: 'http://x', env });
+    const res = await dest.send(makeAlert());
+    await dest.close();
+    expect(res.outcome).toBe('sent');
+    expect(res.detail).toContain('daily count not stored: disk full');
+    expect(received).toHaveLength(1);
+  });
+
   it('never allows a configured limit above the documented 500', () => {
     expect(() => config({ dailyLimitPerAddress: 501 })).toThrow();
     expect(config().dailyLimitPerAddress).toBe(500);
