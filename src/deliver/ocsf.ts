@@ -8,7 +8,7 @@ import type { Alert, MitreTactic, Severity } from '../schema/alert.ts';
 import { alertLink } from './destination.ts';
 
 /** OCSF schema version this mapping targets (metadata.version). */
-export const OCSF_VERSION = '1.3.0';
+export const OCSF_VERSION = '1.8.0';
 export const PRODUCT = { name: 'Rampart', vendor_name: 'Rampart', version: '0.1.0' } as const;
 
 const CLASS_UID = 2004;
