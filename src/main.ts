@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
+import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
@@ -90,7 +91,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       logger.error({ err }, 'saved detection state is unreadable; learning starts again');
     }
   }
-  const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: opts.sinks });
+  const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
+  const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: [dispatcher, ...(opts.sinks ?? [])] });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -143,6 +145,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
+      await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 
