@@ -50,6 +50,9 @@ export interface FeedStatus {
   updatedAt: string | null;
 }
 
+/** The data folder that URL feed caches live under for a config loaded from `baseDir`: `<baseDir>/data`. */
+export const feedDataDir = (baseDir: string): string => join(baseDir, 'data');
+
 export const feedName = (f: FeedConfig): string =>
   f.name ?? (f.path ? basename(f.path).replace(/\.[^.]*$/, '') : `${f.kind}-${createHash('sha256').update(f.url!).digest('hex').slice(0, 8)}`);
 
