@@ -111,7 +111,6 @@ export function loadFeed(f: FeedConfig, ctx: FeedContext): { source: IntelSource
     const source = buildSource(FEED_KIND_TO_INTEL[f.kind], `feed:${name}`, text, false);
     reportMalformed(ctx, f, name, source.malformed);
     Object.assign(status, { ok: true, entries: source.entries, malformedLines: source.malformed.length, bytes: st.size, updatedAt: st.mtime.toISOString() });
-    ctx.metrics?.set('rampart_enrich_feed_entries', { kind: f.kind }, source.entries);
     return { source, status };
   } catch (err) {
     const e = err instanceof RampartError ? err : new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, (err as Error).message], { cause: err });

@@ -152,6 +152,9 @@ export class RampartEnricher implements Enricher {
     this.#sources = [...this.#builtin, ...sources];
     this.#feedStatuses = statuses;
     this.#ipCache.clear();
+    const perKind = new Map<string, number>(this.#feedsConfig.map((f) => [f.kind, 0]));
+    for (const s of statuses) perKind.set(s.kind, (perKind.get(s.kind) ?? 0) + s.entries);
+    for (const [kind, n] of perKind) this.#opts.metrics?.set('rampart_enrich_feed_entries', { kind }, n);
     return statuses;
   }
 
