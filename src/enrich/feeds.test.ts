@@ -199,6 +199,33 @@ describe('feeds', () => {
     expect(restarted.lookupIp('185.220.101.9').ipCategory).toBe('tor');
   });
 
+  it('startFeedRefresh downloads due URL feeds in the background and reloads them', async () => {
+    body = '162.247.74.201\n';
+    status = 200;
+    const e = emptyEnricher([feed({ kind: 'tor_exit', url: `${base}/timer`, name: 'timer' })]);
+    expect(e.lookupIp('162.247.74.201').ipCategory).toBeNull();
+    const stop = e.startFeedRefresh(60_000);
+    try {
+      for (let i = 0; i < 200 && e.lookupIp('162.247.74.201').ipCategory === null; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(e.lookupIp('162.247.74.201').ipCategory).toBe('tor');
+      expect(e.feedStatuses[0]).toMatchObject({ name: 'timer', ok: true, entries: 1 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('reloadFeeds picks up a changed path feed', () => {
+    const path = join(dir, 'anon.txt');
+    writeFileSync(path, '146.70.1.1\n');
+    const e = emptyEnricher([feed({ kind: 'anonymizer', path })]);
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBe('anonymizer');
+    writeFileSync(path, '146.70.1.2\n');
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBe('anonymizer'); // cached until reloaded
+    e.reloadFeeds();
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBeNull();
+    expect(e.lookupIp('146.70.1.2').ipCategory).toBe('anonymizer');
+  });
+
   it('onlyDue skips feeds refreshed within refreshSecs; maxBytes caps downloads; unreachable servers fail cleanly', async () => {
     body = '1.2.3.4\n';
     const f = feed({ kind: 'anonymizer', url: `${base}/due`, refreshSecs: 3600 });

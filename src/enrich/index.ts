@@ -24,6 +24,8 @@ export { KIND_TAG, KIND_CATEGORY } from './intel.ts';
 
 /** Tag given to private, loopback, link-local, CGNAT, documentation and other non-public addresses. */
 export const PRIVATE_TAG = 'private';
+/** The activity schema's limit on ipTags. */
+const MAX_IP_TAGS = 64;
 const RISK_TAGS: ReadonlySet<string> = new Set([...RISK_KINDS].map((k) => KIND_TAG[k]));
 
 /** Everything Rampart knows about one IP address: for the API, the console and explanations. */
@@ -117,7 +119,7 @@ export class RampartEnricher implements Enricher {
           browser: u.device.browser ?? given?.browser ?? null,
           tags: given?.tags ?? [],
         };
-        if (u.tags.length) a.userAgentTags = a.userAgentTags.length ? union(a.userAgentTags, u.tags) : u.tags.slice();
+        if (u.tags.length) a.userAgentTags = a.userAgentTags.length ? union(a.userAgentTags, u.tags).slice(0, 16) : u.tags.slice();
       }
     } catch (err) {
       this.#errors++;
@@ -252,7 +254,7 @@ export class RampartEnricher implements Enricher {
       matched.push(`range:${org.name}`);
       category = org.category;
       tags = tags.filter((t) => !RISK_TAGS.has(t));
-      for (const t of org.tags ?? []) if (!tags.includes(t)) tags.push(t);
+      for (const t of org.tags ?? []) if (!tags.includes(t) && tags.length < MAX_IP_TAGS) tags.push(t);
       if (org.location) {
         const base: Geo = geo ?? { country: null, city: null, lat: null, lon: null };
         geo = {
@@ -280,7 +282,7 @@ function applyIp(a: Activity, info: IpInfo): void {
   if (info.asn !== null) a.asn = info.asn;
   if (info.isp !== null) a.isp = info.isp;
   if (info.ipCategory !== null) a.ipCategory = info.ipCategory;
-  if (info.ipTags.length) a.ipTags = a.ipTags.length ? union(a.ipTags, info.ipTags) : info.ipTags.slice();
+  if (info.ipTags.length) a.ipTags = a.ipTags.length ? union(a.ipTags, info.ipTags).slice(0, MAX_IP_TAGS) : info.ipTags.slice();
 }
 
 const geoByPaths = new Map<string, Promise<GeoDb>>();
