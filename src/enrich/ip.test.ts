@@ -108,3 +108,27 @@ describe('LruCache', () => {
     expect(none.get('x')).toBeUndefined();
   });
 });
+
+describe('Ipv4Cache', () => {
+  it('stores by number, keeps recent entries across generations and bounds its size', async () => {
+    const { Ipv4Cache } = await import('./lru.ts');
+    const c = new Ipv4Cache<string>(8); // generations of 4
+    for (let i = 0; i < 4; i++) c.set(i, `v${i}`); // 0 is a valid key (0.0.0.0)
+    expect(c.get(0)).toBe('v0');
+    for (let i = 4; i < 8; i++) c.set(i, `v${i}`); // rotates: 0..3 become old, 0 was promoted before
+    expect(c.get(1)).toBe('v1'); // found in the old generation, promoted
+    for (let i = 100; i < 120; i++) c.set(i, `v${i}`);
+    expect(c.size).toBeLessThanOrEqual(8);
+    expect(c.get(2)).toBeUndefined();
+    expect(c.get(119)).toBe('v119');
+    c.set(119, 'again');
+    expect(c.get(119)).toBe('again');
+    c.set(0xffffffff, 'max');
+    expect(c.get(0xffffffff)).toBe('max');
+    c.clear();
+    expect(c.get(119)).toBeUndefined();
+    const off = new Ipv4Cache<string>(0);
+    off.set(1, 'x');
+    expect(off.get(1)).toBeUndefined();
+  });
+});
