@@ -68,6 +68,11 @@ describe('feeds', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits++;
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: '/tor' });
+        res.end();
+        return;
+      }
       if (req.url === '/big') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('1.2.3.4\n'.repeat(10_000));
@@ -236,6 +241,10 @@ describe('feeds', () => {
 
     const big = await updateFeeds([feed({ kind: 'anonymizer', url: `${base}/big`, maxBytes: 1000 })], { dataDir: dir });
     expect(big[0].error?.message).toMatch(/maxBytes/);
+
+    body = '185.220.101.60\n';
+    const moved = await updateFeeds([feed({ kind: 'tor_exit', url: `${base}/moved`, name: 'moved' })], { dataDir: dir });
+    expect(moved[0]).toMatchObject({ ok: true, entries: 1 }); // redirects are followed
 
     const down = await updateFeeds([feed({ kind: 'anonymizer', url: 'http://127.0.0.1:1/list.txt' })], { dataDir: dir }, { timeoutMs: 2000 });
     expect(down[0]).toMatchObject({ ok: false, error: { code: 'RAMPART_ERR_ENRICH_FEED_FAILED' } });
