@@ -239,6 +239,19 @@ describe('feeds', () => {
     expect(await updateFeeds([f], { dataDir: dir }, { onlyDue: true })).toEqual([]);
     expect(hits).toBe(before);
 
+    // after a failure, onlyDue waits before retrying instead of hitting the server on every check
+    const failures = new Map<string, number>();
+    status = 500;
+    const flaky = feed({ kind: 'anonymizer', url: `${base}/flaky`, name: 'flaky', refreshSecs: 3600 });
+    expect((await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures }))[0].ok).toBe(false);
+    const afterFail = hits;
+    expect(await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures })).toEqual([]);
+    expect(hits).toBe(afterFail);
+    status = 200;
+    failures.set('flaky', Date.now() - 3_600_001); // the retry window has passed
+    expect((await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures }))[0].ok).toBe(true);
+    expect(failures.has('flaky')).toBe(false);
+
     const big = await updateFeeds([feed({ kind: 'anonymizer', url: `${base}/big`, maxBytes: 1000 })], { dataDir: dir });
     expect(big[0].error?.message).toMatch(/maxBytes/);
 

@@ -197,10 +197,11 @@ export class RampartEnricher implements Enricher {
   startFeedRefresh(checkEveryMs = 60_000): () => void {
     if (!this.#feedsConfig.some((f) => f.url)) return () => undefined;
     let running = false;
+    const failures = new Map<string, number>();
     const tick = () => {
       if (running) return;
       running = true;
-      this.updateFeeds({ onlyDue: true })
+      this.updateFeeds({ onlyDue: true, failures })
         .catch((err) => this.#opts.logger?.error({ err }, 'feed refresh failed'))
         .finally(() => (running = false));
     };
