@@ -275,28 +275,40 @@ describe('feeds', () => {
         `  - { kind: threat_intel, name: broken, url: "http://127.0.0.1:1/x", timeoutSecs: 2 }`,
       ].join('\n'),
     );
-    const out: string[] = [];
-    const err: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    const writeErr = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      process.exitCode = undefined;
-      code = await main(['feeds', 'update', '--config', cfg]);
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = writeErr;
-      process.exitCode = undefined;
-    }
+    const run = async (): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      const writeErr = process.stderr.write.bind(process.stderr);
+      process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+      process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+      try {
+        process.exitCode = undefined;
+        const code = await main(['feeds', 'update', '--config', cfg]);
+        return { code, out: out.join(''), err: err.join('') };
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = writeErr;
+        process.exitCode = undefined;
+      }
+    };
+    const first = await run();
+    const code = first.code;
+    const err = [first.err];
     expect(code).toBe(1);
-    const text = out.join('');
+    const text = first.out;
     expect(text).toMatch(/^ok {4}tor \(tor_exit\): 1 entries/m);
     expect(text).toMatch(/^FAIL {2}broken \(threat_intel\): RAMPART_ERR_ENRICH_FEED_FAILED/m);
     const cached = join(dir, 'data', 'feeds', 'tor.txt');
     expect(existsSync(cached)).toBe(true);
     expect(readFileSync(cached, 'utf8')).toBe(body);
     expect(err.join('')).toContain('RAMPART_ERR_ENRICH_FEED_FAILED'); // the failure is also logged
+
+    // the tor server now fails: the command says so and the last good copy stays
+    status = 500;
+    const second = await run();
+    expect(second.code).toBe(1);
+    expect(second.out).toMatch(/^FAIL {2}tor \(tor_exit\): RAMPART_ERR_ENRICH_FEED_FAILED: .*HTTP 500.*keeping the copy from /m);
+    expect(readFileSync(cached, 'utf8')).toBe('# exits\n185.220.101.50\n');
   });
 });
