@@ -253,6 +253,12 @@ describe('activity fields', () => {
     expect(a.userAgentTags).toEqual(['Outdated browser', 'Outdated operating system']);
   });
 
+  it('keeps a device given in the input when the user agent says nothing', () => {
+    const a = activity({ userAgent: 'Mozilla/5.0', device: { type: 'mobile', os: 'iOS 18', browser: null } });
+    enricher.enrich(a);
+    expect(a.device).toEqual({ type: 'mobile', os: 'iOS 18', browser: null, tags: [] });
+  });
+
   it('keeps values given in the input when enrichment finds nothing', () => {
     const given = { country: 'FR', city: 'Lyon', lat: 45.76, lon: 4.84 };
     const noIp = activity({ geo: given, isp: 'Given ISP', asn: 3215 });

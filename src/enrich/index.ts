@@ -137,7 +137,7 @@ export class RampartEnricher implements Enricher {
         }
         const given = a.device;
         a.device = {
-          type: u.device.type,
+          type: u.device.type === 'other' && given?.type ? given.type : u.device.type, // 'other' = nothing found
           os: u.device.os ?? given?.os ?? null,
           browser: u.device.browser ?? given?.browser ?? null,
           tags: given?.tags ?? [],
