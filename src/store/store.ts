@@ -46,6 +46,9 @@ export interface ActivityQuery {
   order?: 'desc' | 'asc';
 }
 
+/** The filters of a streaming scan: an ActivityQuery without paging. */
+export type ActivityScan = Omit<ActivityQuery, 'limit' | 'cursor' | 'order'>;
+
 export interface AlertQuery {
   status?: AlertStatus;
   severity?: Severity;
@@ -95,6 +98,11 @@ export interface Store {
   getActivity(id: string): Promise<Activity | null>;
   queryActivities(q: ActivityQuery): Promise<Page<Activity>>;
   countActivities(): Promise<number>;
+  /**
+   * Optional streaming read of every matching activity in ascending (time, id) order, without pages or a row
+   * limit (policy backtests, exports). Callers fall back to paging queryActivities with order 'asc'.
+   */
+  scanActivities?(q: ActivityScan): AsyncIterable<Activity>;
   /** Deletes activities with `time` before the instant; returns how many. */
   pruneActivities(before: string): Promise<number>;
 
