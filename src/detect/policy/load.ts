@@ -9,7 +9,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import type { ErrorCode } from '../../core/errors.ts';
 import type { FilterEnv } from './fields.ts';
 import { compilePolicy } from './compile.ts';
-import { FilterCompileError } from './filters.ts';
+import { compileFilter, FilterCompileError, type FilterCondition } from './filters.ts';
 import { lintPolicy } from './lint.ts';
 import type { Policy } from './schema.ts';
 
@@ -118,8 +118,8 @@ export function loadPolicyFile(file: string, env: FilterEnv = {}, text?: string)
   for (const doc of list) {
     if (doc.errors.length) {
       for (const e of doc.errors) {
-        const pos = e.linePos?.[0];
-        issues.push(err(e.message.split('\n')[0], { line: pos?.line, col: pos?.col }));
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+        issues.push(err(e.message.split('\n')[0], { line: pos.line, col: pos.col }));
       }
       continue;
     }
@@ -133,10 +133,23 @@ export function loadPolicyFile(file: string, env: FilterEnv = {}, text?: string)
       policy = compilePolicy(data as Policy, env).policy;
     } catch (e) {
       if (!(e instanceof FilterCompileError)) throw e;
-      for (const i of e.issues) {
-        const unknownKey = /^Unrecognized key/.test(i.message) ? (i.message.match(/"([^"]+)"/)?.[1] ?? undefined) : undefined;
-        issues.push(err(i.message, { ...at(i.path, unknownKey), path: i.path.join('.'), policy: name }));
+      const all = [...e.issues];
+      // The schema stops before compiling filters; compile them anyway so one run reports every problem.
+      const filters = (data as { filters?: unknown })?.filters;
+      if (Array.isArray(filters) && !all.some((i) => i.path[0] === 'filters')) {
+        try {
+          compileFilter(filters as FilterCondition[], env);
+        } catch (fe) {
+          if (!(fe instanceof FilterCompileError)) throw fe;
+          all.push(...fe.issues.map((i) => ({ ...i, path: ['filters', ...i.path] })));
+        }
       }
+      const located = all.map((i) => {
+        const unknownKey = /^Unrecognized key/.test(i.message) ? (i.message.match(/"([^"]+)"/)?.[1] ?? undefined) : undefined;
+        return err(i.message, { ...at(i.path, unknownKey), path: i.path.join('.'), policy: name });
+      });
+      located.sort((x, y) => (x.line ?? 0) - (y.line ?? 0) || (x.col ?? 0) - (y.col ?? 0));
+      issues.push(...located);
       continue;
     }
     for (const w of lintPolicy(policy, env)) {
