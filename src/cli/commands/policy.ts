@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.ts';
 import { RampartError } from '../../core/errors.ts';
-import type { Store } from '../../store/store.ts';
+import { openStore } from '../../store/index.ts';
 import { backtest, backtestScan, storeActivities, type BacktestReport } from '../../detect/policy/backtest.ts';
 import { DirectoryIndex, type FilterEnv } from '../../detect/policy/fields.ts';
 import { formatIssue, loadPolicies } from '../../detect/policy/load.ts';
@@ -32,13 +32,6 @@ const envOf = (c: LoadedConfig): FilterEnv => ({ orgDomains: c.config.organizati
 interface CommonOpts {
   config?: string;
   json?: boolean;
-}
-
-// The store factory lives in src/store/index.ts (store issue); loaded lazily so the lint commands need no database.
-const STORE_MODULE = '../../store/index.ts';
-async function openConfiguredStore(c: LoadedConfig): Promise<Store> {
-  const mod = (await import(STORE_MODULE)) as { openStore(config: LoadedConfig['config']['store'], opts?: { baseDir?: string }): Promise<Store> };
-  return mod.openStore(c.config.store, { baseDir: c.baseDir });
 }
 
 export function register(program: Command): void {
@@ -111,7 +104,7 @@ export function register(program: Command): void {
       }
       const from = parseSince(opts.since);
       const to = opts.until ? parseSince(opts.until) : new Date().toISOString();
-      const store = await openConfiguredStore(cfg);
+      const store = await openStore(cfg.config.store, { baseDir: cfg.baseDir });
       try {
         const directory = new DirectoryIndex(await store.listDirectoryUsers());
         const policies = loaded.policies.map((p) => p.policy);
