@@ -46,8 +46,26 @@ export interface ActivityQuery {
   order?: 'desc' | 'asc';
 }
 
-/** The filters of a streaming scan: an ActivityQuery without paging. */
-export type ActivityScan = Omit<ActivityQuery, 'limit' | 'cursor' | 'order'>;
+/** The indexed columns of a stored activity, readable before its JSON body is decoded (same values as the Activity's). */
+export interface ActivityKeys {
+  id: string;
+  time: string;
+  app: string;
+  tenant: string;
+  action: string;
+  category: string;
+  outcome: string;
+  ip: string | null;
+}
+
+/** The filters of a streaming scan: an ActivityQuery without paging, plus an optional row test. */
+export interface ActivityScan extends Omit<ActivityQuery, 'limit' | 'cursor' | 'order'> {
+  /**
+   * Rows failing this test on their indexed columns are skipped without decoding the body (policy backtests
+   * skip most rows this way). Exact, never approximate: callers may also apply it to decoded activities.
+   */
+  keys?: (k: ActivityKeys) => boolean;
+}
 
 export interface AlertQuery {
   status?: AlertStatus;

@@ -5,9 +5,9 @@
  * (MDCA only alerts on activities after a policy is created; this answers "what would it have caught".)
  */
 import type { Activity } from '../../schema/activity.ts';
-import type { ActivityScan, Store } from '../../store/store.ts';
+import type { ActivityKeys, ActivityScan, Store } from '../../store/store.ts';
 import type { FilterEnv } from './fields.ts';
-import { storePushdown } from './filters.ts';
+import { compileKeysFilter, storePushdown } from './filters.ts';
 import { PolicySet, type AutoDisableRecord, type PolicyHit } from './compile.ts';
 import type { Policy } from './schema.ts';
 
@@ -120,20 +120,27 @@ export async function* storeActivities(store: Store, q: ActivityScan): AsyncGene
     yield* store.scanActivities(q);
     return;
   }
+  const { keys, ...query } = q;
   let cursor: string | null = null;
   do {
-    const page = await store.queryActivities({ ...q, order: 'asc', limit: PAGE, cursor });
-    yield* page.items;
+    const page = await store.queryActivities({ ...query, order: 'asc', limit: PAGE, cursor });
+    for (const a of page.items) if (!keys || keys(a)) yield a;
     cursor = page.next;
   } while (cursor);
 }
 
 /**
- * The narrowest store scan that cannot miss an activity any of the policies would match: the time window,
- * plus what every policy's filters push down in common (a single policy pushes its own conditions).
+ * The narrowest store scan that cannot miss an activity any of the policies would match: the time window, a
+ * row test on the stored columns (any policy's column conditions), and, for a single policy, its SQL push-down.
  */
 export function backtestScan(policies: readonly Policy[], from: string, to: string): ActivityScan {
   const scan: ActivityScan = { from, to };
+  // Row test on stored columns: a row can be skipped when no policy's column conditions accept it.
+  const tests = policies.map((p) => compileKeysFilter(p.filters));
+  if (tests.length && tests.every((t) => t !== null)) {
+    const all = tests as ((k: ActivityKeys) => boolean)[];
+    scan.keys = all.length === 1 ? all[0] : (k) => all.some((t) => t(k));
+  }
   if (policies.length !== 1) return scan;
   const p = storePushdown(policies[0].filters);
   if (p.from && p.from > from) scan.from = p.from;

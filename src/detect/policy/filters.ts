@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { CATEGORIES, OUTCOMES, type Activity, type Category, type Outcome } from '../../schema/activity.ts';
-import type { ActivityQuery } from '../../store/store.ts';
+import type { ActivityKeys, ActivityQuery } from '../../store/store.ts';
 import { FIELD_NAMES, FIELDS, USER_ROLES, type FieldName, type FilterEnv, type UserRole } from './fields.ts';
 import { MAX_FILTER_VALUES, OPERATOR_NAMES, OPERATORS, OperatorValueError, type FieldValue, type OperatorName, type ValueTest } from './operators.ts';
 
@@ -201,3 +201,18 @@ export function storePushdown(filters: readonly FilterCondition[]): Partial<Acti
 
 const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
 const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
+
+/** Fields whose values a store keeps as columns (ActivityKeys), identical to the Activity's. */
+const KEY_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['action', 'app', 'tenant', 'category', 'outcome', 'ip', 'time']);
+
+/**
+ * The conditions of a filter that only read stored columns, compiled into a test on ActivityKeys (the field
+ * extractors read the same property names). They are part of the AND, so a row failing them cannot match:
+ * the store may skip it without decoding. Null when no condition qualifies.
+ */
+export function compileKeysFilter(filters: readonly FilterCondition[]): ((k: ActivityKeys) => boolean) | null {
+  const subset = filters.filter((f) => KEY_FIELDS.has(f.field));
+  if (!subset.length) return null;
+  const test = compileFilter(subset).test;
+  return (k) => test(k as unknown as Activity);
+}

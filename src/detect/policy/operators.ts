@@ -98,8 +98,21 @@ export function parseRange(text: string): Range {
 const WORD_SEPARATORS = /[\s,._]+/;
 const isSeparator = (c: string | undefined): boolean => c === undefined || /[\s,._]/.test(c);
 const wordsOf = (s: string): string[] => s.toLowerCase().split(WORD_SEPARATORS).filter(Boolean);
-/** " w1 w2 w3 " so a word sequence is a plain substring search. */
-const wordLine = (s: string): string => ` ${wordsOf(s).join(' ')} `;
+/**
+ * " w1 w2 w3 " so a word sequence is a plain substring search. Cached: many policies test the same attribute
+ * of the same activity, and tokenizing is the expensive part of contains.
+ */
+const WORD_CACHE_MAX = 256;
+const wordCache = new Map<string, string>();
+function wordLine(s: string): string {
+  let line = wordCache.get(s);
+  if (line === undefined) {
+    line = ` ${wordsOf(s).join(' ')} `;
+    if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
+    wordCache.set(s, line);
+  }
+  return line;
+}
 
 function compileContains(value: string, index: number): (s: string) => boolean {
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
