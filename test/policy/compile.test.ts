@@ -237,3 +237,41 @@ describe('as detections for the engine', () => {
     expect(dets.map((d) => d.evaluate(b, ctx).length)).toEqual([1, 0]);
   });
 });
+
+describe('state export and import (restart)', () => {
+  it('a restart in the middle of a burst and a capped day changes nothing', () => {
+    const policies: PolicyInput[] = [
+      repeated({ minCount: 5, uniqueTargets: true }),
+      { name: 'capped', filters: [{ field: 'action', op: 'eq', value: 'FILE_DOWNLOAD' }], alerts: { dailyLimit: 3 } },
+    ];
+    const acts = [0, 5, 6, 7, 10, 11, 12, 13, 14, 80, 81, 82, 83, 84, 85].map((s, i) => download(s, { objects: [{ type: 'file', id: `f${i % 6}`, name: null }] }));
+    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false };
+    const runDetections = (set: PolicySet, xs: typeof acts) => xs.flatMap((a) => set.detections().flatMap((d) => d.evaluate(a, ctx).map((x) => `${d.id}:${x.activityIds.join(',')}`)));
+    const whole = runDetections(new PolicySet(policies), acts);
+    expect(whole.length).toBeGreaterThan(3);
+    const first = new PolicySet(policies);
+    const before = runDetections(first, acts.slice(0, 6));
+    const saved = JSON.parse(JSON.stringify(first.detections().map((d) => [d.id, d.exportState!()])));
+    const second = new PolicySet(policies);
+    for (const [id, state] of saved) second.detections().find((d) => d.id === id)!.importState!(state);
+    const after = runDetections(second, acts.slice(6));
+    expect([...before, ...after]).toEqual(whole);
+    // without the import, the daily limit and the window would start afresh
+    const fresh = runDetections(new PolicySet(policies), acts.slice(6));
+    expect([...before, ...fresh]).not.toEqual(whole);
+  });
+
+  it('drops windows when the policy changed, keeps the counters', () => {
+    const a = new PolicySet([repeated({ minCount: 3 })]);
+    [0, 1].forEach((s) => a.evaluate(download(s)));
+    const snap = JSON.parse(JSON.stringify(a.exportState('burst')));
+    const changed = new PolicySet([repeated({ minCount: 3, windowSecs: 120 })]);
+    expect(changed.importState('burst', snap)).toBe(true);
+    expect(changed.stats('burst')!.matches).toBe(2);
+    expect(changed.evaluate(download(2))).toHaveLength(0); // the two earlier matches were not carried over
+    const same = new PolicySet([repeated({ minCount: 3 })]);
+    same.importState('burst', snap);
+    expect(same.evaluate(download(2))).toHaveLength(1);
+    expect(same.importState('burst', { v: 2 })).toBe(false);
+  });
+});

@@ -487,8 +487,81 @@ export class PolicySet {
       mitreTactic: cp.policy.mitreTactic,
       learns: false,
       evaluate: (a: Activity) => this.#draftsFor(a, cp),
+      exportState: () => this.exportState(cp.policy.name),
+      importState: (state: unknown) => this.importState(cp.policy.name, state),
     }));
     return this.#detections;
+  }
+
+  /**
+   * A policy's runtime state (counters, daily limit and auto-disable counts, repeated-activity windows) so a
+   * restart neither forgets a burst in progress nor resets the daily limit. Windows are kept only while the
+   * policy's filters and act-on settings are unchanged.
+   */
+  exportState(name: string): PolicyStateSnapshot | undefined {
+    const cp = this.#byName.get(name);
+    if (!cp) return undefined;
+    const st = this.#state.get(cp)!;
+    return {
+      v: 1,
+      fingerprint: fingerprintOf(cp),
+      stats: { ...st.stats },
+      disabled: st.disabled,
+      alertDay: st.alertDay,
+      alertsToday: st.alertsToday,
+      matchDay: st.matchDay,
+      matchesToday: st.matchesToday,
+      minutes: st.minutes.map(([m, c]) => [m, c] as [number, number]),
+      latest: st.latest,
+      windows: st.windows
+        ? [...st.windows].map(([k, w]) => [
+            k,
+            {
+              times: w.times.slice(w.head),
+              ids: w.ids.slice(w.head),
+              targets: w.targets.slice(w.head),
+              ips: w.ips.slice(w.head),
+              suppressUntil: Number.isFinite(w.suppressUntil) ? w.suppressUntil : null,
+              last: w.last,
+            },
+          ])
+        : [],
+    };
+  }
+
+  importState(name: string, state: unknown): boolean {
+    const cp = this.#byName.get(name);
+    const s = state as PolicyStateSnapshot | null;
+    if (!cp || !s || s.v !== 1 || !Array.isArray(s.minutes) || !Array.isArray(s.windows)) return false;
+    const st = this.#newState(cp);
+    st.stats = { ...newStats(), ...s.stats };
+    st.disabled = s.disabled ?? null;
+    st.alertDay = String(s.alertDay ?? '');
+    st.alertsToday = Number(s.alertsToday) || 0;
+    st.matchDay = String(s.matchDay ?? '');
+    st.matchesToday = Number(s.matchesToday) || 0;
+    st.minutes = s.minutes.map(([m, c]) => [Number(m), Number(c)]);
+    st.minutesTotal = st.minutes.reduce((sum, [, c]) => sum + c, 0);
+    st.latest = Number(s.latest) || 0;
+    const act = cp.policy.actOn;
+    if (st.windows && act.mode === 'repeated' && s.fingerprint === fingerprintOf(cp)) {
+      for (const [k, w] of s.windows) {
+        const win: UserWindow = {
+          times: [...w.times],
+          ids: [...w.ids],
+          targets: [...w.targets],
+          ips: [...w.ips],
+          head: 0,
+          targetCounts: act.uniqueTargets ? new Map() : null,
+          suppressUntil: w.suppressUntil ?? -Infinity,
+          last: w.last,
+        };
+        if (win.targetCounts) for (const t of win.targets) win.targetCounts.set(t, (win.targetCounts.get(t) ?? 0) + 1);
+        st.windows.set(k, win);
+      }
+    }
+    this.#state.set(cp, st);
+    return true;
   }
 
   #draftsFor(a: Activity, cp: CompiledPolicy): AlertDraft[] {
@@ -504,6 +577,22 @@ export class PolicySet {
     return this.#memo.get(cp) ?? [];
   }
 }
+
+export interface PolicyStateSnapshot {
+  v: 1;
+  fingerprint: string;
+  stats: PolicyStats;
+  disabled: AutoDisableRecord | null;
+  alertDay: string;
+  alertsToday: number;
+  matchDay: string;
+  matchesToday: number;
+  minutes: [number, number][];
+  latest: number;
+  windows: [string, { times: number[]; ids: string[]; targets: string[]; ips: (string | null)[]; suppressUntil: number | null; last: number }][];
+}
+
+const fingerprintOf = (cp: CompiledPolicy): string => JSON.stringify({ filters: cp.policy.filters, actOn: cp.policy.actOn });
 
 function compact(w: UserWindow): void {
   w.times = w.times.slice(w.head);
