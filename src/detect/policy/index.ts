@@ -10,6 +10,7 @@ export { OPERATORS, OPERATOR_NAMES, MAX_REGEX_LENGTH, type OperatorName, type Fi
 export { FIELDS, FIELD_NAMES, DirectoryIndex, type FieldName, type FilterEnv, type UserRole } from './fields.ts';
 export {
   compileFilter,
+  compileKeysFilter,
   storePushdown,
   FilterConditionSchema,
   FiltersSchema,
@@ -31,6 +32,7 @@ export {
   type PolicyStats,
 } from './compile.ts';
 export { loadPolicies, loadPolicyFile, formatIssue, type LoadedPolicy, type LoadResult, type PolicyIssue } from './load.ts';
+export { queryFilteredActivities, type FilteredQuery, type FilteredPage } from './query.ts';
 export { lintPolicy, type LintWarning } from './lint.ts';
 export { backtest, backtestScan, storeActivities, type BacktestReport, type BacktestOptions } from './backtest.ts';
 
