@@ -217,6 +217,34 @@ describe('index by app and action', () => {
   });
 });
 
+describe('index by words of the action (contains)', () => {
+  it('files unquoted action-contains policies under words and still matches exactly like brute force', () => {
+    const policies: PolicyInput[] = [
+      { name: 'w-download', filters: [{ field: 'action', op: 'contains', value: 'download' }] },
+      { name: 'w-multi', filters: [{ field: 'action', op: 'contains', value: ['file download', 'export'] }] },
+      { name: 'w-quoted', filters: [{ field: 'action', op: 'contains', value: '"FILE_DOWNLOAD"' }] },
+      { name: 'w-not', filters: [{ field: 'action', op: 'contains', value: 'login', not: true }] },
+      { name: 'w-app', filters: [{ field: 'app', op: 'eq', value: 'box' }, { field: 'action', op: 'contains', value: 'download' }] },
+      { name: 'w-both', filters: [{ field: 'action', op: 'contains', value: ['download', 'file'] }] },
+    ];
+    const set = new PolicySet(policies);
+    expect(set.get('w-download')!.actionWords).toEqual(['download']);
+    expect(set.get('w-multi')!.actionWords).toEqual(['file', 'export']);
+    expect(set.get('w-quoted')!.actionWords).toBeNull();
+    expect(set.get('w-not')!.actionWords).toBeNull();
+    let matched = 0;
+    for (const app of ['box', 'workplace'])
+      for (const action of ['FILE_DOWNLOAD', 'file.download.all', 'DOWNLOAD_FILE', 'EXPORT', 'USER_LOGIN', 'DOWNLOADS', 'file export download']) {
+        const a = act({ app, action });
+        const expected = set.policies.filter((p) => p.filter.test(a)).map((p) => p.policy.name);
+        const got = set.match(a).map((p) => p.policy.name);
+        expect(got, `${app} ${action}`).toEqual(expected);
+        matched += got.length;
+      }
+    expect(matched).toBeGreaterThan(20);
+  });
+});
+
 describe('as detections for the engine', () => {
   it('exposes one Detection per policy; each returns its own alerts and the set evaluates once per activity', () => {
     const set = new PolicySet([
