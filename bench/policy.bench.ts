@@ -5,7 +5,7 @@
  *   (b) backtest over 1,000,000 activities stored in SQLite (paged reads through the Store), for a policy the
  *       store cannot narrow and for one it can (category/outcome push-down), extrapolated to 10,000,000.
  * Run: `node --import tsx bench/policy.bench.ts` (prints a table) or through `npm run bench`.
- * RAMPART_BENCH_EVENTS sets the stored-history size (default 1,000,000).
+ * RAMPART_BENCH_EVENTS sets the stored-history size (default 1,000,000); RAMPART_BENCH_PART=live|backtest runs one half.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -240,8 +240,10 @@ async function storedResults(): Promise<BenchResult[]> {
   return results;
 }
 
+/** RAMPART_BENCH_PART=live or =backtest runs one half. */
 export async function run(): Promise<BenchResult[]> {
-  return [...(await liveResults()), ...(await storedResults())];
+  const part = process.env.RAMPART_BENCH_PART;
+  return [...(part === 'backtest' ? [] : await liveResults()), ...(part === 'live' ? [] : await storedResults())];
 }
 
 if (process.argv[1]?.endsWith('policy.bench.ts')) {
