@@ -74,6 +74,7 @@ export const ERRORS = {
   RAMPART_ERR_DELIVER_QUOTA_EXCEEDED: spec('daily email limit of %s messages reached for %s', 429),
   // PROXY
   RAMPART_ERR_PROXY_UPSTREAM: spec('proxy upstream %s failed: %s', 502),
+  RAMPART_ERR_PROXY_POLICY_INVALID: spec('session policy %s is invalid: %s', 400),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
