@@ -9,6 +9,7 @@ import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
+import { ProxyConfigSchema } from '../proxy/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -123,6 +124,8 @@ export const ConfigSchema = z
       .default({ directory: './policies', autoDisableMatchesPerDay: 200_000, autoDisableMatchesPer3Hours: 100_000 }),
     /** Alert delivery: email, webhook and syslog destinations and the routes to them (docs/alert-delivery.md). */
     alerts: AlertsConfigSchema.default(ALERTS_CONFIG_DEFAULT),
+    /** Real-time session control: the reverse proxy in front of protected apps (docs/session-control.md). */
+    proxy: ProxyConfigSchema.optional(),
     connectors: z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()

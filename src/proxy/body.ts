@@ -18,7 +18,9 @@ export interface HeldBody {
   discard(): void;
 }
 
-export async function holdBody(source: AsyncIterable<Uint8Array | string> & { destroy?(err?: Error): void }, limit: number, inspector?: StreamInspector): Promise<HeldBody> {
+type Source = AsyncIterable<Uint8Array | string> & { destroy?(err?: Error): void; on?(event: 'error', fn: () => void): unknown };
+
+export async function holdBody(source: Source, limit: number, inspector?: StreamInspector): Promise<HeldBody> {
   const it = source[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let bytes = 0;
@@ -54,6 +56,8 @@ export async function holdBody(source: AsyncIterable<Uint8Array | string> & { de
     },
     discard() {
       if (!complete) {
+        // Destroying an undici body emits an AbortError: expected here, so it is swallowed.
+        source.on?.('error', () => undefined);
         if (typeof source.destroy === 'function') source.destroy();
         else void it.return?.();
       }

@@ -5,6 +5,7 @@
  * docs/session-control.md explains each key.
  */
 import { z } from 'zod';
+import { isAbsolute, resolve } from 'node:path';
 import { SecretRefSchema } from '../config/secret.ts';
 
 export const DEFAULT_BLOCK_MESSAGE =
@@ -110,3 +111,15 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
 export type ProxyApp = z.output<typeof ProxyAppSchema>;
+
+/** Resolves the config's relative file paths against the config file's folder. */
+export function resolveProxyPaths(c: ProxyConfig, baseDir: string): ProxyConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...c,
+    policiesDirectory: abs(c.policiesDirectory),
+    tls: c.tls
+      ? { ...c.tls, certFile: abs(c.tls.certFile), keyFile: abs(c.tls.keyFile), clientCaFile: c.tls.clientCaFile ? abs(c.tls.clientCaFile) : undefined, crlFiles: c.tls.crlFiles.map(abs) }
+      : undefined,
+  };
+}

@@ -421,7 +421,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
     if (!holdNeeded) {
       const first = set.decide(cands, activity, { kind: 'none' });
       if (first.action === 'block') {
-        up.body.destroy();
+        up.body.dump().catch(() => undefined); // reads a little for connection reuse, then drops the rest
         out.decision = first;
         blockFile(res, first.blockMessage, first.winner?.policy.name ?? null, file, activity.id);
         return;
