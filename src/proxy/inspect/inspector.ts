@@ -59,6 +59,11 @@ export class StreamInspector {
     return this.#total;
   }
 
+  /** Characters carried between chunks: bounded by the token window, whatever the body size. */
+  get carriedChars(): number {
+    return this.#pending.length;
+  }
+
   push(chunk: Buffer | Uint8Array): void {
     this.#bytes += chunk.length;
     this.#pending += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
