@@ -193,7 +193,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
     completeActivity(a, out);
     metrics.inc('rampart_proxy_activities_total', { action: a.action, decision: out.decision?.matches.length ? out.decision.action : 'none' });
     const alerts = sessionAlerts(a, out);
-    sink
+    const p = sink
       .ingest([a])
       .then(async () => {
         for (const al of alerts) await sink.publish(al);
@@ -201,8 +201,12 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       .catch((err) => {
         metrics.inc('rampart_errors_total', { component: 'proxy', stage: 'ingest', error_type: 'exception' });
         logger.error({ err, activityId: a.id }, 'proxy activity could not be recorded');
-      });
+      })
+      .finally(() => recording.delete(p));
+    recording.add(p);
   };
+  /** Recordings not yet committed; close() waits for them so no seen activity is lost on shutdown. */
+  const recording = new Set<Promise<unknown>>();
 
   // ---------- the request path ----------
 
@@ -605,6 +609,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      await Promise.all([...recording]);
       await Promise.all(apps.map((a) => a.pool.close().catch(() => undefined)));
       if (!o.protectMailer) mailer?.close();
     },
