@@ -116,7 +116,7 @@ describe('session policy decisions', () => {
   });
 
   it('inspection: minimum count, and what happens when content cannot be inspected', () => {
-    const base = { activities: ['download'] as const, action: 'block' as const };
+    const base = { activities: ['download' as const], action: 'block' as const };
     const s = set([
       { ...base, name: 'cards-strict', inspection: { detectors: ['credit_card'], minMatches: 3, applyWhenUninspectable: true } },
       { ...base, name: 'ssn-lenient', inspection: { detectors: ['us_ssn'] } },
