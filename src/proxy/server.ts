@@ -571,7 +571,10 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       },
       onRequest(true),
     );
-  } else server = http.createServer(onRequest(false));
+  } else {
+    // Longer than the usual 60 s idle timeout of load balancers in front, so they close idle connections first.
+    server = http.createServer({ keepAliveTimeout: 65_000 }, onRequest(false));
+  }
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void handleUpgrade(req, socket, head, Boolean(tls)));
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {

@@ -86,18 +86,27 @@ export class StreamInspector {
     const from = this.#decidedUpTo;
     const safeAbs = base + safe;
     this.#detectors.forEach((d, i) => {
+      const startAt = Math.max(0, Math.max(from, this.#lastEnd[i]) - base);
+      const consider = (index: number, match: string): boolean => {
+        const startAbs = base + index;
+        if (startAbs >= safeAbs && !final) return false;
+        this.#lastEnd[i] = startAbs + match.length;
+        if (d.validate(match)) this.#hit(d, text, index, match);
+        else this.#rejected++;
+        return true;
+      };
+      if (d.findNext) {
+        for (let m = d.findNext(text, startAt); m !== null; m = d.findNext(text, m.index + m.match.length)) if (!consider(m.index, m.match)) break;
+        return;
+      }
       const re = d.pattern;
-      re.lastIndex = Math.max(0, Math.max(from, this.#lastEnd[i]) - base);
+      re.lastIndex = startAt;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        const startAbs = base + m.index;
-        if (startAbs >= safeAbs && !final) break;
         if (m[0].length === 0) {
           re.lastIndex++;
           continue;
         }
-        this.#lastEnd[i] = startAbs + m[0].length;
-        if (d.validate(m[0])) this.#hit(d, text, m.index, m[0]);
-        else this.#rejected++;
+        if (!consider(m.index, m[0])) break;
       }
     });
     this.#decidedUpTo = safeAbs;
