@@ -23,7 +23,8 @@ import { holdBody } from './body.ts';
 import type { ProxyApp, ProxyConfig } from './config.ts';
 import { downloadFacts, multipartFiles } from './files.ts';
 import { deviceOf, IdentityResolver, type SessionUser, type SignedHeaderSetting } from './identity.ts';
-import { inspectBuffer, StreamInspector, type InspectionResult } from './inspect/inspector.ts';
+import { inspectExtracted } from './inspect/extract.ts';
+import { StreamInspector, type InspectionResult } from './inspect/inspector.ts';
 import type { FileFacts, FilterEnv } from './policy/filters.ts';
 import { loadSessionPolicies, SessionPolicySet, watchFolder, type CompiledSessionPolicy, type InspectionOutcome, type PolicyLoadIssue, type SessionDecision } from './policy/policy-set.ts';
 import { ACTION_RANK, type SessionActivity } from './policy/schema.ts';
@@ -387,7 +388,16 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       out.file = facts;
       const fc = SessionPolicySet.withFile(cands, facts);
       const det = SessionPolicySet.detectorsFor(fc);
-      out.inspection = det ? inspectBuffer(det, buf) : null;
+      if (det) {
+        const inspector = new StreamInspector(det);
+        for (let off = 0; off < buf.length; off += 64 * 1024) inspector.push(buf.subarray(off, off + 64 * 1024));
+        const incomplete = await inspectExtracted((c) => inspector.push(c), buf, config.inspection.maxBytes);
+        out.inspection = inspector.finish();
+        if (incomplete) {
+          out.uninspectable = incomplete;
+          return set.decide(fc, activity, { kind: 'uninspectable', reason: incomplete });
+        }
+      } else out.inspection = null;
       return set.decide(fc, activity, out.inspection ? { kind: 'inspected', result: out.inspection } : { kind: 'none' });
     }
     let files;
@@ -403,9 +413,17 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       out.file ??= f.facts;
       const fc = SessionPolicySet.withFile(cands, f.facts);
       const det = SessionPolicySet.detectorsFor(fc);
-      const ins = det ? inspectBuffer(det, f.data) : null;
-      if (ins) out.inspection = mergeInspection(out.inspection, ins);
-      const d = set.decide(fc, activity, ins ? { kind: 'inspected', result: ins } : { kind: 'none' });
+      let ins: InspectionResult | null = null;
+      let incomplete: string | null = null;
+      if (det) {
+        const inspector = new StreamInspector(det);
+        for (let off = 0; off < f.data.length; off += 64 * 1024) inspector.push(f.data.subarray(off, off + 64 * 1024));
+        incomplete = await inspectExtracted((c) => inspector.push(c), f.data, config.inspection.maxBytes);
+        ins = inspector.finish();
+        out.inspection = mergeInspection(out.inspection, ins);
+        if (incomplete) out.uninspectable = incomplete;
+      }
+      const d = set.decide(fc, activity, incomplete ? { kind: 'uninspectable', reason: incomplete } : ins ? { kind: 'inspected', result: ins } : { kind: 'none' });
       if (!worst || ACTION_RANK[d.action] > ACTION_RANK[worst.action] || (d.matches.length && !worst.matches.length)) worst = d;
     }
     return worst ?? set.decide(SessionPolicySet.withFile(cands, null), activity, { kind: 'none' });
@@ -447,8 +465,11 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
     const held = await holdBody(up.body, limit, inspector ?? undefined);
     let outcome: InspectionOutcome;
     if (held.complete) {
+      // Office packages and compressed PDF streams hide their text from the raw byte scan: look inside too.
+      const incomplete = inspector ? await inspectExtracted((c) => inspector.push(c), Buffer.concat(held.chunks), config.inspection.maxBytes) : null;
       out.inspection = inspector?.finish() ?? null;
-      outcome = out.inspection ? { kind: 'inspected', result: out.inspection } : { kind: 'none' };
+      if (incomplete) out.uninspectable = incomplete;
+      outcome = incomplete ? { kind: 'uninspectable', reason: incomplete } : out.inspection ? { kind: 'inspected', result: out.inspection } : { kind: 'none' };
     } else {
       out.uninspectable = `file larger than the inspection limit of ${limit} bytes`;
       outcome = { kind: 'uninspectable', reason: out.uninspectable };

@@ -89,3 +89,29 @@ describe('streaming inspector', () => {
     expect(r.total).toBe(0);
   });
 });
+
+describe('text hidden by file formats', () => {
+  it('reads DOCX runs and FlateDecode PDF streams; card numbers split across runs are found', async () => {
+    const { makeDocx } = await import('../../src/connectors/workplace/simulator/web/samples.ts');
+    const { extractText, xmlText } = await import('../../src/proxy/inspect/extract.ts');
+    expect(xmlText('<w:p><w:r><w:t>4111 1111</w:t></w:r><w:r><w:t xml:space="preserve"> 1111 1111</w:t></w:r></w:p><w:p><w:r><w:t>a &amp; b</w:t></w:r></w:p>')).toBe('4111 1111 1111 1111\na & b\n');
+    const docx = await makeDocx(VALID_CARD_NUMBERS.map((n) => `Card ${n}`));
+    expect(inspectBuffer([BUILTIN_DETECTORS.credit_card], docx).counts.credit_card).toBe(0); // compressed: invisible to the raw scan
+    const ex = await extractText(docx, 1 << 20);
+    expect(ex.incomplete).toBeNull();
+    expect(inspectBuffer([BUILTIN_DETECTORS.credit_card], Buffer.from(ex.texts.join('\n'))).counts.credit_card).toBe(12);
+    const { deflateSync } = await import('node:zlib');
+    const content = deflateSync(Buffer.from(`BT /F1 12 Tf 72 700 Td ${LOOKALIKE_CARD_NUMBERS.map((n) => `(${n}) '`).join(' ')} (${VALID_CARD_NUMBERS[0]}) ' ET`, 'latin1'));
+    const pdf = Buffer.concat([Buffer.from(`%PDF-1.4\n1 0 obj\n<< /Length ${content.length} /Filter /FlateDecode >>\nstream\n`, 'latin1'), content, Buffer.from('\nendstream\nendobj\n%%EOF\n')]);
+    const pex = await extractText(pdf, 1 << 20);
+    expect(inspectBuffer([BUILTIN_DETECTORS.credit_card], Buffer.from(pex.texts.join('\n'), 'latin1')).counts.credit_card).toBe(1);
+  });
+
+  it('refuses to expand beyond the limit', async () => {
+    const { makeDocx } = await import('../../src/connectors/workplace/simulator/web/samples.ts');
+    const { extractText } = await import('../../src/proxy/inspect/extract.ts');
+    const big = await makeDocx(Array.from({ length: 2000 }, () => 'x'.repeat(100)));
+    const ex = await extractText(big, 10_000);
+    expect(ex.incomplete).toMatch(/exceed/);
+  });
+});

@@ -192,6 +192,19 @@ describe('session proxy in front of the simulator web front', () => {
     expect((b.raw as { proxy: { inspection: { counts: Record<string, number>; rejected: number } } }).proxy.inspection.counts.credit_card).toBe(0);
   });
 
+  it('looks inside DOCX files: 12 card numbers in a Word document are blocked, look-alikes pass', async () => {
+    const { makeDocx, VALID_CARD_NUMBERS, LOOKALIKE_CARD_NUMBERS } = await import('../../src/connectors/workplace/simulator/web/index.ts');
+    const add = async (id: string, numbers: readonly string[]) =>
+      sim.web.files.set(id, { id, groupId: 'g-finance', name: `${id}.docx`, mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', data: await makeDocx(numbers.map((n) => `Card ${n}`)), ownerEmail: null });
+    await add('docx-cards', VALID_CARD_NUMBERS);
+    await add('docx-looks', LOOKALIKE_CARD_NUMBERS);
+    const jar = await signIn(sim.org.users.filter((u) => u.active)[8].email);
+    const bad = await get('/web/files/docx-cards/download', jar, '*/*');
+    expect(await bad.body.text()).toContain('Download restricted');
+    const ok = await get('/web/files/docx-looks/download', jar, '*/*');
+    expect(Buffer.from(await ok.body.arrayBuffer()).equals(sim.web.files.get('docx-looks')!.data)).toBe(true);
+  });
+
   it('inspects uploads: a card-number file never reaches the app, a clean one does', async () => {
     const employee = sim.org.users.filter((u) => u.active)[4];
     const jar = await signIn(employee.email);
