@@ -22,7 +22,7 @@ import { ADAPTERS, isAsset, type AppAdapter } from './adapters.ts';
 import { holdBody } from './body.ts';
 import type { ProxyApp, ProxyConfig } from './config.ts';
 import { downloadFacts, multipartFiles } from './files.ts';
-import { deviceOf, IdentityResolver, type SessionUser, type SignedHeaderSetting } from './identity.ts';
+import { cookieValue, deviceOf, IdentityResolver, type SessionUser, type SignedHeaderSetting } from './identity.ts';
 import { inspectExtracted } from './inspect/extract.ts';
 import { StreamInspector, type InspectionResult } from './inspect/inspector.ts';
 import type { FileFacts, FilterEnv } from './policy/filters.ts';
@@ -347,6 +347,11 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       if (!sessionValue) out.status = up.statusCode >= 400 ? up.statusCode : 401; // no session: the sign-in failed
       out.decision = set.decide(set.candidates('login', activity), activity, { kind: 'none' });
     }
+
+    // A session the app ends (cookie cleared) must not stay attributed from the cache.
+    const oldSession = cookieValue(headers, app.cfg.sessionCookie);
+    if (oldSession && ([] as string[]).concat((up.headers['set-cookie'] as string | string[] | undefined) ?? []).some((c) => c.startsWith(`${app.cfg.sessionCookie}=;`) || /;\s*max-age=0\b/i.test(c) && c.startsWith(`${app.cfg.sessionCookie}=`)))
+      app.identity.forget(oldSession);
 
     const disposition = one(up.headers['content-disposition'] as string | string[] | undefined) ?? '';
     if (!kind && /^\s*attachment/i.test(disposition) && method === 'GET') {

@@ -55,7 +55,8 @@ beforeAll(async () => {
     const u = new URL(req.url ?? '/', 'http://x');
     if (u.pathname === '/stream') {
       const bytes = Number(u.searchParams.get('bytes'));
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="big.bin"', 'content-length': String(bytes) });
+      const name = u.searchParams.get('name') ?? 'big.bin';
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}"`, 'content-length': String(bytes) });
       generated(bytes).pipe(res);
       return;
     }
@@ -139,6 +140,40 @@ describe('protocol pass-through', () => {
     expect(received).toBe(TWO_GB);
     expect(firstOk).toBe(true);
     // Buffering even a tenth of the body would add 200 MB; streaming keeps growth to socket and stream buffers.
+    console.log(`2 GB through the proxy: RSS grew by ${Math.round((peak - base) / 1048576)} MB at most`);
     expect(peak - base).toBeLessThan(160 * 1024 * 1024);
   }, 300_000);
+});
+
+describe('files larger than the inspection limit', () => {
+  it('follow the policy: blocked when it applies anyway, else delivered intact (held prefix + rest)', async () => {
+    const dir = tempDir();
+    const policy = (name: string, file: string, apply: boolean) =>
+      `name: ${name}\nactivities: [download]\nfile:\n  conditions:\n    - { field: file.name, op: eq, value: ${file} }\ninspection:\n  detectors: [credit_card]\n  applyWhenUninspectable: ${apply}\naction: block\n`;
+    writePolicies(dir, { 'strict.yaml': policy('strict', 'strict.bin', true), 'lenient.yaml': policy('lenient', 'lenient.bin', false) });
+    const small = await startTestProxy({ apps: [{ name: 'bin', adapter: 'generic', upstream: upstreamUrl }], policiesDirectory: dir, inspection: { maxBytes: 1024 * 1024 } });
+    try {
+      const size = 4 * 1024 * 1024 + 123;
+      const strict = await request(`${small.proxy.url}/stream?bytes=${size}&name=strict.bin`);
+      expect(await strict.body.text()).toContain('Download restricted');
+      const lenient = await request(`${small.proxy.url}/stream?bytes=${size}&name=lenient.bin`);
+      const h = createHash('sha256');
+      let n = 0;
+      for await (const c of lenient.body) {
+        h.update(c as Buffer);
+        n += (c as Buffer).length;
+      }
+      const e = createHash('sha256');
+      for await (const c of generated(size)) e.update(c as Buffer);
+      expect(n).toBe(size);
+      expect(h.digest('hex')).toBe(e.digest('hex'));
+      const a = await small.sink.waitFor((x) => x.objects.some((o) => o.name === 'lenient.bin'));
+      expect((a.raw as { proxy: { uninspectable: string } }).proxy.uninspectable).toMatch(/larger than the inspection limit/);
+      expect(a.outcome).toBe('success');
+      const b = await small.sink.waitFor((x) => x.objects.some((o) => o.name === 'strict.bin'));
+      expect(b.outcome).toBe('failure');
+    } finally {
+      await small.proxy.close();
+    }
+  });
 });

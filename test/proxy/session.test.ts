@@ -251,6 +251,21 @@ describe('session proxy in front of the simulator web front', () => {
     expect(a.outcome).toBe('failure');
   });
 
+  it('forgets a session the app ended: after sign-out the old cookie maps to nobody', async () => {
+    const employee = sim.org.users.filter((u) => u.active)[9];
+    const jar = await signIn(employee.email);
+    await (await get('/web/feed', jar)).body.dump();
+    const out = await request(`${proxy.url}/web/logout`, { method: 'POST', headers: { cookie: jar.header(), 'user-agent': UA } });
+    await out.body.dump();
+    expect(out.statusCode).toBe(303);
+    const n = sink.activities.length;
+    const again = await get('/web/feed', jar);
+    await again.body.dump();
+    expect(again.statusCode).toBe(303);
+    const view = await sink.waitFor((a) => sink.activities.indexOf(a) >= n && a.action === 'VIEW');
+    expect(view.actor.email).toBeNull();
+  });
+
   it('applies a policy change without a restart', async () => {
     const employee = sim.org.users.filter((u) => u.active)[7];
     const jar = await signIn(employee.email);
