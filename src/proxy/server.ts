@@ -262,7 +262,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       if (kind === 'share') {
         const held = await holdBody(req as AsyncIterable<Uint8Array>, MAX_SHARE_FORM_BYTES);
         if (!held.complete) {
-          held.discard();
+          res.once('finish', () => held.discard()); // answer first; then stop reading the rest of the body
           res.writeHead(413, { 'content-type': 'text/plain' });
           res.end('share form too large\n');
           return;
@@ -301,7 +301,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
         }
         out.decision = decision;
         if (decision.action !== 'audit') {
-          held.discard();
+          res.once('finish', () => held.discard()); // answer first; then stop reading the rest of the body
           blockPage(res, decision.blockMessage, decision.winner?.policy.name ?? null);
           out.status = 403;
           record(activity, out);

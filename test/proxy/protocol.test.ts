@@ -177,3 +177,37 @@ describe('files larger than the inspection limit', () => {
     }
   });
 });
+
+describe('several apps on one proxy', () => {
+  it('routes by Host and refuses unknown hosts when no default app exists', async () => {
+    const mk = (label: string) =>
+      new Promise<{ server: http.Server; url: string }>((resolve) => {
+        const server = http.createServer((req, res) => res.end(`${label}:${req.headers.host}`));
+        server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+      });
+    const a = await mk('A');
+    const b = await mk('B');
+    const dir = tempDir();
+    const multi = await startTestProxy({
+      apps: [
+        { name: 'a', adapter: 'generic', host: 'a.proxy.test', upstream: a.url },
+        { name: 'b', adapter: 'generic', host: 'b.proxy.test', upstream: b.url },
+      ],
+      policiesDirectory: dir,
+    });
+    try {
+      const port = new URL(multi.proxy.url).port;
+      const at = async (host: string) => {
+        const res = await request(`${multi.proxy.url}/`, { headers: { host: `${host}:${port}` } });
+        return { status: res.statusCode, text: await res.body.text() };
+      };
+      expect(await at('a.proxy.test')).toEqual({ status: 200, text: `A:${new URL(a.url).host}` });
+      expect(await at('b.proxy.test')).toEqual({ status: 200, text: `B:${new URL(b.url).host}` });
+      expect((await at('c.proxy.test')).status).toBe(421);
+    } finally {
+      await multi.proxy.close();
+      await new Promise((r) => a.server.close(r));
+      await new Promise((r) => b.server.close(r));
+    }
+  });
+});
