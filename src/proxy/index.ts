@@ -3,6 +3,7 @@
  * Real-time session control (docs/session-control.md). `startProxyForConfig` is what `rampart proxy` and
  * `rampart serve` call: it takes the loaded config (key `proxy`) and the pipeline activities go into.
  */
+import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -14,6 +15,9 @@ export { ProxyConfigSchema, resolveProxyPaths, type ProxyConfig, type ProxyConfi
 export { SessionPolicySchema, sessionPolicyJsonSchema, type SessionPolicy } from './policy/schema.ts';
 export { signAssertion, verifyAssertion } from './signed-header.ts';
 export { VALID_CLIENT_CERT_TAG } from './identity.ts';
+
+/** Session policy templates (copy them into proxy.policiesDirectory to use them). */
+export const SESSION_POLICY_TEMPLATES_DIR = fileURLToPath(new URL('./policy/templates/', import.meta.url));
 
 /** Starts the session proxy from `config.proxy`; null when the key is absent or disabled. */
 export async function startProxyForConfig(

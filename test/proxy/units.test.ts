@@ -147,3 +147,12 @@ describe('session policy decisions', () => {
     expect(issues.map((i) => i.file.split('/').pop())).toEqual(['b.yaml', 'c.yml']);
   });
 });
+
+describe('shipped session policy templates', () => {
+  it('all load and compile', async () => {
+    const { SESSION_POLICY_TEMPLATES_DIR } = await import('../../src/proxy/index.ts');
+    const { policies, issues } = loadSessionPolicies(SESSION_POLICY_TEMPLATES_DIR, { orgDomains: ['corp.example'] });
+    expect(issues).toEqual([]);
+    expect(policies.length).toBe(6);
+  });
+});
