@@ -101,6 +101,11 @@ export const ProxyConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Load balancers in front of the proxy that append to X-Forwarded-For: the client IP is taken that many
+     * entries from the right. 0: the TCP peer is the client.
+     */
+    trustedProxyHops: z.number().int().min(0).max(10).default(0),
     /** Upstream request timeout (headers). */
     upstreamTimeoutSecs: z.number().int().min(1).max(600).default(30),
     /** Record page views of static assets (scripts, styles, images) too; off keeps the log to what people do. */

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { pipeline as pump } from 'node:stream/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { RampartError } from '../core/errors.ts';
@@ -85,6 +85,18 @@ const MAX_SHARE_FORM_BYTES = 64 * 1024;
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 const normalizeIp = (ip: string | undefined): string => (ip ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : '0.0.0.0');
 
+/** The client address: the TCP peer, or with `hops` trusted load balancers the entry they vouch for in X-Forwarded-For. */
+export function clientIp(peer: string | undefined, xff: string | string[] | undefined, hops: number): string {
+  if (hops <= 0 || !xff) return normalizeIp(peer);
+  const list = (Array.isArray(xff) ? xff.join(',') : xff)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // The last `hops - 1` entries were added by our own balancers; the one before them is what the outermost saw.
+  const pick = list[list.length - hops];
+  return pick && isIP(pick) ? normalizeIp(pick) : normalizeIp(peer);
+}
+
 export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
   const { config, logger, metrics, sink } = o;
   const env = o.env ?? process.env;
@@ -95,6 +107,12 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
   const deviceHeader = secretOf(config.deviceHeader, 'proxy.deviceHeader.secret');
   const dropHeaders = [identityHeader?.header, deviceHeader?.header].filter((h): h is string => Boolean(h));
 
+  metrics.describe('rampart_proxy_activities_total', 'Session activities recorded by the proxy, by action and session-policy decision');
+  metrics.describe('rampart_proxy_session_policies', 'Enabled session policies loaded');
+  metrics.describe('rampart_proxy_websockets_total', 'WebSocket connections tunnelled');
+  metrics.describe('rampart_proxy_stream_aborted_total', 'Responses whose stream ended early (client or app went away)');
+  metrics.describe('rampart_proxy_identity_rejected_total', 'Signed identity headers refused, by reason');
+  metrics.describe('rampart_proxy_device_header_rejected_total', 'Signed device-compliance headers refused, by reason');
   const filterEnv: FilterEnv = { orgDomains: config.organizationDomains ?? o.organizationDomains ?? [], directoryUser: o.directoryUser };
   const policies = new SessionPolicySet(filterEnv, config.blockMessage);
   const reloadPolicies = (): PolicyLoadIssue[] => {
@@ -229,7 +247,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
     };
     const method = (req.method ?? 'GET').toUpperCase();
     const path = req.url ?? '/';
-    const ip = normalizeIp(req.socket?.remoteAddress);
+    const ip = clientIp(req.socket?.remoteAddress, headers['x-forwarded-for'], config.trustedProxyHops);
     const cls = app.adapter.classify(method, path, headers);
     let kind: SessionActivity | null = cls.kind ?? (config.recordAssets && method === 'GET' ? 'view' : null);
     if (kind === 'view' && isAsset(path) && !config.recordAssets) kind = null;

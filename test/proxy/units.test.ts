@@ -156,3 +156,14 @@ describe('shipped session policy templates', () => {
     expect(policies.length).toBe(6);
   });
 });
+
+describe('client IP behind load balancers', () => {
+  it('uses the TCP peer unless hops are trusted, then the entry the outermost balancer saw', async () => {
+    const { clientIp } = await import('../../src/proxy/server.ts');
+    expect(clientIp('::ffff:10.0.0.5', '203.0.113.9', 0)).toBe('10.0.0.5');
+    expect(clientIp('10.0.0.5', '198.51.100.1, 203.0.113.9', 1)).toBe('203.0.113.9');
+    expect(clientIp('10.0.0.5', '198.51.100.1, 203.0.113.9, 10.0.0.4', 2)).toBe('203.0.113.9');
+    expect(clientIp('10.0.0.5', 'garbage', 1)).toBe('10.0.0.5');
+    expect(clientIp('10.0.0.5', undefined, 1)).toBe('10.0.0.5');
+  });
+});
