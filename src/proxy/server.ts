@@ -364,6 +364,15 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       activity = makeActivity('login', loginUser);
       if (!sessionValue) out.status = up.statusCode >= 400 ? up.statusCode : 401; // no session: the sign-in failed
       out.decision = set.decide(set.candidates('login', activity), activity, { kind: 'none' });
+      if (out.decision.action === 'block') {
+        // The app accepted the credentials, but the browser never receives the session cookie.
+        up.body.dump().catch(() => undefined);
+        if (sessionValue) app.identity.forget(sessionValue);
+        blockPage(res, out.decision.blockMessage, out.decision.winner?.policy.name ?? null);
+        out.status = 403;
+        record(activity, out);
+        return;
+      }
     }
 
     // A session the app ends (cookie cleared) must not stay attributed from the cache.

@@ -266,6 +266,27 @@ describe('session proxy in front of the simulator web front', () => {
     expect(view.actor.email).toBeNull();
   });
 
+  it('can block sign-in itself: the session cookie never reaches the browser', async () => {
+    const file = join(policyDir, 'no-guest-login.yaml');
+    writeFileSync(file, `name: no-guest-login\nactivities: [login]\nfilters:\n  - { field: user.domain, op: eq, value: partner-corp.net }\naction: block\nblockMessage: Guests sign in through the partner portal.\n`);
+    try {
+      proxy.reloadPolicies();
+      const res = await request(`${proxy.url}/web/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': UA },
+        body: new URLSearchParams({ email: sim.web.guests[0].email, password: sim.web.password }).toString(),
+      });
+      expect(res.statusCode).toBe(403);
+      expect(await res.body.text()).toContain('Guests sign in through the partner portal.');
+      expect(res.headers['set-cookie']).toBeUndefined();
+      const a = await sink.waitFor((x) => x.action === 'LOGIN' && x.actor.email === sim.web.guests[0].email && x.outcome === 'failure');
+      expect((a.raw as { proxy: { decision: string } }).proxy.decision).toBe('block');
+    } finally {
+      unlinkSync(file);
+      proxy.reloadPolicies();
+    }
+  });
+
   it('applies a policy change without a restart', async () => {
     const employee = sim.org.users.filter((u) => u.active)[7];
     const jar = await signIn(employee.email);
