@@ -16,6 +16,7 @@ import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
+import { createConnectors } from './connectors/registry.ts';
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
@@ -80,7 +81,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
-  const connectors = opts.connectors ?? [];
+  const connectors = opts.connectors ?? createConnectors(config, { maxBodyBytes: config.server.maxBodyBytes });
   for (const c of connectors) {
     await c.start({
       store,
