@@ -55,6 +55,8 @@ export const WorkplaceConfigSchema = z
     graphBaseUrl: baseUrl.default(WORKPLACE_GRAPH_BASE_URL),
     scimBaseUrl: baseUrl.default(WORKPLACE_SCIM_BASE_URL),
     requestTimeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+    /** Logs the connector health (status, events/min, errors, checkpoint) this often; 0 = never. */
+    healthLogIntervalSecs: z.number().int().min(0).max(86_400).default(300),
   })
   .strict();
 

@@ -54,6 +54,7 @@ export class WorkplaceConnector implements Connector {
   #lastDirectorySync: string | null = null;
   #syncing: Promise<DirectorySyncResult> | null = null;
   #syncLoop: Promise<void> | null = null;
+  #healthTimer: NodeJS.Timeout | null = null;
   readonly #abort = new AbortController();
 
   constructor(config: WorkplaceConfigInput | WorkplaceConfig, opts: WorkplaceConnectorOptions = {}) {
@@ -143,10 +144,22 @@ export class WorkplaceConnector implements Connector {
       }
     }
     this.#status = 'ok';
+    if (c.healthLogIntervalSecs > 0) {
+      this.#healthTimer = setInterval(() => {
+        const h = this.health();
+        ctx.logger[h.status === 'ok' ? 'info' : 'warn']({ health: h }, 'workplace connector health');
+      }, c.healthLogIntervalSecs * 1000);
+      this.#healthTimer.unref();
+    }
     ctx.logger.info(
       { connector: CONNECTOR_ID, webhook: Boolean(appSecret), directory: Boolean(accessToken), pull: Boolean(this.#puller) },
       'workplace connector started',
     );
+  }
+
+  /** Graph and SCIM clients (null without an accessToken), shared with governance actions (client.ts). */
+  get clients(): { graph: WorkplaceClient; scim: WorkplaceClient } | null {
+    return this.#graph && this.#scim ? { graph: this.#graph, scim: this.#scim } : null;
   }
 
   /** The audit puller, when enabled (tests and the API drive `pullOnce`). */
@@ -241,6 +254,7 @@ export class WorkplaceConnector implements Connector {
   }
 
   async stop(): Promise<void> {
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
     this.#abort.abort();
     await this.#committer?.drain();
     await this.#puller?.stop();
