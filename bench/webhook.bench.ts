@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
 import { loadConfig } from '../src/config/load.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { startService } from '../src/main.ts';
@@ -32,18 +33,17 @@ async function run(): Promise<BenchResult[]> {
     configPath,
     ['store: { driver: sqlite, path: rampart.db }', 'log: { level: warn }', 'demo: { enabled: false }', 'connectors:', '  workplace:', '    appSecret: { env: BENCH_WP_SECRET }', '    directorySyncIntervalSecs: 0', ''].join('\n'),
   );
-  const service = await startService(loadConfig(configPath), { port: 0, host: '127.0.0.1', logger: silentLogger() });
+  // Ceiling, measured in the same run with the same load generator: a bare Fastify route that reads the body
+  // and answers 200 (no signature, no parsing, no store). The machine is shared, so the ratio is the robust figure.
+  const bare = Fastify({ logger: false });
+  bare.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  bare.post('/webhooks/workplace', async (_req, reply) => reply.code(200).type('application/json').send('{"ok":true}'));
+  await bare.listen({ port: 0, host: '127.0.0.1' });
+  const ceiling = await load(`http://127.0.0.1:${(bare.server.address() as { port: number }).port}/webhooks/workplace`, connections, durationMs, warmupMs);
+  await bare.close();
 
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'bench/webhook-load.ts'), `${service.url}/webhooks/workplace`, 'BENCH_WP_SECRET', String(connections), String(durationMs), String(warmupMs)],
-    { env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? 1)));
-  if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: number; failed: number; perSec: number; p50: number; p99: number; max: number };
+  const service = await startService(loadConfig(configPath), { port: 0, host: '127.0.0.1', logger: silentLogger() });
+  const r = await load(`${service.url}/webhooks/workplace`, connections, durationMs, warmupMs);
   const commits = service.metrics.get('rampart_webhook_commits_total', { connector: 'workplace' });
   await service.pipeline.drain();
   const stored = await service.store.countActivities();
@@ -55,8 +55,33 @@ async function run(): Promise<BenchResult[]> {
     { name: 'webhook: deliveries/s acknowledged (persist-before-ack, SQLite)', value: Math.round(r.perSec), unit: 'deliveries/s', target: { op: '>=', value: 5000 }, note },
     { name: 'webhook: ack latency p50', value: Number(r.p50.toFixed(2)), unit: 'ms' },
     { name: 'webhook: ack latency p99', value: Number(r.p99.toFixed(2)), unit: 'ms', target: { op: '<=', value: 50 } },
+    { name: 'webhook: ceiling (bare HTTP 200, same load, same run)', value: Math.round(ceiling.perSec), unit: 'requests/s', note: `p50 ${ceiling.p50.toFixed(2)} ms, p99 ${ceiling.p99.toFixed(2)} ms` },
+    { name: 'webhook: throughput / ceiling', value: Number((r.perSec / ceiling.perSec).toFixed(2)), unit: 'ratio' },
     { name: 'webhook: deliveries per group commit', value: Number((r.ok / Math.max(1, commits)).toFixed(1)), unit: 'deliveries' },
   ];
+}
+
+interface LoadResult {
+  ok: number;
+  failed: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Runs bench/webhook-load.ts in a second process against `url` and returns its figures. */
+async function load(url: string, connections: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/webhook-load.ts'), url, 'BENCH_WP_SECRET', String(connections), String(durationMs), String(warmupMs)],
+    { env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code: number = await new Promise((res) => child.on('exit', (c) => res(c ?? 1)));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
 }
 
 export const bench: BenchModule = { title: 'Webhook ingestion: Workplace deliveries, persist before acknowledge (SQLite)', run };
