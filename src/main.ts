@@ -11,20 +11,34 @@ import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
-import { createEnricher, type RampartEnricher } from './enrich/index.ts';
+import { AlertDispatcher } from './deliver/dispatcher.ts';
+import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
+import { demoWanted, wireDemo } from './demo.ts';
+
+/** Stored ranges allow nulls where the config omits keys. */
+const fromStoredRange = (r: IpRange): EnrichIpRange => ({
+  name: r.name,
+  category: r.category,
+  subnets: r.subnets,
+  tags: r.tags,
+  ...(r.isp ? { isp: r.isp } : {}),
+  ...(r.location
+    ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as EnrichIpRange['location'] }
+    : {}),
+});
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
 export async function buildEnricher(config: Config, store?: Store | null): Promise<RampartEnricher> {
   const enricher = await createEnricher(config);
-  const ranges: IpRange[] = [...config.ipRanges];
-  if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(r);
+  const ranges: EnrichIpRange[] = [...config.ipRanges];
+  if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(fromStoredRange(r));
   enricher.setIpRanges(ranges);
   return enricher;
 }
@@ -77,11 +91,14 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       logger.error({ err }, 'saved detection state is unreadable; learning starts again');
     }
   }
-  const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: opts.sinks });
+  const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
+  const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: [dispatcher, ...(opts.sinks ?? [])] });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
-  const connectors = opts.connectors ?? createConnectors(config, { maxBodyBytes: config.server.maxBodyBytes });
+  const connectors = opts.connectors ?? createConnectors(config);
+  const demo = opts.connectors === undefined && demoWanted(config) ? await wireDemo(config, logger) : null;
+  if (demo) connectors.push(demo.connector);
   for (const c of connectors) {
     await c.start({
       store,
@@ -115,6 +132,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const host = opts.host ?? config.server.host;
   const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ready = true;
+  // Not awaited: the tenant retries the webhook handshake while the service comes up.
+  demo?.start(url).catch((err) => logger.error({ err }, 'demo tenant failed to start'));
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -122,9 +141,11 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       ready = false;
       clearInterval(snapshotTimer);
       abort.abort();
+      await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
+      await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 

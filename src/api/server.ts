@@ -3,7 +3,7 @@
  * The HTTP server of `rampart serve` (Fastify): health, metrics, connector webhooks and, later, the API and
  * console. Every error leaves as `{ code, message }` with the catalogue's status; unknown routes are 404.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { isRampartError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -22,7 +22,8 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
   const tls = o.config.server.tls;
   const app = Fastify({
     loggerInstance: o.logger,
-    disableRequestLogging: true,
+    // One log line per request would drown the log at webhook rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.config.server.maxBodyBytes,
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;

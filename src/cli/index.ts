@@ -9,8 +9,9 @@ import { register as config } from './commands/config.ts';
 import { register as feeds } from './commands/feeds.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as serve } from './commands/serve.ts';
+import { register as deliver } from './commands/deliver.ts';
 
-const COMMANDS = [serve, scan, config, feeds];
+const COMMANDS = [serve, scan, config, feeds, deliver];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

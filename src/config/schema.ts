@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
+import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -110,6 +111,8 @@ export const ConfigSchema = z
       .object({ directory: z.string().default('./policies') })
       .strict()
       .default({ directory: './policies' }),
+    /** Alert delivery: email, webhook and syslog destinations and the routes to them (docs/alert-delivery.md). */
+    alerts: AlertsConfigSchema.default(ALERTS_CONFIG_DEFAULT),
     connectors: z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()

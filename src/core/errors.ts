@@ -66,6 +66,12 @@ export const ERRORS = {
   RAMPART_ERR_API_INTERNAL: spec('internal error', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),
+  // DELIVER (alert delivery: email, webhook, syslog)
+  RAMPART_ERR_DELIVER_FAILED: spec('delivery to %s failed: %s', 502),
+  RAMPART_ERR_DELIVER_REJECTED: spec('destination %s rejected the alert permanently: %s', 502),
+  RAMPART_ERR_DELIVER_TIMEOUT: spec('destination %s did not answer within %s ms', 504),
+  RAMPART_ERR_DELIVER_QUEUE_FULL: spec('delivery queue of %s is full (%s waiting); alert %s dropped', 503),
+  RAMPART_ERR_DELIVER_QUOTA_EXCEEDED: spec('daily email limit of %s messages reached for %s', 429),
   // PROXY
   RAMPART_ERR_PROXY_UPSTREAM: spec('proxy upstream %s failed: %s', 502),
 } as const satisfies Record<string, ErrorSpec>;
