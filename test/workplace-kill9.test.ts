@@ -81,7 +81,6 @@ describe.skipIf(!serveAvailable)('kill -9 of rampart serve during webhook delive
         `server: { host: 127.0.0.1, port: ${port} }`,
         'log: { level: warn }',
         'demo: { enabled: false }',
-        'enrich: { builtinIntel: false }', // enrichment is not under test here
         'connectors:',
         '  workplace:',
         '    appSecret: { env: KILL9_WP_SECRET }',
