@@ -40,7 +40,7 @@ export const WorkplaceConfigSchema = z
     appSecretProof: z.boolean().default(false),
     webhookPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/webhooks/workplace'),
     /** Deliveries arriving within this window are committed in one store transaction. */
-    groupCommitMs: z.number().int().min(0).max(100).default(2),
+    groupCommitMs: z.number().int().min(0).max(100).default(0),
     groupCommitMaxEvents: z.number().int().min(1).max(100_000).default(5_000),
     /** 0 disables the scheduled directory sync (on-demand sync still works). */
     directorySyncIntervalSecs: z.number().int().min(0).max(7 * 86_400).default(3_600),
