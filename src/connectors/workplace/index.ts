@@ -108,7 +108,7 @@ export class WorkplaceConnector implements Connector {
       appSecretForProof: c.appSecretProof && appSecret ? appSecret : undefined,
       onRetry: (err: WorkplaceApiError) => {
         this.stats.error(err.kind);
-        ctx.metrics.inc('rampart_connector_retries_total', { connector: CONNECTOR_ID, component: 'directory', kind: err.kind });
+        ctx.metrics.inc('rampart_connector_retries_total', { connector: CONNECTOR_ID, component: 'graph_scim', kind: err.kind });
       },
     };
     if (accessToken) {
