@@ -13,6 +13,7 @@ import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
+import { feedDataDir } from './enrich/feeds.ts';
 import { openStore } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
@@ -35,8 +36,13 @@ const fromStoredRange = (r: IpRange): EnrichIpRange => ({
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
-export async function buildEnricher(config: Config, store?: Store | null): Promise<RampartEnricher> {
-  const enricher = await createEnricher(config);
+export async function buildEnricher(
+  config: Config,
+  store: Store | null,
+  o: { baseDir: string; logger?: Logger; metrics?: Metrics },
+): Promise<RampartEnricher> {
+  // Same feed cache folder as `rampart feeds update` writes: <config dir>/data/feeds/.
+  const enricher = await createEnricher(config, { logger: o.logger, metrics: o.metrics, dataDir: feedDataDir(o.baseDir) });
   const ranges: EnrichIpRange[] = [...config.ipRanges];
   if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(fromStoredRange(r));
   enricher.setIpRanges(ranges);
@@ -79,7 +85,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   let ready = false;
 
   const store = await openStore(config.store);
-  const enricher = await buildEnricher(config, store);
+  const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
+  const stopFeedRefresh = enricher.startFeedRefresh();
   const engine = buildEngine(config, await store.listDirectoryUsers());
   const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
   if (saved) {
@@ -140,6 +147,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     (closing ??= (async () => {
       ready = false;
       clearInterval(snapshotTimer);
+      stopFeedRefresh();
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
