@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
+import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -112,6 +113,7 @@ export const ConfigSchema = z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()
       .default({}),
+    governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),
