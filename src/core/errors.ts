@@ -40,6 +40,7 @@ export const ERRORS = {
   RAMPART_ERR_STORE_MIGRATION_FAILED: spec('store migration %s failed: %s', 500),
   RAMPART_ERR_STORE_WRITE_FAILED: spec('store write failed: %s', 503),
   RAMPART_ERR_STORE_NOT_FOUND: spec('%s %s not found', 404),
+  RAMPART_ERR_STORE_INVALID_QUERY: spec('store query is invalid: %s', 400),
   // CONN (connectors)
   RAMPART_ERR_CONN_SIGNATURE_MISSING: spec('webhook delivery has no %s header', 401),
   RAMPART_ERR_CONN_SIGNATURE_INVALID: spec('webhook signature does not match the body', 403),

@@ -1,0 +1,59 @@
+/**
+ * @module store
+ * Opens the configured store (the one place that knows both drivers) and the retention helper.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/schema.ts';
+
+export type StoreConfig = Config['store'];
+import { readSecret } from '../config/secret.ts';
+import { RampartError } from '../core/errors.ts';
+import type { Store } from './store.ts';
+import { SqliteStore } from './sqlite/index.ts';
+import { PostgresStore } from './postgres/index.ts';
+
+export type { Store } from './store.ts';
+export { SqliteStore } from './sqlite/index.ts';
+export { PostgresStore } from './postgres/index.ts';
+
+export const DEFAULT_RETENTION_DAYS = 180;
+const DAY_MS = 86_400_000;
+
+/** Opens and migrates the store. A SQLite path's folder is created; a PostgreSQL password comes from its secret. */
+export async function openStore(config: StoreConfig, opts: { baseDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Store> {
+  let store: Store;
+  if (config.driver === 'sqlite') {
+    const path = config.path === ':memory:' ? config.path : resolve(opts.baseDir ?? process.cwd(), config.path);
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (cause) {
+        throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${path}`, `cannot create its folder (${(cause as NodeJS.ErrnoException).code ?? 'error'})`], { cause });
+      }
+    }
+    store = new SqliteStore({ path });
+  } else {
+    const password = config.password ? readSecret(config.password, 'store.password', opts.env) : undefined;
+    store = new PostgresStore({ url: config.url, password, poolSize: config.poolSize });
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  return store;
+}
+
+/** The instant before which activities are pruned: `now` minus `retentionDays` whole days. */
+export const retentionCutoff = (retentionDays: number, now: Date = new Date()): string =>
+  new Date(now.getTime() - retentionDays * DAY_MS).toISOString();
+
+/** Deletes activities older than the retention period, in bounded batches; returns how many. */
+export function pruneByRetention(store: Store, retentionDays = DEFAULT_RETENTION_DAYS, now: Date = new Date()): Promise<number> {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new RampartError('RAMPART_ERR_STORE_INVALID_QUERY', [`retentionDays must be a whole number of days >= 1, got ${retentionDays}`]);
+  }
+  return store.pruneActivities(retentionCutoff(retentionDays, now));
+}

@@ -1,0 +1,90 @@
+/**
+ * @module store/sql
+ * The WHERE clauses of activity and alert queries, built once for both dialects. Every value becomes a bound
+ * parameter through `Params.add`; only fixed column names and operators are ever written into the SQL text.
+ */
+import type { ActivityQuery, AlertQuery } from './store.ts';
+import { decodeCursor, queryInstant, textNeedle, type KeysetPosition } from './common.ts';
+
+export interface Dialect {
+  /** Placeholder for the n-th (1-based) parameter. */
+  placeholder(n: number): string;
+  /** A boolean SQL expression: the lowercased needle occurs in the activity's searchable fields. */
+  textMatch(p: Params, needle: string): string;
+}
+
+export class Params {
+  readonly values: unknown[] = [];
+  constructor(private readonly dialect: Dialect) {}
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.dialect.placeholder(this.values.length);
+  }
+}
+
+/** `(time, id)` beyond the cursor in the direction of the order. */
+function keyset(p: Params, pos: KeysetPosition, order: 'asc' | 'desc'): string {
+  const op = order === 'desc' ? '<' : '>';
+  const bound = order === 'desc' ? '<=' : '>=';
+  // The lone `time <=`/`>=` term is redundant with the OR but gives the planner an index range.
+  return `time ${bound} ${p.add(pos.time)} AND (time ${op} ${p.add(pos.time)} OR (time = ${p.add(pos.time)} AND id ${op} ${p.add(pos.id)}))`;
+}
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * One activity query. A `user` filter becomes two index-friendly branches (by lowercased email, by id) merged
+ * with UNION, so each branch walks its own (column, time) index instead of sorting an OR.
+ */
+export function buildActivityQuery(dialect: Dialect, q: ActivityQuery, limit: number, columns: string): BuiltQuery {
+  const order = q.order === 'asc' ? 'asc' : 'desc';
+  const cursor = decodeCursor(q.cursor);
+  const from = q.from !== undefined ? queryInstant(q.from, 'from') : undefined;
+  const to = q.to !== undefined ? queryInstant(q.to, 'to') : undefined;
+  const p = new Params(dialect);
+  const dir = order === 'desc' ? 'DESC' : 'ASC';
+
+  const branch = (userColumn: string | null): string => {
+    const conds: string[] = [];
+    if (userColumn === 'actor_email') conds.push(`actor_email = ${p.add(q.user!.toLowerCase())}`);
+    if (userColumn === 'actor_id') conds.push(`actor_id = ${p.add(q.user)}`);
+    if (q.ip !== undefined) conds.push(`ip = ${p.add(q.ip)}`);
+    if (q.action !== undefined) conds.push(`action = ${p.add(q.action)}`);
+    if (q.category !== undefined) conds.push(`category = ${p.add(q.category)}`);
+    if (q.outcome !== undefined) conds.push(`outcome = ${p.add(q.outcome)}`);
+    if (q.app !== undefined) conds.push(`app = ${p.add(q.app)}`);
+    if (from !== undefined) conds.push(`time >= ${p.add(from)}`);
+    if (to !== undefined) conds.push(`time < ${p.add(to)}`);
+    if (q.text !== undefined && q.text !== '') conds.push(dialect.textMatch(p, textNeedle(q.text)));
+    if (cursor) conds.push(keyset(p, cursor, order));
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    return `SELECT ${columns} FROM activities ${where} ORDER BY time ${dir}, id ${dir} LIMIT ${p.add(limit + 1)}`;
+  };
+
+  if (q.user === undefined || q.user === '') return { sql: branch(null), params: p.values };
+  const byEmail = branch('actor_email');
+  const byId = branch('actor_id');
+  const sql =
+    `SELECT * FROM (${byEmail}) AS by_email UNION SELECT * FROM (${byId}) AS by_id ` +
+    `ORDER BY time ${dir}, id ${dir} LIMIT ${p.add(limit + 1)}`;
+  return { sql, params: p.values };
+}
+
+/** Alerts, newest first, keyset on (time, id). */
+export function buildAlertQuery(dialect: Dialect, q: AlertQuery, limit: number): BuiltQuery {
+  const cursor = decodeCursor(q.cursor);
+  const p = new Params(dialect);
+  const conds: string[] = [];
+  if (q.status !== undefined) conds.push(`status = ${p.add(q.status)}`);
+  if (q.severity !== undefined) conds.push(`severity = ${p.add(q.severity)}`);
+  if (q.detection !== undefined) conds.push(`detection = ${p.add(q.detection)}`);
+  if (q.user !== undefined) conds.push(`user_key = ${p.add(q.user.toLowerCase())}`);
+  if (q.from !== undefined) conds.push(`time >= ${p.add(queryInstant(q.from, 'from'))}`);
+  if (q.to !== undefined) conds.push(`time < ${p.add(queryInstant(q.to, 'to'))}`);
+  if (cursor) conds.push(keyset(p, cursor, 'desc'));
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  return { sql: `SELECT time, id, body FROM alerts ${where} ORDER BY time DESC, id DESC LIMIT ${p.add(limit + 1)}`, params: p.values };
+}

@@ -1,0 +1,455 @@
+/**
+ * @module store/sqlite
+ * The zero-config store: one SQLite file through better-sqlite3. WAL with synchronous=NORMAL, so a committed
+ * transaction survives a killed process (kill -9) — which is what acknowledging a webhook needs; only a power
+ * loss or OS crash can lose the last transactions. better-sqlite3 is synchronous: every method runs on the
+ * calling thread, which is also why it is fast (no per-row round trip). Long work (prune) is cut into short
+ * transactions that yield to the event loop between them.
+ */
+import Database from 'better-sqlite3';
+import { fileURLToPath } from 'node:url';
+import { randomId } from '../../core/ids.ts';
+import { RampartError } from '../../core/errors.ts';
+import type { Activity } from '../../schema/activity.ts';
+import type { Alert } from '../../schema/alert.ts';
+import type { DirectoryUser } from '../../schema/directory.ts';
+import type { ActivityQuery, AlertQuery, Checkpoint, Doc, IpRange, Page, PutResult, Reject, Store } from '../store.ts';
+import {
+  activityColumns,
+  clampLimit,
+  DEFAULT_REJECT_LIMIT,
+  driverCode,
+  isRampart,
+  loadMigrations,
+  PRUNE_BATCH_ROWS,
+  putResult,
+  REJECT_REASON_MAX_CHARS,
+  REJECT_SAMPLE_MAX_CHARS,
+  toIsoInstant,
+  toPage,
+  type Migration,
+} from '../common.ts';
+import { buildActivityQuery, buildAlertQuery, type Dialect } from '../sql.ts';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  /** Milliseconds a writer waits for another connection's lock before failing. */
+  busyTimeoutMs?: number;
+  /** Page cache in KiB; larger caches keep the secondary indexes hot during bulk inserts. */
+  cacheKiB?: number;
+  /** Where the NNNN_*.sql migrations are (tests point it elsewhere). */
+  migrationsDir?: string;
+}
+
+const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+/** Rows per multi-row INSERT statement: amortises the per-call cost; 11 columns x 100 rows = 1100 parameters. */
+const ROWS_PER_INSERT = 100;
+const ACTIVITY_COLUMNS = '(id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body)';
+const ACTIVITY_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const MAX_CACHED_QUERIES = 512;
+
+const dialect: Dialect = {
+  placeholder: () => '?',
+  // rampart_contains lowercases with JS rules (SQLite's lower() only folds ASCII).
+  textMatch: (p, needle) =>
+    `(rampart_contains(${p.add(needle)}, action, actor_id, actor_email, json_extract(body, '$.actor.name'), ` +
+    `json_extract(body, '$.target.id'), json_extract(body, '$.target.email'), json_extract(body, '$.target.name')) ` +
+    `OR EXISTS (SELECT 1 FROM json_each(body, '$.objects') AS o ` +
+    `WHERE rampart_contains(${p.add(needle)}, json_extract(o.value, '$.id'), json_extract(o.value, '$.name'))))`,
+};
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements Store {
+  readonly driver = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #migrationsDir: string;
+  readonly #queries = new Map<string, Database.Statement>();
+  #insertOne!: Database.Statement;
+  #insertMany!: Database.Statement;
+  #setCheckpoint!: Database.Statement;
+  #putTx: ((activities: Activity[], checkpoint?: Checkpoint) => PutResult) | null = null;
+  #closed = false;
+  #migrated = false;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.#path = opts.path;
+    this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+    try {
+      this.#db = new Database(opts.path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma(`busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5000)}`);
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.pragma(`cache_size = -${Math.floor(opts.cacheKiB ?? 65536)}`);
+      this.#db.pragma('temp_store = MEMORY');
+    } catch (cause) {
+      throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${opts.path}`, driverCode(cause)], { cause });
+    }
+    this.#db.function('rampart_contains', { deterministic: true, varargs: true }, (needle: unknown, ...fields: unknown[]) => {
+      if (typeof needle !== 'string') return 0;
+      for (const f of fields) if (typeof f === 'string' && f.toLowerCase().includes(needle)) return 1;
+      return 0;
+    });
+  }
+
+  async migrate(): Promise<void> {
+    let migrations: Migration[];
+    try {
+      migrations = loadMigrations(this.#migrationsDir);
+    } catch (cause) {
+      if (isRampart(cause)) throw cause;
+      throw new RampartError('RAMPART_ERR_STORE_MIGRATION_FAILED', ['(reading migrations)', driverCode(cause)], { cause });
+    }
+    const db = this.#db;
+    try {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    } catch (cause) {
+      throw new RampartError('RAMPART_ERR_STORE_MIGRATION_FAILED', ['schema_migrations', driverCode(cause)], { cause });
+    }
+    const applied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of migrations) {
+      // IMMEDIATE takes the write lock first, so two processes migrating at once apply each step once.
+      const step = db.transaction(() => {
+        if (applied.get(m.version)) return;
+        db.exec(m.sql);
+        record.run(m.version, m.name, new Date().toISOString());
+      });
+      try {
+        step.immediate();
+      } catch (cause) {
+        throw new RampartError('RAMPART_ERR_STORE_MIGRATION_FAILED', [m.name, (cause as Error).message ?? driverCode(cause)], { cause });
+      }
+    }
+    this.#migrated = true;
+  }
+
+  /** The hot statements, prepared once on first use (after migrate()). */
+  #prepare(): void {
+    if (this.#putTx) return;
+    if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
+    const db = this.#db;
+    this.#insertOne = db.prepare(`INSERT INTO activities ${ACTIVITY_COLUMNS} VALUES ${ACTIVITY_VALUES} ON CONFLICT(id) DO NOTHING`);
+    this.#insertMany = db.prepare(
+      `INSERT INTO activities ${ACTIVITY_COLUMNS} VALUES ${Array(ROWS_PER_INSERT).fill(ACTIVITY_VALUES).join(', ')} ON CONFLICT(id) DO NOTHING RETURNING id`,
+    );
+    this.#setCheckpoint = db.prepare(
+      'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    );
+    this.#putTx = this.#makePutTx();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#db.pragma('optimize');
+    } catch {
+      // best effort: optimize only refreshes planner statistics
+    }
+    this.#db.close();
+  }
+
+  /** A cached prepared statement (the set of distinct query shapes is small and bounded). */
+  #stmt(sql: string): Database.Statement {
+    let s = this.#queries.get(sql);
+    if (!s) {
+      if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
+      s = this.#db.prepare(sql);
+      if (this.#queries.size >= MAX_CACHED_QUERIES) this.#queries.delete(this.#queries.keys().next().value!);
+      this.#queries.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs a read; driver failures become RAMPART_ERR_STORE_UNAVAILABLE naming the operation, never the SQL. */
+  #read<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      if (isRampart(cause)) throw cause;
+      throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, `${op} (${driverCode(cause)})`], { cause });
+    }
+  }
+
+  #write<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      if (isRampart(cause) && cause.code !== 'RAMPART_ERR_STORE_WRITE_FAILED') throw cause;
+      const why = isRampart(cause) ? cause.args[0] : driverCode(cause);
+      throw new RampartError('RAMPART_ERR_STORE_WRITE_FAILED', [`${op} (${why})`], { cause });
+    }
+  }
+
+  // ---- Activities
+
+  async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
+    return this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
+  }
+
+  #putActivitiesTx(activities: Activity[], checkpoint?: Checkpoint): PutResult {
+    this.#prepare();
+    return this.#putTx!(activities, checkpoint);
+  }
+
+  /** One transaction per batch: every row, then the checkpoint; any throw rolls all of it back. */
+  #makePutTx(): (activities: Activity[], checkpoint?: Checkpoint) => PutResult {
+    const params: unknown[] = new Array(ROWS_PER_INSERT * 11);
+    const one: unknown[] = new Array(11);
+    return this.#db.transaction((activities: Activity[], checkpoint?: Checkpoint): PutResult => {
+      const inserted = new Set<string>();
+      const n = activities.length;
+      const full = n - (n % ROWS_PER_INSERT);
+      for (let start = 0; start < full; start += ROWS_PER_INSERT) {
+        for (let i = 0; i < ROWS_PER_INSERT; i++) fillRow(params, i * 11, activities[start + i]);
+        for (const row of this.#insertMany.all(params) as { id: string }[]) inserted.add(row.id);
+      }
+      for (let i = full; i < n; i++) {
+        fillRow(one, 0, activities[i]);
+        if (this.#insertOne.run(one).changes === 1) inserted.add(activities[i].id);
+      }
+      if (checkpoint) this.#setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
+      return putResult(activities, inserted);
+    });
+  }
+
+  async getActivity(id: string): Promise<Activity | null> {
+    return this.#read('getActivity', () => {
+      const body = this.#stmt('SELECT body FROM activities WHERE id = ?').pluck().get(id) as string | undefined;
+      return body === undefined ? null : (JSON.parse(body) as Activity);
+    });
+  }
+
+  async queryActivities(q: ActivityQuery): Promise<Page<Activity>> {
+    const limit = clampLimit(q.limit);
+    const { sql, params } = buildActivityQuery(dialect, q, limit, 'time, id, body');
+    return this.#read('queryActivities', () => {
+      const rows = this.#stmt(sql).all(params) as { time: string; id: string; body: string }[];
+      return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => r);
+    });
+  }
+
+  async countActivities(): Promise<number> {
+    return this.#read('countActivities', () => this.#stmt('SELECT count(*) FROM activities').pluck().get() as number);
+  }
+
+  async pruneActivities(before: string): Promise<number> {
+    const cutoff = toIsoInstant(before, 'prune bound');
+    const del = this.#stmt('DELETE FROM activities WHERE rowid IN (SELECT rowid FROM activities WHERE time < ? LIMIT ?)');
+    let total = 0;
+    for (;;) {
+      // Each batch is its own short transaction; between batches other work gets the event loop and the lock.
+      const changes = this.#write('pruneActivities', () => del.run(cutoff, PRUNE_BATCH_ROWS).changes);
+      total += changes;
+      if (changes < PRUNE_BATCH_ROWS) return total;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  // ---- Alerts
+
+  async putAlert(alert: Alert): Promise<void> {
+    this.#write('putAlert', () =>
+      this.#stmt(
+        'INSERT INTO alerts (id, time, status, severity, detection, user_key, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(id) DO UPDATE SET time = excluded.time, status = excluded.status, severity = excluded.severity, ' +
+          'detection = excluded.detection, user_key = excluded.user_key, updated_at = excluded.updated_at, body = excluded.body',
+      ).run(
+        alert.id,
+        toIsoInstant(alert.time, 'alert time'),
+        alert.status,
+        alert.severity,
+        alert.detection,
+        alert.user?.toLowerCase() ?? null,
+        alert.updatedAt,
+        JSON.stringify(alert),
+      ),
+    );
+  }
+
+  async getAlert(id: string): Promise<Alert | null> {
+    return this.#read('getAlert', () => {
+      const body = this.#stmt('SELECT body FROM alerts WHERE id = ?').pluck().get(id) as string | undefined;
+      return body === undefined ? null : (JSON.parse(body) as Alert);
+    });
+  }
+
+  async listAlerts(q: AlertQuery): Promise<Page<Alert>> {
+    const limit = clampLimit(q.limit);
+    const { sql, params } = buildAlertQuery(dialect, q, limit);
+    return this.#read('listAlerts', () => {
+      const rows = this.#stmt(sql).all(params) as { time: string; id: string; body: string }[];
+      return toPage(rows, limit, (r) => JSON.parse(r.body) as Alert, (r) => r);
+    });
+  }
+
+  // ---- Directory
+
+  async putDirectoryUsers(users: DirectoryUser[]): Promise<void> {
+    const upsert = this.#stmt(
+      'INSERT INTO directory_users (app, id, email_lc, updated_at, body) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT(app, id) DO UPDATE SET email_lc = excluded.email_lc, updated_at = excluded.updated_at, body = excluded.body',
+    );
+    this.#write('putDirectoryUsers', () =>
+      this.#db.transaction(() => {
+        for (const u of users) upsert.run(u.app, u.id, u.email?.toLowerCase() ?? null, u.updatedAt, JSON.stringify(u));
+      })(),
+    );
+  }
+
+  async getDirectoryUser(app: string, idOrEmail: string): Promise<DirectoryUser | null> {
+    return this.#read('getDirectoryUser', () => {
+      const byId = this.#stmt('SELECT body FROM directory_users WHERE app = ? AND id = ?').pluck().get(app, idOrEmail);
+      const body =
+        byId ??
+        this.#stmt('SELECT body FROM directory_users WHERE app = ? AND email_lc = ? ORDER BY updated_at DESC, id LIMIT 1')
+          .pluck()
+          .get(app, idOrEmail.toLowerCase());
+      return body === undefined ? null : (JSON.parse(body as string) as DirectoryUser);
+    });
+  }
+
+  async listDirectoryUsers(app?: string): Promise<DirectoryUser[]> {
+    return this.#read('listDirectoryUsers', () => {
+      const rows = (
+        app === undefined
+          ? this.#stmt('SELECT body FROM directory_users ORDER BY app, id').pluck().all()
+          : this.#stmt('SELECT body FROM directory_users WHERE app = ? ORDER BY id').pluck().all(app)
+      ) as string[];
+      return rows.map((b) => JSON.parse(b) as DirectoryUser);
+    });
+  }
+
+  // ---- IP ranges
+
+  async putIpRange(range: IpRange): Promise<void> {
+    this.#write('putIpRange', () =>
+      this.#stmt('INSERT INTO ip_ranges (name, body) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET body = excluded.body').run(
+        range.name,
+        JSON.stringify(range),
+      ),
+    );
+  }
+
+  async deleteIpRange(name: string): Promise<boolean> {
+    return this.#write('deleteIpRange', () => this.#stmt('DELETE FROM ip_ranges WHERE name = ?').run(name).changes > 0);
+  }
+
+  async listIpRanges(): Promise<IpRange[]> {
+    return this.#read('listIpRanges', () =>
+      (this.#stmt('SELECT body FROM ip_ranges ORDER BY name').pluck().all() as string[]).map((b) => JSON.parse(b) as IpRange),
+    );
+  }
+
+  // ---- Checkpoints
+
+  async getCheckpoint(connector: string, key: string): Promise<string | null> {
+    return this.#read('getCheckpoint', () => {
+      const v = this.#stmt('SELECT value FROM checkpoints WHERE connector = ? AND key = ?').pluck().get(connector, key);
+      return v === undefined ? null : (v as string);
+    });
+  }
+
+  async setCheckpoint(cp: Checkpoint): Promise<void> {
+    this.#write('setCheckpoint', () => {
+      this.#prepare();
+      this.#setCheckpoint.run(cp.connector, cp.key, cp.value, new Date().toISOString());
+    });
+  }
+
+  // ---- Rejects
+
+  async putRejects(rejects: Reject[]): Promise<void> {
+    const insert = this.#stmt(
+      'INSERT INTO rejects (id, source, code, reason, sample, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
+    );
+    this.#write('putRejects', () =>
+      this.#db.transaction(() => {
+        for (const r of rejects) {
+          insert.run(
+            r.id ?? randomId('rej'),
+            r.source,
+            r.code,
+            r.reason.slice(0, REJECT_REASON_MAX_CHARS),
+            r.sample.slice(0, REJECT_SAMPLE_MAX_CHARS),
+            r.receivedAt,
+          );
+        }
+      })(),
+    );
+  }
+
+  async listRejects(limit = DEFAULT_REJECT_LIMIT): Promise<Reject[]> {
+    return this.#read('listRejects', () =>
+      (
+        this.#stmt('SELECT id, source, code, reason, sample, received_at FROM rejects ORDER BY received_at DESC, seq DESC LIMIT ?').all(
+          clampLimit(limit, DEFAULT_REJECT_LIMIT),
+        ) as Row[]
+      ).map(rejectFromRow),
+    );
+  }
+
+  // ---- Documents
+
+  async putDoc(doc: Doc): Promise<void> {
+    this.#write('putDoc', () =>
+      this.#stmt(
+        'INSERT INTO docs (kind, id, updated_at, body) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT(kind, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body',
+      ).run(doc.kind, doc.id, doc.updatedAt, JSON.stringify(doc.body ?? null)),
+    );
+  }
+
+  async getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null> {
+    return this.#read('getDoc', () => {
+      const row = this.#stmt('SELECT kind, id, updated_at, body FROM docs WHERE kind = ? AND id = ?').get(kind, id) as Row | undefined;
+      return row ? docFromRow<T>(row) : null;
+    });
+  }
+
+  async listDocs<T = unknown>(kind: string): Promise<Doc<T>[]> {
+    return this.#read('listDocs', () =>
+      (this.#stmt('SELECT kind, id, updated_at, body FROM docs WHERE kind = ? ORDER BY id').all(kind) as Row[]).map((r) => docFromRow<T>(r)),
+    );
+  }
+
+  async deleteDoc(kind: string, id: string): Promise<boolean> {
+    return this.#write('deleteDoc', () => this.#stmt('DELETE FROM docs WHERE kind = ? AND id = ?').run(kind, id).changes > 0);
+  }
+}
+
+/** Writes one activity's 11 bound values at `at`: the indexed columns plus the whole record as JSON. */
+function fillRow(params: unknown[], at: number, a: Activity): void {
+  const c = activityColumns(a);
+  params[at] = c.id;
+  params[at + 1] = c.time;
+  params[at + 2] = c.app;
+  params[at + 3] = c.tenant;
+  params[at + 4] = c.actorId;
+  params[at + 5] = c.actorEmail;
+  params[at + 6] = c.ip;
+  params[at + 7] = c.action;
+  params[at + 8] = c.category;
+  params[at + 9] = c.outcome;
+  params[at + 10] = JSON.stringify(a);
+}
+
+function rejectFromRow(r: Row): Reject {
+  return {
+    id: r.id as string,
+    source: r.source as string,
+    code: r.code as string,
+    reason: r.reason as string,
+    sample: r.sample as string,
+    receivedAt: r.received_at as string,
+  };
+}
+
+function docFromRow<T>(r: Row): Doc<T> {
+  return { kind: r.kind as string, id: r.id as string, updatedAt: r.updated_at as string, body: JSON.parse(r.body as string) as T };
+}
