@@ -8,13 +8,13 @@ import type { Alert } from '../schema/alert.ts';
 import { GovernanceConfigSchema, type GovernanceConfigInput } from './config.ts';
 import { GovernanceService, RATE_LIMIT_DETECTION } from './governance.ts';
 import { startOktaSimulator, type OktaSimulator } from './okta/simulator.ts';
-import { alertFor, directoryUser, recordingSleep, SqliteDocStore, startSmtpCapture, type SmtpCapture } from './test-helpers.ts';
+import { alertFor, directoryUser, openTestStore, recordingSleep, startSmtpCapture, type SmtpCapture } from './test-helpers.ts';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'breakglass', 'manager'].map((n) => `${n}@acme.example`);
 
 let okta: OktaSimulator;
 let smtp: SmtpCapture;
-let store: SqliteDocStore;
+let store: Awaited<ReturnType<typeof openTestStore>>;
 const services: GovernanceService[] = [];
 
 beforeAll(async () => {
@@ -25,20 +25,21 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   okta = await startOktaSimulator({ users: USERS.map((login) => ({ login, sessions: 2 })) });
-  store = new SqliteDocStore();
-  store.directory = [
+  store = await openTestStore();
+  await store.putDirectoryUsers([
     directoryUser({ id: '100001', email: 'alice@acme.example', managerId: '100099' }),
     directoryUser({ id: '100099', email: 'manager@acme.example' }),
-  ];
+  ]);
   smtp.messages.length = 0;
 });
 afterEach(async () => {
   for (const s of services.splice(0)) await s.close();
   await okta.close();
-  store.close();
+  await store.dispose();
 });
 
-const RULE = { detections: ['failed_logins'], apps: ['workplace'], actions: ['require_sign_in', 'suspend_user', 'notify_user'] as const, provider: 'okta' as const };
+type RuleInput = NonNullable<GovernanceConfigInput['rules']>[number];
+const RULE = { detections: ['failed_logins'], apps: ['workplace'], actions: ['require_sign_in', 'suspend_user', 'notify_user'], provider: 'okta' } satisfies RuleInput;
 
 function service(extra: Partial<GovernanceConfigInput> = {}, opts: { now?: () => number; instanceId?: string } = {}) {
   const rec = recordingSleep();

@@ -7,11 +7,11 @@ import { GovernanceConfigSchema, type GovernanceConfigInput } from './config.ts'
 import { GovernanceService } from './governance.ts';
 import { startEntraSimulator, type EntraSimulator } from './entra/simulator.ts';
 import { startOktaSimulator, type OktaSimulator } from './okta/simulator.ts';
-import { recordingSleep, SqliteDocStore } from './test-helpers.ts';
+import { openTestStore, recordingSleep } from './test-helpers.ts';
 
 let entra: EntraSimulator;
 let okta: OktaSimulator;
-let store: SqliteDocStore;
+let store: Awaited<ReturnType<typeof openTestStore>> | undefined;
 const services: GovernanceService[] = [];
 
 beforeAll(async () => {
@@ -24,13 +24,14 @@ afterAll(async () => {
 });
 afterEach(async () => {
   for (const s of services.splice(0)) await s.close();
-  store?.close();
+  await store?.dispose();
+  store = undefined;
   entra.faults.reset();
   okta.faults.reset();
 });
 
-function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<string, string> = {}) {
-  store = new SqliteDocStore();
+async function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<string, string> = {}) {
+  store = await openTestStore();
   const rec = recordingSleep();
   const config = GovernanceConfigSchema.parse({
     providers: {
@@ -55,7 +56,7 @@ function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<string,
 
 describe('Microsoft Entra ID provider', () => {
   it('require_sign_in revokes sign-in sessions with a client-credentials token', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     const before = entra.revocations('alice@acme.example');
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'entra', by: 'admin@acme.example', reason: 'test' });
     expect(e.status).toBe('succeeded');
@@ -67,7 +68,7 @@ describe('Microsoft Entra ID provider', () => {
   });
 
   it('suspend_user disables the account and revokes sessions; unsuspend_user enables it again', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     const revokes = entra.revocations('bob@acme.example');
     const s = await gov.act({ action: 'suspend_user', user: 'bob@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
     expect(s.status).toBe('succeeded');
@@ -79,7 +80,7 @@ describe('Microsoft Entra ID provider', () => {
   });
 
   it('fails fast on a wrong client secret (401 invalid_client), without retrying', async () => {
-    const { gov, waits } = service({}, { ENTRA_SECRET: 'not-the-secret' });
+    const { gov, waits } = await service({}, { ENTRA_SECRET: 'not-the-secret' });
     const e = await gov.act({ action: 'suspend_user', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
     expect(e.status).toBe('failed');
     expect(e.error!.code).toBe('RAMPART_ERR_ACTION_AUTH_FAILED');
@@ -90,7 +91,7 @@ describe('Microsoft Entra ID provider', () => {
   });
 
   it('fails fast on an unknown user (404 Request_ResourceNotFound)', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     const e = await gov.act({ action: 'require_sign_in', user: 'nobody@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
     expect(e.status).toBe('failed');
     expect(e.error!.code).toBe('RAMPART_ERR_ACTION_TARGET_NOT_FOUND');
@@ -99,7 +100,7 @@ describe('Microsoft Entra ID provider', () => {
   });
 
   it('honours Retry-After on 429 and then succeeds', async () => {
-    const { gov, waits } = service();
+    const { gov, waits } = await service();
     entra.faults.throttle(2, 3);
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
     expect(e.status).toBe('succeeded');
@@ -112,7 +113,7 @@ describe('Microsoft Entra ID provider', () => {
   });
 
   it('gets a new token when Graph rejects the cached one', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'warm the token' });
     const issued = entra.tokensIssued();
     entra.revokeTokens();
@@ -124,7 +125,7 @@ describe('Microsoft Entra ID provider', () => {
 
 describe('Okta provider', () => {
   it('require_sign_in clears all sessions (SSWS token, user looked up by login)', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     expect(okta.user('alice@acme.example')!.sessions).toBeGreaterThan(0);
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(e.status).toBe('succeeded');
@@ -134,7 +135,7 @@ describe('Okta provider', () => {
   });
 
   it('suspend_user suspends and clears sessions; unsuspend_user reactivates; both are idempotent', async () => {
-    const { gov } = service();
+    const { gov } = await service();
     const clears = okta.sessionClears('bob@acme.example');
     const s = await gov.act({ action: 'suspend_user', user: 'bob@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(s.status).toBe('succeeded');
@@ -150,7 +151,7 @@ describe('Okta provider', () => {
   });
 
   it('fails fast on a bad API token (401 E0000011)', async () => {
-    const { gov } = service({}, { OKTA_TOKEN: 'wrong' });
+    const { gov } = await service({}, { OKTA_TOKEN: 'wrong' });
     const e = await gov.act({ action: 'suspend_user', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(e.status).toBe('failed');
     expect(e.error!.code).toBe('RAMPART_ERR_ACTION_AUTH_FAILED');
@@ -159,7 +160,7 @@ describe('Okta provider', () => {
   });
 
   it('waits for X-Rate-Limit-Reset on 429 E0000047, then succeeds', async () => {
-    const { gov, waits } = service();
+    const { gov, waits } = await service();
     okta.faults.throttle(1, 5);
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(e.status).toBe('succeeded');
@@ -170,7 +171,7 @@ describe('Okta provider', () => {
   });
 
   it('gives up on a wait longer than retry.maxRetryAfterMs and says so', async () => {
-    const { gov, waits } = service({ retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 2000, maxRetryAfterMs: 1000 } });
+    const { gov, waits } = await service({ retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 2000, maxRetryAfterMs: 1000 } });
     okta.faults.throttle(1, 600);
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(e.status).toBe('failed');
@@ -180,7 +181,7 @@ describe('Okta provider', () => {
   });
 
   it('treats a request that gets no answer as a timeout and retries it', async () => {
-    const { gov } = service({ retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 300 } });
+    const { gov } = await service({ retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 300 } });
     okta.faults.hang(1);
     const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
     expect(e.status).toBe('succeeded');

@@ -14,6 +14,7 @@ import type { Alert } from '../schema/alert.ts';
 import type { DirectoryUser } from '../schema/directory.ts';
 import type { Doc } from '../store/store.ts';
 import type { GovernanceStore } from './log.ts';
+import { SqliteStore } from '../store/sqlite/index.ts';
 
 // ---------- SMTP ----------
 
@@ -121,8 +122,24 @@ function parseHeaders(block: string): Record<string, string> {
 
 // ---------- store ----------
 
-/** A SQLite-backed document store with atomic compare-and-set, plus a directory. */
-export class SqliteDocStore implements GovernanceStore {
+/** The real SQLite store on a temporary file, migrated; `dispose` closes it and removes the file. */
+export async function openTestStore(): Promise<SqliteStore & { dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-gov-'));
+  const store = new SqliteStore({ path: join(dir, 'rampart.db') });
+  await store.migrate();
+  return Object.assign(store, {
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/**
+ * A document store WITH Store.putDocIf (atomic compare-and-set in one SQL statement), to test the
+ * governance log's multi-process path; also the reference for implementing putDocIf in the drivers.
+ */
+export class CasDocStore implements GovernanceStore {
   readonly #db: Database.Database;
   readonly #dir: string | null;
   directory: DirectoryUser[] = [];
