@@ -6,8 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { isRampartError } from '../core/errors.ts';
 import { register as config } from './commands/config.ts';
+import { register as act } from './commands/act.ts';
 
-const COMMANDS = [config];
+const COMMANDS = [config, act];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')
