@@ -6,8 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { isRampartError } from '../core/errors.ts';
 import { register as config } from './commands/config.ts';
+import { register as simulate } from './commands/simulate.ts';
 
-const COMMANDS = [config];
+const COMMANDS = [config, simulate];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')
