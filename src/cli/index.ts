@@ -7,8 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { isRampartError } from '../core/errors.ts';
 import { register as config } from './commands/config.ts';
 import { register as act } from './commands/act.ts';
+import { register as simulate } from './commands/simulate.ts';
 
-const COMMANDS = [config, act];
+const COMMANDS = [config, act, simulate];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

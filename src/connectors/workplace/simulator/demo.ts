@@ -1,0 +1,98 @@
+/**
+ * @module simulator/demo
+ * The demo tenant behind `npm start`: a simulator whose users generate traffic to Rampart's own webhook
+ * endpoint, with an attack injected every few minutes (the first within ~20 s), so a newcomer sees activities and
+ * alerts at once. Everything the tenant records (benign traffic, attacks, changes made through the APIs by
+ * Rampart's governance actions) is delivered.
+ */
+import { SCENARIOS, type ScenarioName, type ScenarioResult } from './scenarios.ts';
+import type { RecordedEvent } from './tenant.ts';
+import type { StreamHandle, StreamStats } from './webhooks.ts';
+import { startWorkplaceSimulator, type WorkplaceSimulator } from './index.ts';
+
+export interface DemoTenantOptions {
+  /** Rampart's webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/workplace */
+  callbackUrl: string;
+  verifyToken: string;
+  appSecret: string;
+  users?: number;
+  eventsPerSec?: number;
+  attackEverySecs?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  /** Graph/SCIM token the demo tenant accepts (default random; read it from handle.simulator.accessToken). */
+  accessToken?: string;
+  /** Port for the simulator's own APIs (default 0 = any free port). */
+  port?: number;
+  /** How long to keep retrying the verification handshake while Rampart starts (default 60 s). */
+  subscribeTimeoutMs?: number;
+  /** Called for each attack as it is injected (for a log line). */
+  onAttack?: (r: ScenarioResult) => void;
+}
+
+export interface DemoTenant {
+  simulator: WorkplaceSimulator;
+  attacks: ScenarioResult[];
+  stats(): StreamStats & { attacks: number };
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0 });
+  try {
+    const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        await sim.webhooks.subscribe(o.callbackUrl, o.verifyToken, { maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 15_000, concurrency: 2 });
+        break;
+      } catch (err) {
+        if (o.signal?.aborted || Date.now() > deadline) throw err;
+        await sleep(1000);
+      }
+    }
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const pending: RecordedEvent[] = [];
+  const off = sim.tenant.onEvent((e) => pending.push(e));
+  const stream: StreamHandle = sim.webhooks.stream({
+    ratePerSec: o.eventsPerSec ?? 5,
+    source: (n) => {
+      sim.generator.live(n);
+      return pending.splice(0);
+    },
+  });
+  const attacks: ScenarioResult[] = [];
+  let next = 0;
+  const attack = () => {
+    const name: ScenarioName = SCENARIOS[next++ % SCENARIOS.length];
+    void sim.inject(name).then(
+      (r) => {
+        attacks.push(r);
+        o.onAttack?.(r);
+      },
+      () => undefined,
+    );
+  };
+  const every = (o.attackEverySecs ?? 180) * 1000;
+  let interval: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    attack();
+    interval = setInterval(attack, every);
+  }, Math.min(every, 20_000));
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(first);
+    if (interval) clearInterval(interval);
+    off();
+    await stream.stop({ drain: false });
+    await sim.close();
+  };
+  o.signal?.addEventListener('abort', () => void stop(), { once: true });
+  return { simulator: sim, attacks, stats: () => ({ ...stream.stats(), attacks: attacks.length }), stop };
+}
