@@ -48,6 +48,9 @@ export const describeRequest = (method: string, url: string): string => {
   }
 };
 
+/** A path segment: percent-encoded, but `@` kept (a pchar, RFC 3986) since APIs take emails in paths. */
+export const pathSegment = (s: string): string => encodeURIComponent(s).replace(/%40/g, '@');
+
 export async function httpCall(p: ProviderHttp, req: HttpRequest): Promise<HttpResponse> {
   const what = describeRequest(req.method, req.url);
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };

@@ -5,7 +5,7 @@
  * and `PATCH /users/{id}` `accountEnabled`. Permissions: User.RevokeSessions.All and
  * User.EnableDisableAccount.All (plus User.Read.All), or Directory.ReadWrite.All.
  */
-import { httpCall, type ProviderHttp } from '../http.ts';
+import { httpCall, pathSegment, type ProviderHttp } from '../http.ts';
 import { ProviderError } from '../provider-error.ts';
 import type { Provider, ProviderOp, Target } from '../provider.ts';
 
@@ -58,7 +58,7 @@ export class EntraProvider implements Provider {
 
   async run(op: ProviderOp, t: Target, signal?: AbortSignal): Promise<string> {
     const user = this.#user(t);
-    const url = `${this.#o.graphUrl}/users/${encodeURIComponent(user)}`;
+    const url = `${this.#o.graphUrl}/users/${pathSegment(user)}`;
     if (op === 'sign_out') {
       await this.#graph('POST', `${url}/revokeSignInSessions`, undefined, signal);
       return `entra: revoked sign-in sessions of ${user}`;
@@ -90,7 +90,7 @@ export class EntraProvider implements Provider {
     });
     const res = await httpCall(TOKEN, {
       method: 'POST',
-      url: `${this.#o.authorityUrl}/${encodeURIComponent(this.#o.tenantId)}/oauth2/v2.0/token`,
+      url: `${this.#o.authorityUrl}/${pathSegment(this.#o.tenantId)}/oauth2/v2.0/token`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
       timeoutMs: this.#o.timeoutMs,

@@ -5,7 +5,7 @@
  * (`GET /api/v1/users/{login}`) for their id and status, which also makes suspend/unsuspend
  * idempotent (Okta answers 400 when the user is already in the wanted state). Scope: okta.users.manage.
  */
-import { httpCall, type HttpResponse, type ProviderHttp } from '../http.ts';
+import { httpCall, pathSegment, type HttpResponse, type ProviderHttp } from '../http.ts';
 import type { Provider, ProviderOp, Target } from '../provider.ts';
 
 export interface OktaProviderOptions {
@@ -64,7 +64,7 @@ export class OktaProvider implements Provider {
   async run(op: ProviderOp, t: Target, signal?: AbortSignal): Promise<string> {
     const login = this.#login(t);
     const user = await this.#lookup(login, signal);
-    const base = `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(user.id)}`;
+    const base = `${this.#o.orgUrl}/api/v1/users/${pathSegment(user.id)}`;
     const call = (method: 'POST' | 'DELETE', url: string) => httpCall(OKTA, { method, url, headers: this.#headers, timeoutMs: this.#o.timeoutMs, signal });
     if (op === 'sign_out') {
       await call('DELETE', `${base}/sessions`);
@@ -79,7 +79,7 @@ export class OktaProvider implements Provider {
   async #lookup(login: string, signal?: AbortSignal): Promise<OktaUser> {
     const res = await httpCall(OKTA, {
       method: 'GET',
-      url: `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(login)}`,
+      url: `${this.#o.orgUrl}/api/v1/users/${pathSegment(login)}`,
       headers: this.#headers,
       timeoutMs: this.#o.timeoutMs,
       signal,

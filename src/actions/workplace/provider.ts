@@ -5,7 +5,7 @@
  * `POST /{id}?active=false`); unsuspend with `active:true`. Permission: "Manage accounts".
  */
 import { createHmac } from 'node:crypto';
-import { httpCall, type HttpResponse, type ProviderHttp } from '../http.ts';
+import { httpCall, pathSegment, type HttpResponse, type ProviderHttp } from '../http.ts';
 import { ProviderError } from '../provider-error.ts';
 import type { Provider, ProviderOp, Target } from '../provider.ts';
 
@@ -38,6 +38,8 @@ export class WorkplaceProvider implements Provider {
   readonly #o: WorkplaceProviderOptions;
   readonly #http: ProviderHttp;
   readonly #proof: string | null;
+  /** SCIM ids found by userName, so the Graph calls that follow use the id too. */
+  readonly #idByEmail = new Map<string, string>();
 
   constructor(o: WorkplaceProviderOptions) {
     this.#o = { ...o, graphUrl: trim(o.graphUrl), scimUrl: trim(o.scimUrl) };
@@ -58,7 +60,7 @@ export class WorkplaceProvider implements Provider {
 
   /** Graph accepts the member id or the email in the path; SCIM needs the id. */
   #graphUser(t: Target): string {
-    return t.appUserId ?? t.email ?? t.user;
+    return t.appUserId ?? this.#idByEmail.get((t.email ?? t.user).toLowerCase()) ?? t.email ?? t.user;
   }
 
   #graph(path: string, query: Record<string, string> = {}): string {
@@ -84,7 +86,7 @@ export class WorkplaceProvider implements Provider {
   async run(op: ProviderOp, t: Target, signal?: AbortSignal): Promise<string> {
     if (op === 'sign_out') {
       const id = this.#graphUser(t);
-      const res = await httpCall(this.#http, { method: 'POST', url: this.#graph(`${encodeURIComponent(id)}/logout`), headers: this.#auth, timeoutMs: this.#o.timeoutMs, signal });
+      const res = await httpCall(this.#http, { method: 'POST', url: this.#graph(`${pathSegment(id)}/logout`), headers: this.#auth, timeoutMs: this.#o.timeoutMs, signal });
       this.#expectSuccess(res, `POST /${id}/logout`);
       return `workplace: signed ${id} out of all devices`;
     }
@@ -93,7 +95,7 @@ export class WorkplaceProvider implements Provider {
       const id = this.#graphUser(t);
       const res = await httpCall(this.#http, {
         method: 'POST',
-        url: this.#graph(encodeURIComponent(id), { active: String(active) }),
+        url: this.#graph(pathSegment(id), { active: String(active) }),
         headers: this.#auth,
         timeoutMs: this.#o.timeoutMs,
         signal,
@@ -101,10 +103,10 @@ export class WorkplaceProvider implements Provider {
       this.#expectSuccess(res, `POST /${id}?active=${active}`);
       return `workplace: ${active ? 'reactivated' : 'deactivated'} ${id} (Graph)`;
     }
-    const id = t.appUserId ?? (await this.#scimIdFor(t.email ?? t.user, signal));
+    const id = t.appUserId ?? this.#idByEmail.get((t.email ?? t.user).toLowerCase()) ?? (await this.#scimIdFor(t.email ?? t.user, signal));
     await httpCall(this.#http, {
       method: 'PATCH',
-      url: `${this.#o.scimUrl}/Users/${encodeURIComponent(id)}`,
+      url: `${this.#o.scimUrl}/Users/${pathSegment(id)}`,
       headers: this.#auth,
       body: { schemas: [SCIM_PATCH], Operations: [{ op: 'replace', path: 'active', value: active }] },
       timeoutMs: this.#o.timeoutMs,
@@ -126,6 +128,8 @@ export class WorkplaceProvider implements Provider {
     const id = (res.json as { Resources?: Array<{ id?: unknown }> } | null)?.Resources?.[0]?.id;
     if (id === undefined || id === null)
       throw new ProviderError({ provider: 'workplace', reason: 'not_found', status: 404, message: `SCIM has no user with userName ${email}`, request: 'GET /Users' });
+    if (this.#idByEmail.size > 10_000) this.#idByEmail.clear(); // bounded
+    this.#idByEmail.set(email.toLowerCase(), String(id));
     return String(id);
   }
 }
