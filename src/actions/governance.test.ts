@@ -284,6 +284,17 @@ describe('safety', () => {
     expect(okta.user('carol@acme.example')!.status).toBe('SUSPENDED');
   });
 
+  it('the hourly limit holds when alerts arrive concurrently', async () => {
+    const { gov, raised } = service({ maxAutoSuspensionsPerHour: 2, rules: [{ ...RULE, actions: ['suspend_user'] }] });
+    await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin'].map((u) => gov.onAlert(alertFor(`${u}@acme.example`))));
+    await gov.idle();
+    const log = await gov.list();
+    expect(log.filter((e) => e.status === 'succeeded')).toHaveLength(2);
+    expect(log.filter((e) => e.status === 'awaiting_approval')).toHaveLength(3);
+    expect(suspendCalls()).toBe(2);
+    expect(raised).toHaveLength(1);
+  });
+
   it('counts suspensions of the last hour from the log after a restart', async () => {
     const first = service({ maxAutoSuspensionsPerHour: 1, rules: [{ ...RULE, actions: ['suspend_user'] }] });
     await first.gov.start();

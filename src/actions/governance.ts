@@ -84,7 +84,7 @@ export class GovernanceService implements AlertSink {
   #state: 'running' | 'closing' | 'crashed' = 'running';
   readonly #inflight = new Set<Promise<unknown>>();
   /** Times of automatic suspensions sent in the last hour (this instance's view, seeded from the log). */
-  #recentSuspensions: number[] = [];
+  #recentSuspensions: Array<{ at: number }> = [];
   #rateAlertHour = -1;
   #timer: NodeJS.Timeout | null = null;
 
@@ -110,7 +110,10 @@ export class GovernanceService implements AlertSink {
   async start(): Promise<number> {
     const since = this.#now() - HOUR_MS;
     for (const e of await this.log.list({ limit: 100_000 })) {
-      if (e.action === 'suspend_user' && e.trigger.kind === 'alert' && e.startedAt && Date.parse(e.startedAt) >= since) this.#recentSuspensions.push(Date.parse(e.startedAt));
+      const sent = e.status === 'pending' || e.status === 'succeeded' || e.status === 'failed' || e.status === 'reverted';
+      // Automatic suspensions that went out without a person's approval are what the limit counts.
+      if (e.action === 'suspend_user' && e.trigger.kind === 'alert' && !e.approval && sent && Date.parse(e.createdAt) >= since)
+        this.#recentSuspensions.push({ at: Date.parse(e.createdAt) });
     }
     const resumed = await this.resumePending();
     this.#timer = setInterval(() => void this.resumePending().catch((err) => this.#fault(err, 'resume')), (this.#cfg.leaseSecs * 1000) / 2);
@@ -169,13 +172,15 @@ export class GovernanceService implements AlertSink {
       for (const action of ACTION_ORDER) {
         const provider = wanted.get(action);
         if (!provider) continue;
-        const d = this.#decideAuto(action, target, alert, suspend, idFor('suspend_user'));
+        const d = this.#decideAuto(action, target, suspend, idFor('suspend_user'));
         if (action === 'suspend_user') suspend = d;
+        // The hourly slot is taken in the same synchronous step as the check, so concurrent alerts cannot overshoot.
+        const slot = action === 'suspend_user' && d.status === 'pending' ? { at: this.#now() } : null;
+        if (slot) this.#recentSuspensions.push(slot);
         const entry = await this.#newEntry({ id: idFor(action), action, provider, target, trigger, reason, alert, decision: d });
-        const countsAsSuspension = action === 'suspend_user' && entry.status === 'pending';
-        if (countsAsSuspension) this.#recentSuspensions.push(this.#now());
-        if (!(await this.log.create(entry))) {
-          if (countsAsSuspension) this.#recentSuspensions.pop();
+        const created = await this.log.create(entry);
+        if (slot && (!created || entry.status !== 'pending')) this.#recentSuspensions = this.#recentSuspensions.filter((x) => x !== slot);
+        if (!created) {
           this.#o.metrics.inc('rampart_governance_duplicates_total', { action });
           continue;
         }
@@ -206,7 +211,7 @@ export class GovernanceService implements AlertSink {
     return out;
   }
 
-  #decideAuto(action: ActionName, target: Target, alert: Alert, suspend: Decision | null, suspendId: string): Decision {
+  #decideAuto(action: ActionName, target: Target, suspend: Decision | null, suspendId: string): Decision {
     const d = (status: EntryStatus, statusReason: string | null = null, extra: Partial<Decision> = {}): Decision => ({ status, statusReason, approval: null, includedIn: null, ...extra });
     const approval = (why: 'approval_required' | 'rate_limit') => ({ why, approvedBy: null, approvedAt: null, rejectedBy: null, rejectedAt: null });
     if (action === 'require_sign_in' && suspend && (suspend.status === 'pending' || suspend.status === 'dry_run'))
@@ -216,12 +221,11 @@ export class GovernanceService implements AlertSink {
     if (this.#isProtected(target)) return d('skipped', 'protected account: never suspended automatically');
     if (this.#cfg.requireApproval) return d('awaiting_approval', 'automatic suspensions need approval (governance.requireApproval)', { approval: approval('approval_required') });
     const since = this.#now() - HOUR_MS;
-    this.#recentSuspensions = this.#recentSuspensions.filter((t) => t >= since);
+    this.#recentSuspensions = this.#recentSuspensions.filter((x) => x.at >= since);
     if (this.#recentSuspensions.length >= this.#cfg.maxAutoSuspensionsPerHour)
       return d('awaiting_approval', `hourly limit of ${this.#cfg.maxAutoSuspensionsPerHour} automatic suspensions reached (governance.maxAutoSuspensionsPerHour)`, {
         approval: approval('rate_limit'),
       });
-    void alert;
     return d('pending');
   }
 
