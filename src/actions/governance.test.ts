@@ -106,11 +106,12 @@ describe('automatic actions from an alert', () => {
     expect(metrics.get('rampart_governance_actions_total', { action: 'suspend_user', status: 'succeeded' })).toBe(1);
   });
 
-  it('does nothing for alerts no rule matches (other detection, other app, lower severity)', async () => {
+  it('does nothing for alerts no rule matches (other detection, other app, lower severity) or closed alerts', async () => {
     const { gov } = service({ rules: [{ ...RULE, minSeverity: 'high' }] });
     await gov.onAlert(alertFor('bob@acme.example', { detection: 'impossible_travel', id: 'a1' }));
     await gov.onAlert(alertFor('bob@acme.example', { app: 'slack', id: 'a2' }));
     await gov.onAlert(alertFor('bob@acme.example', { severity: 'medium', id: 'a3' }));
+    await gov.onAlert(alertFor('bob@acme.example', { status: 'resolved', classification: 'false_positive', id: 'a4' }));
     await gov.idle();
     expect(await gov.list()).toEqual([]);
     expect(okta.user('bob@acme.example')!.status).toBe('ACTIVE');

@@ -159,7 +159,8 @@ export class GovernanceService implements AlertSink {
   // ---------- automatic: alerts ----------
 
   async onAlert(alert: Alert): Promise<void> {
-    if (!this.#cfg.enabled || this.#state !== 'running' || alert.detection === RATE_LIMIT_DETECTION || !alert.user) return;
+    // Governance's own alert never triggers actions; a closed alert (e.g. dismissed as a false positive) neither.
+    if (!this.#cfg.enabled || this.#state !== 'running' || alert.detection === RATE_LIMIT_DETECTION || alert.status === 'resolved' || !alert.user) return;
     const wanted = this.#match(alert);
     if (!wanted.size) return;
     try {
