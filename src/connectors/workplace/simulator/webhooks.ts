@@ -196,7 +196,7 @@ export class WebhookSender {
   }
 
   /** Delivers values to the subscribed callback; resolves when every body is acknowledged or out of attempts. */
-  async deliver(values: SecurityEventValue[], overrides: Partial<SubscribeOptions> = {}): Promise<DeliveryReport> {
+  async deliver(values: SecurityEventValue[], overrides: Partial<Subscription> = {}): Promise<DeliveryReport> {
     const sub = { ...this.#must(), ...overrides } as Subscription;
     const batches: SecurityEventValue[][] = [];
     for (let i = 0; i < values.length; i += sub.batchSize) batches.push(values.slice(i, i + sub.batchSize));
