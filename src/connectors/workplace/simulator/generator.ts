@@ -109,7 +109,8 @@ export class TrafficGenerator {
     if (!workday && !rng.chance(user.frontline ? 0.4 : 0.1)) return;
     const offset = utcOffsetHours(loc.traveling ? loc.country : user.profile.home);
     const dayStart = day * DAY - offset * HOUR;
-    const add = (timeMs: number, run: () => void) => plan.push({ timeMs, order: this.#order++, run });
+    // A person deactivated before the planned time does nothing (no false "deactivated activity").
+    const add = (timeMs: number, run: () => void) => plan.push({ timeMs, order: this.#order++, run: () => user.active && run() });
     const loginAt = dayStart + (workday ? user.profile.startHour : rng.range(10, 20)) * HOUR + rng.int(90) * MIN + rng.int(60_000);
     const desktop = workday || rng.chance(0.3);
     const ctx = this.#ctx(user, loc, loginAt, desktop ? 'desktop' : 'mobile', rng);
@@ -242,14 +243,25 @@ export class TrafficGenerator {
     const off = this.#tenant.onEvent((e) => out.push(e));
     try {
       const firstDay = Math.floor(endMs / DAY) - days;
-      for (let day = firstDay; day <= Math.floor(endMs / DAY); day++) {
+      const lastDay = Math.floor(endMs / DAY);
+      let pending: Planned[] = [];
+      const runUntil = (limitMs: number) => {
+        pending.sort((a, b) => a.timeMs - b.timeMs || a.order - b.order);
+        let i = 0;
+        for (; i < pending.length && pending[i].timeMs < limitMs; i++) {
+          const p = pending[i];
+          if (p.timeMs <= endMs && p.timeMs > endMs - days * DAY) p.run();
+        }
+        pending = pending.slice(i);
+      };
+      for (let day = firstDay; day <= lastDay; day++) {
         const rng = new Rng(this.#seed ^ Math.imul(day, 0x9e3779b1));
-        const plan: Planned[] = [];
-        for (const u of [...this.#tenant.users]) if (u.active && u.claimed) this.#planDay(u, day, rng, plan);
-        this.#planAdminDay(day, rng, plan);
-        plan.sort((a, b) => a.timeMs - b.timeMs || a.order - b.order);
-        for (const p of plan) if (p.timeMs <= endMs && p.timeMs > endMs - days * DAY) p.run();
+        for (const u of [...this.#tenant.users]) if (u.active && u.claimed) this.#planDay(u, day, rng, pending);
+        this.#planAdminDay(day, rng, pending);
+        // Days overlap across time zones: run only what no later day can precede (the earliest zone is +10 h).
+        runUntil((day + 1) * DAY - 11 * HOUR);
       }
+      runUntil(Infinity);
     } finally {
       off();
     }
