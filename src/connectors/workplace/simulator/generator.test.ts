@@ -70,6 +70,17 @@ describe('seeded generator', () => {
     for (const v of values.slice(0, 2000)) expect(countries.has(v.ip_country!)).toBe(true);
   });
 
+  it('live(n) emits exactly n events, all at the clock\'s now (give or take dedupe seconds)', async () => {
+    const sim = await startWorkplaceSimulator({ seed: 31, users: 50, clock: SimClock.manual(START) });
+    try {
+      for (const n of [1, 2, 3, 7, 500]) expect(sim.generator.live(n).length).toBe(n);
+      const keys = new Set(sim.events.map((e) => `${e.value.timestamp}|${e.value.event}|${e.value.actor_id}|${e.value.target_id}`));
+      expect(keys.size).toBe(sim.events.length); // dedupe keys never collide
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('uses the facts.json field per event for webhook changes', () => {
     expect(FACTS.events.CUSTOM_INTEGRATION_EDIT.field).toBe('integrations');
     expect(FACTS.events.USER_LOGIN_FAILED.basis).toBe('C');

@@ -298,9 +298,11 @@ export class TrafficGenerator {
         const loc = this.location(user, day);
         const inSession = this.#sessions.has(user.id);
         const r = rng.next();
+        // Multi-event steps only while room is left, so live(n) returns exactly n events.
+        const room = n - out.length;
         if (!inSession) {
           const ctx = this.#ctx(user, loc, now, user.profile.mobile && r < 0.3 ? 'mobile' : 'desktop', rng);
-          if (rng.chance(0.04)) t.emit('USER_LOGIN_FAILED', user, user, ctx);
+          if (rng.chance(0.04) && room >= 2) t.emit('USER_LOGIN_FAILED', user, user, ctx);
           t.emit('USER_LOGIN', user, user, ctx);
           this.#sessions.add(user.id);
         } else if (r < 0.45) {
@@ -308,7 +310,7 @@ export class TrafficGenerator {
           this.#sessions.delete(user.id);
         } else if (r < 0.85) {
           t.emit('USER_LOGIN', user, user, this.#ctx(user, loc, now, user.profile.mobile ? 'mobile' : 'desktop', rng));
-        } else if (r < 0.9 && user.authMethod === 'password') {
+        } else if (r < 0.9 && user.authMethod === 'password' && room >= 3) {
           const ctx = this.#ctx(user, loc, now, 'desktop', rng);
           t.emit('PASSWORD_RESET_REQUEST', user, user, ctx);
           if (rng.chance(0.25)) t.emit('PASSWORD_RESET_WRONG_CODE', user, user, ctx);
