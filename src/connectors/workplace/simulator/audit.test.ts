@@ -126,3 +126,27 @@ describe('simulator Admin Center security_audit_logs over HTTP', () => {
     }
   });
 });
+
+describe('security log retention', () => {
+  it('drops the oldest events past maxLogEvents while cursors keep their meaning', async () => {
+    const sim = await startWorkplaceSimulator({ users: 20, seed: 6, maxLogEvents: 100, clock: SimClock.manual(Date.UTC(2025, 0, 6, 12)) });
+    try {
+      const tok = ((await (await fetch(`${sim.auditUrl}/work_get_token?grant_type=client_credentials&access_token=${sim.auditClientId}|${sim.auditClientSecret}`, { method: 'POST' })).json()) as Json).access_token;
+      const h = { authorization: `Bearer ${tok}` };
+      sim.generator.live(80);
+      const page = (await (await fetch(`${sim.auditUrl}/security_audit_logs?limit=500&fields=id`, { headers: h })).json()) as Json;
+      const cursor = page.paging.cursors.after;
+      const lastId = Number(page.data.at(-1).id);
+      sim.generator.live(400);
+      expect(sim.events.length).toBeLessThanOrEqual(110);
+      expect(sim.events.at(-1)!.seq).toBe(480);
+      // A cursor older than the retained window resumes at the oldest retained event (retention is a gap by design).
+      const r = (await (await fetch(`${sim.auditUrl}/security_audit_logs?limit=500&fields=id&after=${encodeURIComponent(cursor)}`, { headers: h })).json()) as Json;
+      expect(r.data.length).toBe(sim.events.length);
+      expect(Number(r.data[0].id)).toBeGreaterThan(lastId);
+      expect(Number(r.data.at(-1).id) - Number(r.data[0].id)).toBe(sim.events.length - 1);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -40,7 +40,8 @@ export interface DemoTenant {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
-  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0 });
+  // A long-running demo keeps a bounded security log (about 50,000 events, tens of MB).
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000 });
   try {
     const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
     for (;;) {

@@ -77,7 +77,7 @@ export class Tenant {
   readonly #rng: Rng;
   readonly integrationIp: { ip: string; country: string };
 
-  constructor(org: Org, clock: SimClock, rng: Rng, maxLog = 500_000) {
+  constructor(org: Org, clock: SimClock, rng: Rng, maxLog = 200_000) {
     this.org = org;
     this.clock = clock;
     this.#rng = rng;
@@ -190,7 +190,8 @@ export class Tenant {
     }
     const rec: RecordedEvent = { seq: ++this.#seq, timeMs, value };
     this.log.push(rec);
-    if (this.log.length > this.#maxLog) {
+    // Trim in chunks (a tenth of the limit) so a full log does not shift the array on every event.
+    if (this.log.length > this.#maxLog + Math.ceil(this.#maxLog / 10)) {
       const drop = this.log.length - this.#maxLog;
       this.log.splice(0, drop);
       this.#trimmed += drop;
