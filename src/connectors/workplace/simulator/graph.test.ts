@@ -104,6 +104,32 @@ describe('simulator Graph API over HTTP', () => {
     expect(sim.userById(unclaimed.id)).toBeUndefined();
   });
 
+  it('fetches several nodes with ?ids=, lists organization_members, creates accounts and promotes admins', async () => {
+    const [a, b] = sim.org.users.filter((u) => u.active);
+    const multi = await get(`/?ids=${a.id},${b.id}&fields=email`);
+    expect(multi.body).toEqual({ [a.id]: { id: a.id, email: a.email }, [b.id]: { id: b.id, email: b.email } });
+    const created = await get('/community/accounts', sim.accessToken, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grace Hopper', email: 'grace.hopper@example.com', department: 'IT', auth_method: 'password' }),
+    });
+    expect(created.body.id).toMatch(/^\d{15}$/);
+    expect(sim.events.at(-1)!.value).toMatchObject({ event: 'ADMIN_CREATE_ACCOUNT', target_email: 'grace.hopper@example.com' });
+    const g = await get(`/grace.hopper@example.com?fields=name,department,auth_method`);
+    expect(g.body).toMatchObject({ name: 'Grace Hopper', department: 'IT', auth_method: 'password' });
+    const promote = await get(`/community/admins?id=${created.body.id}`, sim.accessToken, { method: 'POST' });
+    expect(promote.body).toEqual({ success: true });
+    expect(sim.events.at(-1)!.value).toMatchObject({ event: 'ADMIN_ROLE_CHANGED', target_id: created.body.id });
+    expect((await get('/community/admins?limit=100')).body.data.map((x: Json) => x.id)).toContain(created.body.id);
+    await post(`/${b.id}?active=false`);
+    const org = await get('/community/organization_members?inactive=1&limit=1000&fields=id,active');
+    expect(org.body.data.map((m: Json) => m.id)).toContain(b.id);
+    expect(org.body.data.every((m: Json) => m.active === false)).toBe(true);
+    await post(`/${b.id}?active=true`);
+    const reports = await get(`/${sim.org.users.find((u) => u.managerId)!.managerId}/reports?limit=500`);
+    expect(reports.body.data.length).toBeGreaterThan(0);
+  });
+
   it('answers 190 for a missing, unknown or revoked token, accepting access_token= as well', async () => {
     const none = await fetch(`${sim.graphUrl}/community`);
     expect(none.status).toBe(400);
