@@ -29,6 +29,12 @@ describe('demo tenant', () => {
       const res = await fetch(`${demo.simulator.graphUrl}/community/members?limit=5&access_token=${demo.simulator.accessToken}`);
       expect(res.status).toBe(200);
       expect(demo.stats().acked).toBeGreaterThan(0);
+      // The admin burst (4th attack) deactivates accounts; an admin reactivates them a little later.
+      expect(await waitFor(() => demo.attacks.some((a) => a.scenario === 'admin_burst'), 30_000)).toBe(true);
+      const burst = demo.attacks.find((a) => a.scenario === 'admin_burst')!;
+      const victims = burst.values.filter((v) => v.event === 'ADMIN_DEACTIVATE').map((v) => v.target_id!);
+      expect(victims.length).toBeGreaterThan(0);
+      expect(await waitFor(() => victims.every((id) => demo.simulator.userById(id)!.active), 30_000)).toBe(true);
     } finally {
       ac.abort();
       await demo.stop();
