@@ -36,6 +36,7 @@ export class TrafficGenerator {
   readonly #seed: number;
   readonly #rng: Rng;
   readonly #sessions = new Set<string>();
+  readonly #lastLive = new Map<string, { country: string; t: number }>();
   #order = 0;
 
   constructor(tenant: Tenant, clock: SimClock, seed: number) {
@@ -73,7 +74,8 @@ export class TrafficGenerator {
     if (device === 'mobile') {
       ip = countryIp(loc.country, 'mobile', rng); // carrier NAT: a new address nearly every time
       ua = p.mobileUa;
-    } else if (p.vpn && !loc.traveling && rng.chance(0.6)) {
+    } else if (p.vpn && !loc.traveling && p.office === loc.country && NETWORK.vpnEgress[loc.country] && rng.chance(0.6)) {
+      // Corporate VPN egress is in the office country; used only when there (never a country hop in minutes).
       const v = vpnIp(p.office, rng);
       ip = v.ip;
       country = v.country;
@@ -269,7 +271,20 @@ export class TrafficGenerator {
   }
 
   /**
-   * Emits about `n` benign events at the clock's now (streaming mode): each step picks a person, preferring
+   * Live traffic is sampled at random moments, so a trip or commute boundary could put two logins in different
+   * countries minutes apart. A person whose country changes stays quiet until 8 hours after their last activity.
+   */
+  #liveLocation(user: SimUser, now: number, day: number): Location | null {
+    const want = this.location(user, day);
+    const last = this.#lastLive.get(user.id);
+    // Travelling: quiet for 8 hours after the last activity in the previous country (the flight).
+    if (last && last.country !== want.country && now - last.t < 8 * HOUR) return null;
+    this.#lastLive.set(user.id, { country: want.country, t: now });
+    return want;
+  }
+
+  /**
+   * Emits exactly `n` benign events at the clock's now (streaming mode): each step picks a person, preferring
    * those in their working hours, and moves their session along (login, mobile login, logout, ...).
    */
   live(n: number): RecordedEvent[] {
@@ -284,18 +299,24 @@ export class TrafficGenerator {
         const day = Math.floor(now / DAY);
         if (rng.chance(1 / 150)) {
           const admin = this.#admin(rng);
-          if (admin) this.#adminAction(admin, this.#ctx(admin, this.location(admin, day), now, 'desktop', rng), rng);
+          const aloc = admin && this.#liveLocation(admin, now, day);
+          if (admin && aloc) this.#adminAction(admin, this.#ctx(admin, aloc, now, 'desktop', rng), rng);
           continue;
         }
         let user: SimUser | undefined;
-        for (let i = 0; i < 5; i++) {
-          user = this.#randomUser(rng, (u) => u.active && u.claimed);
-          if (!user) break;
-          const local = (((now / HOUR + utcOffsetHours(this.location(user, day).country)) % 24) + 24) % 24;
-          if (local >= 7 && local <= 19) break;
+        let loc: Location | null = null;
+        for (let i = 0; i < 8; i++) {
+          const u = this.#randomUser(rng, (x) => x.active && x.claimed);
+          if (!u) break;
+          const local = (((now / HOUR + utcOffsetHours(u.profile.home)) % 24) + 24) % 24;
+          if (i < 5 && (local < 7 || local > 19)) continue; // prefer people in their working hours
+          loc = this.#liveLocation(u, now, day);
+          if (loc) {
+            user = u;
+            break;
+          }
         }
-        if (!user) break;
-        const loc = this.location(user, day);
+        if (!user || !loc) continue;
         const inSession = this.#sessions.has(user.id);
         const r = rng.next();
         // Multi-event steps only while room is left, so live(n) returns exactly n events.
