@@ -143,6 +143,28 @@ describe('simulator webhook sender', () => {
     sim.webhooks.unsubscribe();
   });
 
+  it('stream with out_of_order faults still delivers every event once', async () => {
+    rx = await startTestReceiver(SECRET, VERIFY);
+    await sim.webhooks.subscribe(rx.url, VERIFY, { batchSize: 1, concurrency: 1, ...fast });
+    sim.faults.random('webhook', 'out_of_order', 0.5);
+    const sent: string[] = [];
+    const s = sim.webhooks.stream({
+      ratePerSec: 100_000,
+      total: 200,
+      source: (n) => {
+        const evs = sim.generator.live(n);
+        sent.push(...evs.map((e) => JSON.stringify(e.value)));
+        return evs;
+      },
+    });
+    const stats = await s.done;
+    const got = rx.ackedValues().map((v) => JSON.stringify(v));
+    expect(stats.acked).toBe(sent.length);
+    expect(new Set(got)).toEqual(new Set(sent));
+    expect(got.length).toBe(sent.length);
+    expect(got).not.toEqual(sent);
+  });
+
   it('streams generated traffic at a rate and reports acked counts', async () => {
     rx = await startTestReceiver(SECRET, VERIFY);
     await sim.webhooks.subscribe(rx.url, VERIFY, { batchSize: 10, concurrency: 2, ...fast });

@@ -377,7 +377,9 @@ export class WebhookSender {
           await new Promise<void>((r) => waiters.push(r));
           continue;
         }
-        const batch = queue.splice(0, sub.batchSize);
+        // Fault out_of_order: take a batch from a random place in the queue instead of its head.
+        const at = queue.length > sub.batchSize && this.#faults.fires('webhook', 'out_of_order') ? this.#rng.int(queue.length - sub.batchSize + 1) : 0;
+        const batch = queue.splice(at, sub.batchSize);
         stats.queued = queue.length;
         stats.inFlight += batch.length;
         const results = await this.#sendBatch(batch, sub, report, this.#closed.signal);
