@@ -12,6 +12,7 @@ import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
+import { GovernanceService } from './actions/governance.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { openStore } from './store/index.ts';
@@ -62,6 +63,7 @@ export interface Service {
   pipeline: Pipeline;
   engine: DetectionEngine;
   enricher: RampartEnricher;
+  governance: GovernanceService;
   logger: Logger;
   metrics: Metrics;
   /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
@@ -100,6 +102,15 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
   const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
   const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: [dispatcher, ...(opts.sinks ?? [])] });
+  const governance = new GovernanceService({
+    config: config.governance,
+    store,
+    logger: logger.child({ component: 'governance' }),
+    metrics,
+    raiseAlert: (a) => pipeline.publish(a),
+  });
+  await governance.start(); // resumes actions a crash interrupted
+  pipeline.addSink(governance);
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -153,9 +164,10 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
+      await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
       await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, enricher, logger, metrics, close };
+  return { url, http, store, pipeline, engine, enricher, governance, logger, metrics, close };
 }

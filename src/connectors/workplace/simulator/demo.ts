@@ -40,7 +40,8 @@ export interface DemoTenant {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
-  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0 });
+  // A long-running demo keeps a bounded security log (about 50,000 events, tens of MB).
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000 });
   try {
     const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
     for (;;) {
@@ -66,12 +67,33 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
     },
   });
   const attacks: ScenarioResult[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   let next = 0;
+  // Incident response: an admin reactivates accounts an attack deactivated a while later, so a long-running demo
+  // keeps its population (and the reactivation is one more realistic admin event).
+  const restoreLater = (r: ScenarioResult) => {
+    const victims = r.values.filter((v) => v.event === 'ADMIN_DEACTIVATE').map((v) => v.target_id!);
+    if (!victims.length) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      const admin = sim.org.admins.find((a) => a.id !== r.userId);
+      for (const id of victims) {
+        const u = sim.userById(id);
+        if (!u || u.active) continue;
+        u.termDate = null;
+        const ctx = admin ? { ip: admin.profile.homeIp, country: admin.profile.home, ua: admin.profile.desktopUa, timeMs: sim.clock.now() } : sim.tenant.apiContext();
+        sim.tenant.setActive(u, true, admin ?? { integration: true }, ctx);
+      }
+    }, Math.min((o.attackEverySecs ?? 180) * 1000, 120_000));
+    timers.add(t);
+  };
   const attack = () => {
     const name: ScenarioName = SCENARIOS[next++ % SCENARIOS.length];
     void sim.inject(name).then(
       (r) => {
         attacks.push(r);
+        if (attacks.length > 1000) attacks.splice(0, attacks.length - 1000);
+        restoreLater(r);
         o.onAttack?.(r);
       },
       () => undefined,
@@ -89,6 +111,7 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
     stopped = true;
     clearTimeout(first);
     if (interval) clearInterval(interval);
+    for (const t of timers) clearTimeout(t);
     off();
     await stream.stop({ drain: false });
     await sim.close();

@@ -58,7 +58,7 @@ export interface SimulatorOptions {
   historyDays?: number;
   /** Graph calls per token per hour before real code-4 throttling (default from facts.json). */
   graphCallsPerHour?: number;
-  /** Security log retention in events (default 500,000). */
+  /** Security log retention in events (default 200,000; the oldest are dropped, cursors stay valid). */
   maxLogEvents?: number;
 }
 
