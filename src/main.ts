@@ -39,8 +39,8 @@ export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
 export async function buildEnricher(
   config: Config,
-  store: Store | null,
-  o: { baseDir: string; logger?: Logger; metrics?: Metrics },
+  store: Store | null = null,
+  o: { baseDir: string; logger?: Logger; metrics?: Metrics } = { baseDir: process.cwd() },
 ): Promise<RampartEnricher> {
   // Same feed cache folder as `rampart feeds update` writes: <config dir>/data/feeds/.
   const enricher = await createEnricher(config, { logger: o.logger, metrics: o.metrics, dataDir: feedDataDir(o.baseDir) });
