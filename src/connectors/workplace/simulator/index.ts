@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   auditClientId?: string;
   auditClientSecret?: string;
   auditTokenTtlSecs?: number;
+  /** Admin Center integration IP allow-list [R]: other client addresses get code 10 [I]. Default: any. */
+  auditIpAllowList?: string[];
   clock?: SimClock;
   companyId?: string;
   communityId?: string;
@@ -106,6 +108,8 @@ export interface WorkplaceSimulator {
   readonly tenant: Tenant;
   /** Permissions of the Admin Center integration (remove "Read security audit logs" to get code 10). */
   readonly auditPermissions: Set<string>;
+  /** The Admin Center IP allow-list (add or remove addresses at run time; empty = any). */
+  readonly auditIpAllowList: Set<string>;
   /** The security event log (what webhooks send and security_audit_logs serves), oldest first. */
   readonly events: readonly RecordedEvent[];
   /** Every HTTP request served, in order, for assertions. */
@@ -156,6 +160,7 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
     auditClientSecret: opts.auditClientSecret ?? randomBytes(16).toString('hex'),
     auditTokenTtlSecs: opts.auditTokenTtlSecs ?? FACTS.audit.tokenTtlSecs.value,
     auditPermissions: new Set(['Read security audit logs', 'Manage accounts']),
+    auditIpAllowList: new Set(opts.auditIpAllowList ?? []),
     baseUrl: '',
     graphCallsPerHour: opts.graphCallsPerHour ?? FACTS.graph.usage.callsPerHour,
   };
@@ -284,6 +289,7 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
     tokens,
     tenant,
     auditPermissions: ctx.auditPermissions,
+    auditIpAllowList: ctx.auditIpAllowList,
     get events() {
       return tenant.log;
     },
