@@ -3,7 +3,7 @@
  * A seeded organisation: users with departments, managers, home countries, work patterns, and a few admins.
  * Graph, SCIM and the event generator all read and change this one state.
  */
-import { COUNTRY_CODES, NETWORK, countryIp, type UserAgentInfo } from './network.ts';
+import { NETWORK, countryIp, type UserAgentInfo } from './network.ts';
 import type { Rng } from './rng.ts';
 
 export type AuthMethod = 'sso' | 'password';
@@ -200,5 +200,3 @@ export function generateOrg(rng: Rng, opts: OrgOptions): Org {
     users,
   };
 }
-
-export { COUNTRY_CODES };
