@@ -34,6 +34,9 @@ export interface DemoTenantOptions {
   batchSize?: number;
   /** Stop generating after this many events (load generation); `done` resolves when they have settled. */
   total?: number;
+  /** Tenant identity (default: derived from the seed); read back from handle.simulator.org. */
+  companyId?: string;
+  communityId?: string;
 }
 
 export interface DemoTenant {
@@ -49,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
   // A long-running demo keeps a bounded security log (about 50,000 events, tens of MB).
-  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000 });
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000, companyId: o.companyId, communityId: o.communityId });
   try {
     const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
     for (;;) {
