@@ -142,8 +142,10 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
   const clock = opts.clock ?? new SimClock();
   const rng = new Rng(seed);
   const communityId = opts.communityId ?? String(504942443000000 + (seed % 1_000_000));
-  const companyId = opts.companyId ?? String(BigInt(communityId) + 3_333_333n);
-  const org = generateOrg(rng.fork(1), { users: opts.users ?? 200, companyId, communityId, domain: opts.domain ?? 'example.com', nowMs: clock.now() });
+  // Workplace ids are numeric; a non-numeric community id (e.g. "demo") still gets numeric derived ids.
+  const numericBase = /^\d{1,18}$/.test(communityId) ? BigInt(communityId) : 504942443000000n + BigInt(seed % 1_000_000);
+  const companyId = opts.companyId ?? String(numericBase + 3_333_333n);
+  const org = generateOrg(rng.fork(1), { users: opts.users ?? 200, companyId, communityId, integrationId: String(numericBase + 1000n), domain: opts.domain ?? 'example.com', nowMs: clock.now() });
   const tenant = new Tenant(org, clock, rng.fork(2), opts.maxLogEvents);
   const tokens = new TokenRegistry();
   const accessToken = opts.accessToken ?? newToken();

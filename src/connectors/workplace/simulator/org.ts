@@ -94,6 +94,8 @@ export interface OrgOptions {
   companyId: string;
   communityId: string;
   domain: string;
+  /** The custom integration's id (actor of API-caused events). */
+  integrationId: string;
   /** Time the generated history ends (ms); account dates are set before it. */
   nowMs: number;
 }
@@ -195,7 +197,7 @@ export function generateOrg(rng: Rng, opts: OrgOptions): Org {
     communityId: opts.communityId,
     domain: opts.domain,
     name: 'Rampart Demo Corp',
-    integrationId: String(BigInt(opts.communityId) + 1000n),
+    integrationId: opts.integrationId,
     integrationName: 'Rampart Security',
     users,
   };
