@@ -204,9 +204,10 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
         return;
       case 'drop':
         requests.push({ method: req.method, path, url: req.url, surface: s, status: 0, fault: 'drop' });
+        // The request is not processed: returning the hijacked reply ends the lifecycle here.
         reply.hijack();
         req.raw.socket.destroy();
-        return;
+        return reply;
       case 'malformed':
         return; // handled in onSend
       case '5xx': {
