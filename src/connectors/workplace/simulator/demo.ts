@@ -28,12 +28,23 @@ export interface DemoTenantOptions {
   subscribeTimeoutMs?: number;
   /** Called for each attack as it is injected (for a log line). */
   onAttack?: (r: ScenarioResult) => void;
+  /** Bodies in flight (default 2: a demo needs little; raise it for load generation). */
+  concurrency?: number;
+  /** Events per body (default 1). */
+  batchSize?: number;
+  /** Stop generating after this many events (load generation); `done` resolves when they have settled. */
+  total?: number;
+  /** Tenant identity (default: derived from the seed); read back from handle.simulator.org. */
+  companyId?: string;
+  communityId?: string;
 }
 
 export interface DemoTenant {
   simulator: WorkplaceSimulator;
   attacks: ScenarioResult[];
   stats(): StreamStats & { attacks: number };
+  /** Resolves when the stream ends (after `total` events, or on stop). */
+  done: Promise<StreamStats>;
   stop(): Promise<void>;
 }
 
@@ -41,12 +52,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
   // A long-running demo keeps a bounded security log (about 50,000 events, tens of MB).
-  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000 });
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000, companyId: o.companyId, communityId: o.communityId });
   try {
     const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
     for (;;) {
       try {
-        await sim.webhooks.subscribe(o.callbackUrl, o.verifyToken, { maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 15_000, concurrency: 2 });
+        await sim.webhooks.subscribe(o.callbackUrl, o.verifyToken, { maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 15_000, concurrency: o.concurrency ?? 2, batchSize: o.batchSize ?? 1 });
         break;
       } catch (err) {
         if (o.signal?.aborted || Date.now() > deadline) throw err;
@@ -61,6 +72,7 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
   const off = sim.tenant.onEvent((e) => pending.push(e));
   const stream: StreamHandle = sim.webhooks.stream({
     ratePerSec: o.eventsPerSec ?? 5,
+    total: o.total,
     source: (n) => {
       sim.generator.live(n);
       return pending.splice(0);
@@ -99,12 +111,16 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
       () => undefined,
     );
   };
+  // attackEverySecs 0 turns attacks off (pure load generation).
   const every = (o.attackEverySecs ?? 180) * 1000;
   let interval: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    attack();
-    interval = setInterval(attack, every);
-  }, Math.min(every, 20_000));
+  const first =
+    every > 0
+      ? setTimeout(() => {
+          attack();
+          interval = setInterval(attack, every);
+        }, Math.min(every, 20_000))
+      : undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -117,5 +133,5 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
     await sim.close();
   };
   o.signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { simulator: sim, attacks, stats: () => ({ ...stream.stats(), attacks: attacks.length }), stop };
+  return { simulator: sim, attacks, stats: () => ({ ...stream.stats(), attacks: attacks.length }), done: stream.done, stop };
 }
