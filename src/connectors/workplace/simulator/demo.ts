@@ -26,6 +26,10 @@ export interface DemoTenantOptions {
   port?: number;
   /** How long to keep retrying the verification handshake while Rampart starts (default 60 s). */
   subscribeTimeoutMs?: number;
+  /** Days of benign history delivered before the live stream (default 0), so learning has finished. */
+  historyDays?: number;
+  /** Called once the history is delivered: events replayed, events acknowledged. */
+  onHistory?: (replayed: number, acked: number) => void;
   /** Called for each attack as it is injected (for a log line). */
   onAttack?: (r: ScenarioResult) => void;
   /** Bodies in flight (default 2: a demo needs little; raise it for load generation). */
@@ -67,6 +71,15 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
   } catch (err) {
     await sim.close();
     throw err;
+  }
+  if (o.historyDays) {
+    // Past traffic first, so Rampart's baselines and learning period are complete when the live stream starts.
+    const history = sim.generator.replay(o.historyDays);
+    const report = await sim.webhooks.deliver(
+      history.map((e) => e.value),
+      { batchSize: 50 },
+    );
+    o.onHistory?.(history.length, report.ackedKeys.size);
   }
   const pending: RecordedEvent[] = [];
   const off = sim.tenant.onEvent((e) => pending.push(e));
