@@ -10,8 +10,10 @@ import { register as feeds } from './commands/feeds.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as deliver } from './commands/deliver.ts';
+import { register as act } from './commands/act.ts';
+import { register as simulate } from './commands/simulate.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

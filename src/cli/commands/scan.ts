@@ -39,7 +39,7 @@ export function register(program: Command): void {
       const directory = o.directory ? readDirectory(o.directory) : [];
       const store = o.import ? await openStore(config.store) : null;
       try {
-        const enricher = await buildEnricher(config, store);
+        const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir });
         const engine = buildEngine(config, directory);
         const tty = process.stderr.isTTY && o.progress !== false;
         const startedAt = Date.now();
