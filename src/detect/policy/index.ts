@@ -31,7 +31,7 @@ export {
   type PolicySetOptions,
   type PolicyStats,
 } from './compile.ts';
-export { loadPolicies, loadPolicyFile, formatIssue, type LoadedPolicy, type LoadResult, type PolicyIssue } from './load.ts';
+export { loadPolicies, loadPolicyFile, checkPolicyObject, formatIssue, type LoadedPolicy, type LoadResult, type PolicyIssue } from './load.ts';
 export { queryFilteredActivities, type FilteredQuery, type FilteredPage } from './query.ts';
 export { lintPolicy, type LintWarning } from './lint.ts';
 export { backtest, backtestScan, storeActivities, type BacktestReport, type BacktestOptions } from './backtest.ts';
