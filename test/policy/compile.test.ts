@@ -166,6 +166,8 @@ describe('automatic disable', () => {
       },
     ]);
     expect(set.autoDisabled()).toEqual(records);
+    expect(set.disabledRecord('noisy')).toEqual(records[0]);
+    expect(set.disabledRecord('calm')).toBeNull();
     // disabled: no further matches or alerts, and the other policy is unaffected
     expect(run(set, [act({ at: 80_000 })])).toHaveLength(0);
     expect(set.match(act({ at: 80_001, outcome: 'failure' })).map((p) => p.policy.name)).toEqual(['calm']);

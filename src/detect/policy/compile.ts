@@ -272,6 +272,12 @@ export class PolicySet {
     return cp ? { ...this.#state.get(cp)!.stats } : undefined;
   }
 
+  /** The automatic-disable record of a policy while it is disabled (also after a restored state), else null. */
+  disabledRecord(name: string): AutoDisableRecord | null {
+    const cp = this.#byName.get(name);
+    return cp ? this.#state.get(cp)!.disabled : null;
+  }
+
   /** Policies disabled automatically since the set was built, with time, counts and reason. */
   autoDisabled(): readonly AutoDisableRecord[] {
     return this.#disabledLog;
