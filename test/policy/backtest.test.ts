@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backtest, backtestScan, storeActivities } from '../../src/detect/policy/backtest.ts';
+import { backtest, backtestScan, storeActivities, warmupStart } from '../../src/detect/policy/backtest.ts';
 import { PolicySet } from '../../src/detect/policy/compile.ts';
 import { loadPolicies } from '../../src/detect/policy/load.ts';
 import { TEMPLATES_DIR } from '../../src/detect/policy/index.ts';
 import type { Policy, PolicyInput } from '../../src/detect/policy/schema.ts';
 import { PolicySchema } from '../../src/detect/policy/schema.ts';
-import type { Activity } from '../../src/schema/activity.ts';
+import { ActivitySchema, type Activity } from '../../src/schema/activity.ts';
 import type { Store } from '../../src/store/store.ts';
 import { generateHistory } from './history.ts';
 
@@ -155,5 +155,35 @@ describe('store scans', () => {
     const ext = policies.find((p) => p.name === 'activity-by-external-user')!;
     expect(backtestScan([ext], 'a', 'b').keys).toBeUndefined();
     expect(backtestScan([mass, ext], 'a', 'b').keys).toBeUndefined();
+  });
+});
+
+describe('warm-up before the reported period', () => {
+  it('catches a burst that straddles the start, without reporting the warm-up', async () => {
+    const mass = policies.find((p) => p.name === 'mass-download-by-single-user')!;
+    const start = Date.parse('2026-05-01T00:00:00.000Z');
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      ActivitySchema.parse({
+        id: `b${i}`,
+        time: new Date(start - 30_000 + i * 900).toISOString(),
+        receivedAt: '2026-05-01T00:00:00.000Z',
+        app: 'workplace',
+        action: 'FILE_DOWNLOAD',
+        category: 'file',
+        actor: { id: 'u1', email: 'alice@example.com', name: null },
+      }),
+    );
+    const from = new Date(start).toISOString();
+    const after = burst.filter((a) => a.time >= from);
+    const cold = await backtest([mass], after);
+    expect(cold.alerts).toBe(0);
+    const warmFrom = warmupStart([mass], from);
+    expect(warmFrom).toBe('2026-04-30T23:59:00.000Z');
+    const warm = await backtest([mass], burst.filter((a) => a.time >= warmFrom), { reportFrom: from });
+    expect(warm.alerts).toBe(1);
+    expect(warm.scanned).toBe(after.length);
+    expect(warm.matches).toBe(after.length);
+    expect(warm.perPolicy[mass.name].matches).toBe(after.length);
+    expect(warm.perDay).toEqual([{ day: '2026-05-01', matches: after.length, alerts: 1 }]);
   });
 });
