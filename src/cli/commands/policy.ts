@@ -134,7 +134,7 @@ export function register(program: Command): void {
 function printReport(r: BacktestReport, from: string, to: string): void {
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`Backtest of ${r.policies.join(', ')} from ${from} to ${to}`);
-  out(`${r.scanned} activities scanned in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.eventsPerSec}/s): ${r.matches} matches, ${r.alerts} alerts`);
+  out(`${r.scanned} activities read from the store in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.eventsPerSec}/s): ${r.matches} matches, ${r.alerts} alerts`);
   for (const [name, s] of Object.entries(r.perPolicy)) {
     out(`  ${name}: ${s.matches} matches, ${s.alerts} alerts, ${s.suppressedByDailyLimit} over the daily limit, ${s.suppressedByWindow} in cool-down`);
   }

@@ -512,7 +512,7 @@ export class PolicySet {
       key: first,
       activityIds: ids.slice(-MAX_ALERT_ACTIVITY_IDS),
       evidence: [
-        `Activity policy "${cp.policy.name}" (${cp.policy.category}) matched ${count} ${what}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
+        `Activity policy "${cp.policy.name}" (${cp.policy.category}): ${count} ${actOn.uniqueTargets ? 'distinct objects' : 'activities'}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
         ...cp.filter.explain(a),
       ],
       details: this.#details(cp, { count, activities, firstSeen: first, lastSeen: a.time, user, ...(actOn.singleApp ? { app: a.app } : {}) }),
