@@ -57,6 +57,7 @@ const SET_CHECKPOINT =
 
 const dialect: Dialect = {
   placeholder: (n) => `$${n}`,
+  activityTime: (iso) => iso,
   textMatch: (p, needle) => {
     const n = p.add(needle);
     return (

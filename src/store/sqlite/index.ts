@@ -43,14 +43,20 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-/** Rows per multi-row INSERT statement: amortises the per-call cost; 11 columns x 100 rows = 1100 parameters. */
-const ROWS_PER_INSERT = 100;
+/**
+ * WAL pages before an automatic checkpoint (8 KiB pages: about 80 MB). A 10k-row batch dirties thousands of
+ * index pages, so the default (1000) checkpointed after every commit; this lets a page rewritten by several
+ * commits be copied back once.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const ACTIVITY_COLUMNS = '(id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body)';
 const ACTIVITY_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const MAX_CACHED_QUERIES = 512;
 
 const dialect: Dialect = {
   placeholder: () => '?',
+  // Epoch milliseconds: an integer key is a third of the ISO text in each of the five time indexes.
+  activityTime: (iso) => Date.parse(iso),
   // rampart_contains lowercases with JS rules (SQLite's lower() only folds ASCII).
   textMatch: (p, needle) =>
     `(rampart_contains(${p.add(needle)}, action, actor_id, actor_email, json_extract(body, '$.actor.name'), ` +
@@ -68,7 +74,6 @@ export class SqliteStore implements Store {
   readonly #migrationsDir: string;
   readonly #queries = new Map<string, Database.Statement>();
   #insertOne!: Database.Statement;
-  #insertMany!: Database.Statement;
   #setCheckpoint!: Database.Statement;
   #putTx: ((activities: Activity[], checkpoint?: Checkpoint) => PutResult) | null = null;
   #closed = false;
@@ -79,8 +84,13 @@ export class SqliteStore implements Store {
     this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
     try {
       this.#db = new Database(opts.path);
+      // 8 KiB pages: fewer, fuller index pages to rewrite per commit (only takes effect on a new file).
+      this.#db.pragma('page_size = 8192');
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // After a checkpoint, truncate the WAL file back to this size instead of keeping its peak.
+      this.#db.pragma('journal_size_limit = 67108864');
       this.#db.pragma(`busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5000)}`);
       this.#db.pragma('foreign_keys = ON');
       this.#db.pragma(`cache_size = -${Math.floor(opts.cacheKiB ?? 65536)}`);
@@ -133,9 +143,6 @@ export class SqliteStore implements Store {
     if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
     const db = this.#db;
     this.#insertOne = db.prepare(`INSERT INTO activities ${ACTIVITY_COLUMNS} VALUES ${ACTIVITY_VALUES} ON CONFLICT(id) DO NOTHING`);
-    this.#insertMany = db.prepare(
-      `INSERT INTO activities ${ACTIVITY_COLUMNS} VALUES ${Array(ROWS_PER_INSERT).fill(ACTIVITY_VALUES).join(', ')} ON CONFLICT(id) DO NOTHING RETURNING id`,
-    );
     this.#setCheckpoint = db.prepare(
       'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
@@ -197,21 +204,17 @@ export class SqliteStore implements Store {
     return this.#putTx!(activities, checkpoint);
   }
 
-  /** One transaction per batch: every row, then the checkpoint; any throw rolls all of it back. */
+  /**
+   * One transaction per batch: every row, then the checkpoint; any throw rolls all of it back. One single-row
+   * statement per activity: measured no slower than 100-row VALUES lists, and `changes` tells new from duplicate.
+   */
   #makePutTx(): (activities: Activity[], checkpoint?: Checkpoint) => PutResult {
-    const params: unknown[] = new Array(ROWS_PER_INSERT * 11);
-    const one: unknown[] = new Array(11);
+    const row: unknown[] = new Array(11);
     return this.#db.transaction((activities: Activity[], checkpoint?: Checkpoint): PutResult => {
       const inserted = new Set<string>();
-      const n = activities.length;
-      const full = n - (n % ROWS_PER_INSERT);
-      for (let start = 0; start < full; start += ROWS_PER_INSERT) {
-        for (let i = 0; i < ROWS_PER_INSERT; i++) fillRow(params, i * 11, activities[start + i]);
-        for (const row of this.#insertMany.all(params) as { id: string }[]) inserted.add(row.id);
-      }
-      for (let i = full; i < n; i++) {
-        fillRow(one, 0, activities[i]);
-        if (this.#insertOne.run(one).changes === 1) inserted.add(activities[i].id);
+      for (const a of activities) {
+        fillRow(row, a);
+        if (this.#insertOne.run(row).changes === 1) inserted.add(a.id);
       }
       if (checkpoint) this.#setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
       return putResult(activities, inserted);
@@ -229,8 +232,8 @@ export class SqliteStore implements Store {
     const limit = clampLimit(q.limit);
     const { sql, params } = buildActivityQuery(dialect, q, limit, 'time, id, body');
     return this.#read('queryActivities', () => {
-      const rows = this.#stmt(sql).all(params) as { time: string; id: string; body: string }[];
-      return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => r);
+      const rows = this.#stmt(sql).all(params) as { time: number; id: string; body: string }[];
+      return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => ({ time: new Date(r.time).toISOString(), id: r.id }));
     });
   }
 
@@ -239,7 +242,7 @@ export class SqliteStore implements Store {
   }
 
   async pruneActivities(before: string): Promise<number> {
-    const cutoff = toIsoInstant(before, 'prune bound');
+    const cutoff = Date.parse(toIsoInstant(before, 'prune bound'));
     const del = this.#stmt('DELETE FROM activities WHERE rowid IN (SELECT rowid FROM activities WHERE time < ? LIMIT ?)');
     let total = 0;
     for (;;) {
@@ -423,20 +426,20 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Writes one activity's 11 bound values at `at`: the indexed columns plus the whole record as JSON. */
-function fillRow(params: unknown[], at: number, a: Activity): void {
+/** One activity's 11 bound values: the indexed columns plus the whole record as JSON. */
+function fillRow(params: unknown[], a: Activity): void {
   const c = activityColumns(a);
-  params[at] = c.id;
-  params[at + 1] = c.time;
-  params[at + 2] = c.app;
-  params[at + 3] = c.tenant;
-  params[at + 4] = c.actorId;
-  params[at + 5] = c.actorEmail;
-  params[at + 6] = c.ip;
-  params[at + 7] = c.action;
-  params[at + 8] = c.category;
-  params[at + 9] = c.outcome;
-  params[at + 10] = JSON.stringify(a);
+  params[0] = c.id;
+  params[1] = Date.parse(c.time);
+  params[2] = c.app;
+  params[3] = c.tenant;
+  params[4] = c.actorId;
+  params[5] = c.actorEmail;
+  params[6] = c.ip;
+  params[7] = c.action;
+  params[8] = c.category;
+  params[9] = c.outcome;
+  params[10] = JSON.stringify(a);
 }
 
 function rejectFromRow(r: Row): Reject {
