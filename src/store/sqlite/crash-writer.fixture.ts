@@ -4,7 +4,7 @@ import { SqliteStore } from './index.ts';
 import { ActivitySchema } from '../../schema/activity.ts';
 
 const path = process.argv[2];
-const store = new SqliteStore({ path });
+const store = new SqliteStore({ path, writer: process.argv[3] === 'worker' ? 'worker' : 'inline' });
 await store.migrate();
 const BATCH = 500;
 for (let batch = 0; ; batch++) {

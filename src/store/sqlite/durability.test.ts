@@ -11,9 +11,9 @@ const dir = mkdtempSync(join(tmpdir(), 'rampart-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('SqliteStore durability', () => {
-  it('keeps every committed batch after kill -9 of the writer', async () => {
-    const path = join(dir, 'crash.db');
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-writer.fixture.ts', import.meta.url)), path], {
+  it.each(['inline', 'worker'])('keeps every committed batch after kill -9 of the writer (%s writer)', async (mode) => {
+    const path = join(dir, `crash-${mode}.db`);
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-writer.fixture.ts', import.meta.url)), path, mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let committed = 0;

@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { randomId } from '../../core/ids.ts';
 import { RampartError } from '../../core/errors.ts';
 import type { Activity } from '../../schema/activity.ts';
@@ -40,6 +41,13 @@ export interface SqliteStoreOptions {
   cacheKiB?: number;
   /** Where the NNNN_*.sql migrations are (tests point it elsewhere). */
   migrationsDir?: string;
+  /**
+   * `inline` (default): putActivities runs on the calling thread. `worker`: the batch's bound values are prepared
+   * here and the transaction runs on a writer thread with its own connection, so ingestion overlaps with the
+   * caller's parsing and enrichment and a long batch never blocks the event loop (the HTTP server stays
+   * responsive). Acknowledgement is the same: the promise resolves after COMMIT.
+   */
+  writer?: 'inline' | 'worker';
 }
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -49,8 +57,12 @@ const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.met
  * commits be copied back once.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
-const ACTIVITY_COLUMNS = '(id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body)';
-const ACTIVITY_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_ACTIVITY =
+  'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING';
+const SET_CHECKPOINT =
+  'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
+  'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 const MAX_CACHED_QUERIES = 512;
 
 const dialect: Dialect = {
@@ -78,23 +90,36 @@ export class SqliteStore implements Store {
   #putTx: ((activities: Activity[], checkpoint?: Checkpoint) => PutResult) | null = null;
   #closed = false;
   #migrated = false;
+  readonly #writerMode: 'inline' | 'worker';
+  readonly #pragmas: string[];
+  #worker: Worker | null = null;
+  #workerSeq = 0;
+  readonly #pending = new Map<number, { resolve: (inserted: number[]) => void; reject: (err: Error) => void }>();
 
   constructor(opts: SqliteStoreOptions) {
     this.#path = opts.path;
     this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+    this.#writerMode = opts.writer ?? 'inline';
+    if (this.#writerMode === 'worker' && opts.path === ':memory:') {
+      throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', ['sqlite::memory:', 'the worker writer needs a file']);
+    }
+    // Per-connection settings, applied to the writer thread's connection too.
+    this.#pragmas = [
+      'synchronous = NORMAL',
+      `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
+      // After a checkpoint, truncate the WAL file back to this size instead of keeping its peak.
+      'journal_size_limit = 67108864',
+      `busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5000)}`,
+      'foreign_keys = ON',
+      `cache_size = -${Math.floor(opts.cacheKiB ?? 65536)}`,
+      'temp_store = MEMORY',
+    ];
     try {
       this.#db = new Database(opts.path);
       // 8 KiB pages: fewer, fuller index pages to rewrite per commit (only takes effect on a new file).
       this.#db.pragma('page_size = 8192');
       this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
-      this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-      // After a checkpoint, truncate the WAL file back to this size instead of keeping its peak.
-      this.#db.pragma('journal_size_limit = 67108864');
-      this.#db.pragma(`busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5000)}`);
-      this.#db.pragma('foreign_keys = ON');
-      this.#db.pragma(`cache_size = -${Math.floor(opts.cacheKiB ?? 65536)}`);
-      this.#db.pragma('temp_store = MEMORY');
+      for (const p of this.#pragmas) this.#db.pragma(p);
     } catch (cause) {
       throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${opts.path}`, driverCode(cause)], { cause });
     }
@@ -142,17 +167,22 @@ export class SqliteStore implements Store {
     if (this.#putTx) return;
     if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
     const db = this.#db;
-    this.#insertOne = db.prepare(`INSERT INTO activities ${ACTIVITY_COLUMNS} VALUES ${ACTIVITY_VALUES} ON CONFLICT(id) DO NOTHING`);
-    this.#setCheckpoint = db.prepare(
-      'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-    );
+    this.#insertOne = db.prepare(INSERT_ACTIVITY);
+    this.#setCheckpoint = db.prepare(SET_CHECKPOINT);
     this.#putTx = this.#makePutTx();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const worker = this.#worker;
+    if (worker) {
+      this.#worker = null;
+      // Batches already handed over finish first: the worker handles messages in order.
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.postMessage({ type: 'close' });
+      await exited;
+    }
     try {
       this.#db.pragma('optimize');
     } catch {
@@ -196,7 +226,54 @@ export class SqliteStore implements Store {
   // ---- Activities
 
   async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
+    if (this.#writerMode === 'worker') return this.#putViaWorker(activities, checkpoint);
     return this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
+  }
+
+  async #putViaWorker(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
+    // Bound values are built here, so a bad activity fails the call before anything reaches the database.
+    const rows = this.#write('putActivities', () => {
+      this.#prepare();
+      return activities.map((a) => {
+        const row: unknown[] = new Array(11);
+        fillRow(row, a);
+        return row;
+      });
+    });
+    const worker = this.#startWorker();
+    const id = ++this.#workerSeq;
+    const indexes = await new Promise<number[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, rows, checkpoint: checkpoint ? { ...checkpoint } : null });
+    });
+    return putResult(activities, new Set(indexes.map((i) => activities[i].id)));
+  }
+
+  #startWorker(): Worker {
+    if (this.#closed) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'the store is closed']);
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./writer.worker.js', import.meta.url), {
+      workerData: { path: this.#path, pragmas: this.#pragmas, insertSql: INSERT_ACTIVITY, checkpointSql: SET_CHECKPOINT },
+    });
+    worker.on('message', (msg: { id: number; ok: boolean; inserted?: number[]; code?: string }) => {
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.inserted!);
+      else p.reject(new RampartError('RAMPART_ERR_STORE_WRITE_FAILED', [`putActivities (${msg.code})`]));
+    });
+    const fail = (cause: unknown) => {
+      // A dead writer fails what it held; the next batch starts a new one.
+      if (this.#worker === worker) this.#worker = null;
+      for (const [id, p] of this.#pending) {
+        this.#pending.delete(id);
+        p.reject(new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'the writer thread stopped'], { cause }));
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`writer exited with code ${code}`)));
+    this.#worker = worker;
+    return worker;
   }
 
   #putActivitiesTx(activities: Activity[], checkpoint?: Checkpoint): PutResult {
