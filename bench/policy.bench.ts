@@ -120,13 +120,15 @@ function makeEvents(n: number): Activity[] {
 async function* prototypeScan(path: string, scan: ActivityScan): AsyncGenerator<Activity> {
   const db = new Database(path, { readonly: true });
   try {
+    // The store keeps time as epoch milliseconds; the row test sees the Activity's ISO text.
     const conds = ['time >= ?', 'time < ?'];
-    const params: unknown[] = [scan.from, scan.to];
+    const params: unknown[] = [Date.parse(scan.from!), Date.parse(scan.to!)];
     if (scan.category) conds.push('category = ?') && params.push(scan.category);
     if (scan.outcome) conds.push('outcome = ?') && params.push(scan.outcome);
     const stmt = db.prepare(`SELECT id, time, app, tenant, action, category, outcome, ip, body FROM activities WHERE ${conds.join(' AND ')} ORDER BY time, id`);
-    for (const row of stmt.iterate(...params) as Iterable<ActivityKeys & { body: string }>) {
-      if (scan.keys && !scan.keys(row)) continue;
+    for (const row of stmt.iterate(...params) as Iterable<Omit<ActivityKeys, 'time'> & { time: number | string; body: string }>) {
+      row.time = new Date(row.time).toISOString();
+      if (scan.keys && !scan.keys(row as ActivityKeys)) continue;
       yield JSON.parse(row.body) as Activity;
     }
   } finally {
@@ -173,7 +175,8 @@ async function liveResults(): Promise<BenchResult[]> {
 
 async function storedResults(): Promise<BenchResult[]> {
   mkdirSync(DIR, { recursive: true });
-  const path = join(DIR, `policy-history-${STORED}.db`);
+  // The file name carries the store schema (time as epoch ms since store c9aa2ba) so an old file is not reused.
+  const path = join(DIR, `policy-history-${STORED}-ms.db`);
   const fresh = !existsSync(path);
   const store = new SqliteStore({ path });
   await store.migrate();
