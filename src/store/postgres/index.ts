@@ -2,7 +2,7 @@
  * @module store/postgres
  * The server store on PostgreSQL through `pg` (a Pool). An activity is a JSONB column plus its indexed columns;
  * `raw` goes to a `json` column, which keeps the payload text verbatim. Batches are inserted with one
- * `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT (id) DO NOTHING RETURNING id` per chunk, inside one
+ * `INSERT ... SELECT FROM json_array_elements($1) ON CONFLICT (id) DO NOTHING RETURNING id` per chunk, inside one
  * transaction with the connector checkpoint. A transaction is durable at COMMIT (synchronous_commit=on, the
  * server default). Every statement is parameterised.
  */
