@@ -495,6 +495,28 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** Compare-and-set in one statement: written only when the stored updatedAt is `expected` (null = absent). */
+  async putDocIf(doc: Doc, expected: string | null): Promise<boolean> {
+    return this.#write('putDocIf', async () => {
+      const res =
+        expected === null
+          ? await this.#pool.query('INSERT INTO docs (kind, id, updated_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, id) DO NOTHING', [
+              pgText(doc.kind),
+              pgText(doc.id),
+              doc.updatedAt,
+              pgJson(doc.body),
+            ])
+          : await this.#pool.query('UPDATE docs SET updated_at = $1, body = $2 WHERE kind = $3 AND id = $4 AND updated_at = $5', [
+              doc.updatedAt,
+              pgJson(doc.body),
+              pgText(doc.kind),
+              pgText(doc.id),
+              expected,
+            ]);
+      return res.rowCount === 1;
+    });
+  }
+
   async getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null> {
     return this.#read('getDoc', async () => {
       const res = await this.#pool.query('SELECT kind, id, updated_at, body FROM docs WHERE kind = $1 AND id = $2', [kind, id]);

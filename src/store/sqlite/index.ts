@@ -489,6 +489,18 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Compare-and-set in one statement: written only when the stored updatedAt is `expected` (null = absent). */
+  async putDocIf(doc: Doc, expected: string | null): Promise<boolean> {
+    return this.#write('putDocIf', () => {
+      const body = JSON.stringify(doc.body ?? null);
+      const r =
+        expected === null
+          ? this.#stmt('INSERT INTO docs (kind, id, updated_at, body) VALUES (?, ?, ?, ?) ON CONFLICT(kind, id) DO NOTHING').run(doc.kind, doc.id, doc.updatedAt, body)
+          : this.#stmt('UPDATE docs SET updated_at = ?, body = ? WHERE kind = ? AND id = ? AND updated_at = ?').run(doc.updatedAt, body, doc.kind, doc.id, expected);
+      return r.changes === 1;
+    });
+  }
+
   async getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null> {
     return this.#read('getDoc', () => {
       const row = this.#stmt('SELECT kind, id, updated_at, body FROM docs WHERE kind = ? AND id = ?').get(kind, id) as Row | undefined;
