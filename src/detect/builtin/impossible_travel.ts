@@ -10,7 +10,7 @@ import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { countryCode, countryFromCode, dayNumber, haversineKm } from '../geo.ts';
-import { sameOrBordering } from '../data/country-adjacency.ts';
+import { sameOrBordering } from '../country-adjacency.ts';
 import { isOrgTrusted, nonPhysicalReason, usablePoint } from '../ip-intel.ts';
 import { formatDuration, isCountedSignIn, placeOf, round1 } from './common.ts';
 
