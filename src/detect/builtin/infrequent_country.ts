@@ -9,7 +9,7 @@ import type { AlertDraft } from '../../schema/alert.ts';
 import type { InfrequentCountryConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { countryCode, countryFromCode, dayNumber, dayToDate } from '../geo.ts';
-import { usableCountry } from '../ip-intel.ts';
+import { nonPhysicalReason, usableCountry } from '../ip-intel.ts';
 import { countryName, isCountedSignIn } from './common.ts';
 
 interface CountryState {
@@ -40,7 +40,8 @@ export class InfrequentCountry implements Detection {
     const user = ctx.user;
     if (user === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
     const cc = usableCountry(a);
-    if (cc === null) return NO_ALERTS;
+    // A VPN/cloud/relay/satellite exit's country says nothing about where the user is (anonymous_ip covers Tor).
+    if (cc === null || nonPhysicalReason(a) !== null) return NO_ALERTS;
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
