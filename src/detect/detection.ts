@@ -24,8 +24,14 @@ export interface DetectionContext {
   readonly learning: boolean;
   /** Baseline window (detections.lookbackDays), milliseconds. */
   readonly lookbackMs: number;
-  /** Distinct users seen for the tenant so far (for "widely used by the organisation" suppressions). */
+  /** Distinct users seen for the tenant within the lookback (for "widely used by the organisation" suppressions). */
   tenantUserCount(tenant: string): number;
+  /**
+   * The attributed user's state record, one slot per registered detection (index = Detection.slot), or null
+   * when the activity has no user. The engine keeps one record per user so that all detections share a single
+   * lookup per activity, and forgets records untouched for the lookback.
+   */
+  readonly userSlots: unknown[] | null;
 }
 
 export interface Detection {
@@ -42,6 +48,11 @@ export interface Detection {
   importState?(state: unknown): void;
   /** Forget state last touched before `beforeMs` (event time): keeps memory bounded to the lookback. */
   prune?(beforeMs: number): void;
+  /** Assigned by the engine at registration: this detection's index in ctx.userSlots. */
+  slot?: number;
+  /** Per-user slot state to JSON-safe data and back (default: the value itself). */
+  serializeUser?(state: unknown): unknown;
+  deserializeUser?(data: unknown): unknown;
 }
 
 /** Returned by evaluate() when nothing is anomalous: one shared empty array, no allocation per activity. */

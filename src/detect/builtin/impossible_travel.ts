@@ -9,9 +9,9 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, countryFromCode, dayNumber, haversineKm } from '../geo.ts';
+import { countryCode, dayNumber, haversineKm } from '../geo.ts';
 import { sameOrBordering } from '../country-adjacency.ts';
-import { isOrgTrusted, nonPhysicalReason, usablePoint } from '../ip-intel.ts';
+import { isOrgTrusted, isNonPhysical, usablePoint } from '../ip-intel.ts';
 import { formatDuration, isCountedSignIn, placeOf, round1 } from './common.ts';
 
 /** The last physical location of a user, plus how often the user's countries were seen (user suppression). */
@@ -39,8 +39,8 @@ export class ImpossibleTravel implements Detection {
   readonly defaultSeverity = 'medium' as const;
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
+  slot = -1;
   readonly #cfg: ImpossibleTravelConfig;
-  readonly #users = new Map<string, TravelState>();
   /** Tenant suppression: ISPs (ASN or name) already alerted on in the organisation -> day of the alert. */
   readonly #alertedIsps = new Map<string, Map<string, number>>();
 
@@ -49,13 +49,15 @@ export class ImpossibleTravel implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    const user = ctx.user;
-    if (user === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    if (ctx.userSlots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    const geo = a.geo;
+    if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
     const p = usablePoint(a);
-    if (p === null || nonPhysicalReason(a) !== null) return NO_ALERTS;
+    if (p === null || isNonPhysical(a)) return NO_ALERTS;
     const t = ctx.timeMs;
     const day = dayNumber(t);
-    const prev = this.#users.get(user);
+    const slots = ctx.userSlots!;
+    const prev = slots[this.slot] as TravelState | undefined;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     const commonDays = prev ? countryDays(prev.loc, countryCode(p.country), day, lookbackDays) : 0;
     let out: AlertDraft[] = NO_ALERTS;
@@ -63,7 +65,8 @@ export class ImpossibleTravel implements Detection {
       const draft = this.#compare(prev, a, p, t, commonDays, ctx);
       if (draft) out = [draft];
     }
-    this.#remember(user, prev, a, p, t, day, lookbackDays);
+    const st = this.#remember(prev, a, p, t, day, lookbackDays);
+    if (!prev) slots[this.slot] = st;
     return out;
   }
 
@@ -120,11 +123,11 @@ export class ImpossibleTravel implements Detection {
     };
   }
 
-  #remember(user: string, prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
+  #remember(prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): TravelState {
     const code = countryCode(p.country);
     if (prev && t < prev.t) {
       bumpCountry(prev.loc, code, day, lookbackDays);
-      return; // out of order: keep the newer location as "previous"
+      return prev; // out of order: keep the newer location as "previous"
     }
     const st: TravelState = prev ?? ({ loc: [] } as unknown as TravelState);
     st.t = t;
@@ -138,34 +141,23 @@ export class ImpossibleTravel implements Detection {
     st.isp = a.isp;
     st.safe = isOrgTrusted(a);
     bumpCountry(st.loc, code, day, lookbackDays);
-    if (!prev) this.#users.set(user, st);
+    return st;
   }
 
   prune(beforeMs: number): void {
-    for (const [u, st] of this.#users) if (st.t < beforeMs) this.#users.delete(u);
     const day = dayNumber(beforeMs);
     for (const m of this.#alertedIsps.values()) for (const [k, d] of m) if (d < day) m.delete(k);
   }
 
   exportState(): unknown {
-    return { users: [...this.#users], alertedIsps: [...this.#alertedIsps].map(([t, m]) => [t, [...m]]) };
+    return { alertedIsps: [...this.#alertedIsps].map(([t, m]) => [t, [...m]]) };
   }
 
   importState(state: unknown): void {
-    const s = state as { users: Array<[string, TravelState]>; alertedIsps: Array<[string, Array<[string, number]>]> };
-    if (!Array.isArray(s?.users) || !Array.isArray(s.alertedIsps)) throw new Error('expected users and alertedIsps arrays');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, st);
+    const s = state as { alertedIsps: Array<[string, Array<[string, number]>]> };
+    if (!Array.isArray(s?.alertedIsps)) throw new Error('expected an alertedIsps array');
     this.#alertedIsps.clear();
     for (const [t, m] of s.alertedIsps) this.#alertedIsps.set(t, new Map(m));
-  }
-
-  /** For tests and docs: the countries a user commonly signs in from. */
-  commonCountries(user: string): string[] {
-    const loc = this.#users.get(user)?.loc ?? [];
-    const out: string[] = [];
-    for (let i = 0; i < loc.length; i += 3) if (loc[i + 2] >= this.#cfg.commonLocationMinDays) out.push(countryFromCode(loc[i]));
-    return out;
   }
 }
 

@@ -30,6 +30,9 @@ interface SessionState {
   day: number;
   dayCount: number;
   days: number[];
+  /** Cached baselines (recomputed when a session closes or the day changes; not persisted). */
+  base?: Baseline | null;
+  daily?: Baseline | null;
   /** Seen action types: hash32(action), with the last day seen in `typeDays`. */
   types: number[];
   typeDays: number[];
@@ -68,9 +71,9 @@ export class SessionBaselineDetection implements Detection {
   readonly defaultSeverity: Severity;
   readonly mitreTactic: MitreTactic;
   readonly learns = true;
+  slot = -1;
   readonly #spec: SessionBaselineSpec;
   readonly #cfg: SessionBaselineConfig;
-  readonly #users = new Map<string, SessionState>();
 
   constructor(spec: SessionBaselineSpec, cfg: SessionBaselineConfig) {
     this.#spec = spec;
@@ -82,18 +85,19 @@ export class SessionBaselineDetection implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    const user = ctx.user;
-    if (user === null || !this.#spec.matches(a)) return NO_ALERTS;
+    const slots = ctx.userSlots;
+    if (slots === null || !this.#spec.matches(a)) return NO_ALERTS;
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const today = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    let st = this.#users.get(user);
+    let st = slots[this.slot] as SessionState | undefined;
     if (!st) {
       st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], day: today, dayCount: 0, days: [], types: [], typeDays: [] };
-      this.#users.set(user, st);
+      slots[this.slot] = st;
     } else if (t - st.last > cfg.sessionGapSecs * 1000) {
       this.#closeSession(st, today, lookbackDays);
+      st.base = null;
       st.start = t;
       st.count = 0;
       st.firstId = a.id;
@@ -103,6 +107,8 @@ export class SessionBaselineDetection implements Detection {
       if (st.dayCount > 0) pushPacked(st.days, st.day, st.dayCount, today, lookbackDays);
       st.day = today;
       st.dayCount = 0;
+      st.base = null;
+      st.daily = null;
     }
     st.count++;
     st.dayCount++;
@@ -120,9 +126,9 @@ export class SessionBaselineDetection implements Detection {
       (out ??= []).push(this.#noveltyDraft(a, st));
     }
     // Volume: this session against the user's past sessions.
-    const base = this.#baseline(st.hist, today, lookbackDays);
+    const base = (st.base ??= this.#baseline(st.hist, today, lookbackDays));
     if (st.count > base.threshold) {
-      const daily = this.#baseline(st.days, today, lookbackDays);
+      const daily = (st.daily ??= this.#baseline(st.days, today, lookbackDays));
       if (st.dayCount > daily.threshold) (out ??= []).push(this.#volumeDraft(a, st, base, daily));
     }
     return out ?? NO_ALERTS;
@@ -194,18 +200,7 @@ export class SessionBaselineDetection implements Detection {
     };
   }
 
-  prune(beforeMs: number): void {
-    for (const [u, st] of this.#users) if (st.last < beforeMs) this.#users.delete(u);
-  }
-
-  exportState(): unknown {
-    return { users: [...this.#users] };
-  }
-
-  importState(state: unknown): void {
-    const s = state as { users: Array<[string, SessionState]> };
-    if (!Array.isArray(s?.users)) throw new Error('expected a users array');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, st);
+  serializeUser(state: unknown): unknown {
+    return { ...(state as SessionState), base: null, daily: null };
   }
 }
