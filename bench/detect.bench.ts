@@ -65,8 +65,12 @@ interface UserProfile {
   actor: { id: string; email: string; name: null };
   home: Net;
   away: Net;
-  hostOctet: number;
+  /** Flat strings, as JSON.parse gives a live pipeline (a template literal would make cons strings). */
+  homeIp: string;
+  awayIp: string;
 }
+
+const flat = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 
 const NO_TAGS: string[] = [];
 const TOR_TAGS = ['Tor exit node'];
@@ -81,7 +85,8 @@ function buildChunk(users: UserProfile[], from: number, to: number, rnd: () => n
     const u = users[ui];
     const t = START + Math.floor((i / total) * SPAN_MS);
     const r = rnd();
-    const net = rnd() < 0.01 ? u.away : u.home;
+    const away = rnd() < 0.01;
+    const net = away ? u.away : u.home;
     let action = 'login';
     let category: Activity['category'] = 'login';
     let outcome: Activity['outcome'] = 'success';
@@ -132,7 +137,7 @@ function buildChunk(users: UserProfile[], from: number, to: number, rnd: () => n
       actor: u.actor,
       target: null,
       objects: [],
-      ip: `${net.prefix}.${u.hostOctet}`,
+      ip: away ? u.awayIp : u.homeIp,
       userAgent: null,
       geo: net.geo,
       asn: net.asn,
@@ -157,11 +162,13 @@ function makeUsers(USERS: number): { users: UserProfile[]; directory: DirectoryU
   const rnd = prng(1234);
   const users: UserProfile[] = Array.from({ length: USERS }, (_, i) => {
     const home = NETS[Math.floor(rnd() * NETS.length)];
+    const away = NETS[Math.floor(rnd() * NETS.length)];
     return {
       actor: { id: String(1_000_000 + i), email: `user${i}@bench.example`, name: null },
       home,
-      away: NETS[Math.floor(rnd() * NETS.length)],
-      hostOctet: 2 + (i % 250),
+      away,
+      homeIp: flat(`${home.prefix}.${2 + (i % 250)}`),
+      awayIp: flat(`${away.prefix}.${2 + (i % 250)}`),
     };
   });
   const directory: DirectoryUser[] = users.map((u, i) => ({

@@ -80,28 +80,37 @@ export class FailedLogins implements Detection {
     const windowMs = cfg.windowSecs * 1000;
     const today = dayNumber(t);
     let st = slots[this.slot] as FailState | undefined;
-    if (!st) slots[this.slot] = st = { times: [], ips: [], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
-    if (today !== st.day) {
-      if (st.peak > 0) {
-        st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
-        if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
+    if (!st) {
+      // Exact-size arrays: most users fail rarely, so most states hold one failure.
+      slots[this.slot] = st = { times: [t], ips: [a.ip ?? ''], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
+    } else {
+      if (today !== st.day) {
+        if (st.peak > 0) {
+          st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
+          if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
+        }
+        st.day = today;
+        st.peak = 0;
       }
-      st.day = today;
-      st.peak = 0;
+      let drop = 0;
+      while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
+      if (drop === st.times.length) {
+        st.times = [t];
+        st.ips = [a.ip ?? ''];
+      } else {
+        if (drop) {
+          st.times.splice(0, drop);
+          st.ips.splice(0, drop);
+        }
+        if (st.times.length >= MAX_WINDOW_ENTRIES) {
+          st.times.shift();
+          st.ips.shift();
+        }
+        st.times.push(t);
+        st.ips.push(a.ip ?? '');
+      }
+      st.lastMs = t;
     }
-    let drop = 0;
-    while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
-    if (drop) {
-      st.times.splice(0, drop);
-      st.ips.splice(0, drop);
-    }
-    if (st.times.length >= MAX_WINDOW_ENTRIES) {
-      st.times.shift();
-      st.ips.shift();
-    }
-    st.times.push(t);
-    st.ips.push(a.ip ?? '');
-    st.lastMs = t;
     const count = st.times.length;
     if (count > st.peak) st.peak = count;
 

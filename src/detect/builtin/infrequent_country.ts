@@ -49,7 +49,7 @@ export class InfrequentCountry implements Detection {
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     let st = slots[this.slot] as CountryState | undefined;
     const isNewUser = st === undefined;
-    if (!st) slots[this.slot] = st = { first: today, c: [] };
+    if (!st) slots[this.slot] = st = { first: today, c: [] as number[] };
     const lastDay = lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
@@ -66,7 +66,8 @@ export class InfrequentCountry implements Detection {
           .map((p) => ({ country: countryFromCode(Math.floor(p / PACK)), lastSeen: dayToDate(p % PACK) }))
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
-    this.#touchUser(st, code, today);
+    if (isNewUser) st.c = [code * PACK + today]; // exact-size array: most users keep one country
+    else this.#touchUser(st, code, today);
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);
