@@ -11,6 +11,11 @@ import type { DirectoryUser } from '../schema/directory.ts';
 export interface DetectionContext {
   /** Directory entry of the activity's actor, when known. */
   directoryUser(a: Activity): DirectoryUser | null;
+  /**
+   * The actor's directory entry only when the directory reports it inactive or with a term date, else null.
+   * Answered from a small index, so it is cheap enough to ask on every activity.
+   */
+  endedDirectoryUser(a: Activity): DirectoryUser | null;
   /** Event time of the first activity seen for this tenant (learning is measured from it). */
   tenantFirstSeen(tenant: string): string;
   /** True while the tenant is in its learning period at `time`. */

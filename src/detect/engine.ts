@@ -59,7 +59,12 @@ interface Registration {
  */
 type UserRecord = unknown[];
 const REC_TENANT = 0;
-const REC_LAST_MS = 1;
+/** Last event time in whole seconds since 2020 (a small integer: no heap box, no allocation per update). */
+const REC_LAST_SEC = 1;
+const EPOCH_2020_MS = 1_577_836_800_000;
+function toRecSec(ms: number): number {
+  return Math.floor((ms - EPOCH_2020_MS) / 1000);
+}
 const REC_DIR = 2;
 const REC_DIR_VERSION = 3;
 const REC_HEADER = 4;
@@ -87,6 +92,8 @@ const PRUNE_EVERY_MS = DAY_MS;
 export class DetectionEngine implements AlertProducer {
   readonly config: DetectionsConfig;
   readonly #regs: Registration[] = [];
+  /** The enabled registrations, in order (the hot loop skips disabled ones without a check). */
+  #enabled: Registration[] = [];
   readonly #tenantFirst = new Map<string, number>();
   readonly #users = new Map<string, UserRecord>();
   readonly #tenantUserCounts = new Map<string, number>();
@@ -94,6 +101,9 @@ export class DetectionEngine implements AlertProducer {
   readonly #open = new Map<string, OpenAlert>();
   readonly #byId = new Map<string, Map<string, DirectoryUser>>(); // app -> id -> user
   readonly #byEmail = new Map<string, Map<string, DirectoryUser>>(); // app -> email -> user
+  /** Only users the directory reports inactive or with a term date, by app then id / email (small, cache-friendly). */
+  readonly #endedById = new Map<string, Map<string, DirectoryUser>>();
+  readonly #endedByEmail = new Map<string, Map<string, DirectoryUser>>();
   readonly #clock: () => number;
   readonly #maxIds: number;
   readonly #maxEvidence: number;
@@ -133,6 +143,7 @@ export class DetectionEngine implements AlertProducer {
     reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
     det.slot = REC_HEADER + this.#regs.length;
     this.#regs.push(reg);
+    this.#enabled = this.#regs.filter((r) => r.enabled);
   }
 
   /** The registered detections, in evaluation order. */
@@ -144,6 +155,8 @@ export class DetectionEngine implements AlertProducer {
   setDirectory(users: readonly DirectoryUser[]): void {
     this.#byId.clear();
     this.#byEmail.clear();
+    this.#endedById.clear();
+    this.#endedByEmail.clear();
     this.updateDirectory(users);
   }
 
@@ -155,6 +168,20 @@ export class DetectionEngine implements AlertProducer {
       if (!ids) this.#byId.set(u.app, (ids = new Map()));
       const old = ids.get(u.id);
       if (old?.email) this.#byEmail.get(u.app)?.delete(old.email.toLowerCase());
+      if (old) {
+        this.#endedById.get(u.app)?.delete(old.id);
+        if (old.email) this.#endedByEmail.get(u.app)?.delete(old.email.toLowerCase());
+      }
+      if (!u.active || u.termDate) {
+        let byId = this.#endedById.get(u.app);
+        if (!byId) this.#endedById.set(u.app, (byId = new Map()));
+        byId.set(u.id, u);
+        if (u.email) {
+          let byEmail = this.#endedByEmail.get(u.app);
+          if (!byEmail) this.#endedByEmail.set(u.app, (byEmail = new Map()));
+          byEmail.set(u.email.toLowerCase(), u);
+        }
+      }
       ids.set(u.id, u);
       if (u.email) {
         let emails = this.#byEmail.get(u.app);
@@ -174,6 +201,17 @@ export class DetectionEngine implements AlertProducer {
     }
     const email = a.actor.email;
     return email !== null ? (this.#byEmail.get(a.app)?.get(email.toLowerCase()) ?? null) : null;
+  }
+
+  /** The actor's directory entry when the directory reports it inactive or with a term date, else null. */
+  endedDirectoryUser(a: Activity): DirectoryUser | null {
+    if (this.#endedById.size === 0) return null;
+    if (a.actor.id !== null) {
+      const u = this.#endedById.get(a.app)?.get(a.actor.id);
+      if (u) return u;
+    }
+    if (a.actor.email === null) return null;
+    return this.#endedByEmail.get(a.app)?.get(a.actor.email.toLowerCase()) ?? null;
   }
 
   tenantFirstSeenMs(tenant: string): number | undefined {
@@ -208,8 +246,8 @@ export class DetectionEngine implements AlertProducer {
     const timeMs = parseIsoMs(a.time);
     if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
-    const first = this.#tenantFirst.get(tenant);
-    if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, timeMs);
+    let first = this.#tenantFirst.get(tenant);
+    if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, (first = timeMs));
     const user = userKey(a);
     let rec: UserRecord | null = null;
     if (user !== null) {
@@ -218,17 +256,20 @@ export class DetectionEngine implements AlertProducer {
         rec = this.#newRecord(tenant, timeMs);
         this.#users.set(user, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
-      } else if (timeMs > (rec[REC_LAST_MS] as number)) rec[REC_LAST_MS] = timeMs;
+      } else {
+        const sec = toRecSec(timeMs);
+        if (sec > (rec[REC_LAST_SEC] as number)) rec[REC_LAST_SEC] = sec;
+      }
     }
     if (timeMs > this.#maxTimeMs) this.#maxTimeMs = timeMs;
     if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
 
     const ctx = this.#ctx;
-    ctx.set(a, user, timeMs, this.inLearningMs(tenant, timeMs), rec);
+    ctx.set(a, user, timeMs, timeMs < first + this.#learningMs, rec);
     let out: Alert[] | null = null;
-    for (let i = 0; i < this.#regs.length; i++) {
-      const r = this.#regs[i];
-      if (!r.enabled) continue;
+    const regs = this.#enabled;
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
       const drafts = r.det.evaluate(a, ctx);
       if (drafts.length === 0) continue;
       if (r.det.learns && ctx.learning) continue;
@@ -311,7 +352,7 @@ export class DetectionEngine implements AlertProducer {
   #newRecord(tenant: string, lastMs: number): UserRecord {
     const rec: UserRecord = new Array(REC_HEADER + this.#regs.length).fill(undefined);
     rec[REC_TENANT] = tenant;
-    rec[REC_LAST_MS] = lastMs;
+    rec[REC_LAST_SEC] = toRecSec(lastMs);
     rec[REC_DIR] = null;
     rec[REC_DIR_VERSION] = -1;
     return rec;
@@ -322,7 +363,7 @@ export class DetectionEngine implements AlertProducer {
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
     for (const [u, rec] of this.#users) {
-      if ((rec[REC_LAST_MS] as number) >= before) continue;
+      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) continue;
       this.#users.delete(u);
       const tenant = rec[REC_TENANT] as string;
       this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
@@ -346,7 +387,7 @@ export class DetectionEngine implements AlertProducer {
         const v = rec[r.det.slot!];
         if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
       }
-      users.push([u, rec[REC_TENANT] as string, rec[REC_LAST_MS] as number, slots]);
+      users.push([u, rec[REC_TENANT] as string, (rec[REC_LAST_SEC] as number) * 1000 + EPOCH_2020_MS, slots]);
     }
     return {
       version: 1,
@@ -465,5 +506,9 @@ class MutableContext implements DetectionContext {
 
   tenantUserCount(tenant: string): number {
     return this.#engine.tenantUserCount(tenant);
+  }
+
+  endedDirectoryUser(a: Activity): DirectoryUser | null {
+    return this.#engine.endedDirectoryUser(a);
   }
 }

@@ -31,7 +31,7 @@ export class TerminatedUser implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     if (!this.#cfg.includeFailed && a.outcome === 'failure') return NO_ALERTS;
-    const u = ctx.directoryUser(a);
+    const u = ctx.endedDirectoryUser(a);
     if (u === null || !isTerminatedAt(u, a.time)) return NO_ALERTS;
     const ended = endedAtMs(u);
     const afterSecs = Number.isNaN(ended) ? null : (ctx.timeMs - ended) / 1000;
