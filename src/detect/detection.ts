@@ -16,6 +16,8 @@ export interface DetectionContext {
    * Answered from a small index, so it is cheap enough to ask on every activity.
    */
   endedDirectoryUser(a: Activity): DirectoryUser | null;
+  /** Increases whenever the directory changes (lets a detection cache directory answers per user). */
+  readonly directoryVersion: number;
   /** Event time of the first activity seen for this tenant (learning is measured from it). */
   tenantFirstSeen(tenant: string): string;
   /** True while the tenant is in its learning period at `time`. */

@@ -203,6 +203,10 @@ export class DetectionEngine implements AlertProducer {
     return email !== null ? (this.#byEmail.get(a.app)?.get(email.toLowerCase()) ?? null) : null;
   }
 
+  get directoryVersion(): number {
+    return this.#dirVersion;
+  }
+
   /** The actor's directory entry when the directory reports it inactive or with a term date, else null. */
   endedDirectoryUser(a: Activity): DirectoryUser | null {
     if (this.#endedById.size === 0) return null;
@@ -510,5 +514,9 @@ class MutableContext implements DetectionContext {
 
   endedDirectoryUser(a: Activity): DirectoryUser | null {
     return this.#engine.endedDirectoryUser(a);
+  }
+
+  get directoryVersion(): number {
+    return this.#engine.directoryVersion;
   }
 }
