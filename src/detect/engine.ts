@@ -310,7 +310,10 @@ export class DetectionEngine implements AlertProducer {
       if (a.time > al.lastSeen) al.lastSeen = a.time;
       if (timeMs > open.lastMs) open.lastMs = timeMs;
       for (const id of d.activityIds) if (al.activityIds.length < this.#maxIds && !al.activityIds.includes(id)) al.activityIds.push(id);
-      for (const e of d.evidence) if (al.evidence.length < this.#maxEvidence && !al.evidence.includes(e)) al.evidence.push(e);
+      if (d.cumulative) {
+        al.evidence = d.evidence.slice(0, this.#maxEvidence);
+        if (d.description) al.description = d.description;
+      } else for (const e of d.evidence) if (al.evidence.length < this.#maxEvidence && !al.evidence.includes(e)) al.evidence.push(e);
       for (const ip of d.ips ?? (a.ip ? [a.ip] : [])) if (al.ips.length < 20 && !al.ips.includes(ip)) al.ips.push(ip);
       al.details = d.details;
       if (SEVERITY_RANK[severity] > SEVERITY_RANK[al.severity]) {

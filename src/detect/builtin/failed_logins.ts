@@ -160,6 +160,7 @@ export class FailedLogins implements Detection {
         : `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)}, above this user's normal (${normal}).`,
       severity: success ? 'high' : baseSeverity,
       key: 'failures',
+      cumulative: true,
       activityIds: [a.id],
       evidence,
       details: {
@@ -203,6 +204,7 @@ export class FailedLogins implements Detection {
       severity: 'medium',
       key: `spray:${a.ip}`,
       user: null,
+      cumulative: true,
       activityIds: [a.id],
       evidence: [`${n} distinct users failed from ${a.ip} within ${formatDuration(this.#cfg.windowSecs)} (threshold ${this.#cfg.sprayMinUsers})`, `Targeted users: ${targets.slice(0, 20).join(', ')}${targets.length > 20 ? ', ...' : ''}`],
       details: { kind: 'password_spray', ip: a.ip, users: n, targets: targets.slice(0, 100), windowSecs: this.#cfg.windowSecs, sprayMinUsers: this.#cfg.sprayMinUsers },

@@ -187,6 +187,7 @@ export class SessionBaselineDetection implements Detection {
       title: `Unusual ${s.noun} activity: ${st.count} actions in one session`,
       description: `${st.count} ${s.noun} actions in one session; this user's normal is ${base.median} (threshold ${base.threshold}).`,
       key: `volume:${st.start}`,
+      cumulative: true,
       activityIds: [st.firstId, a.id],
       evidence: [
         `${st.count} ${s.noun} actions in the session starting ${c.sessionStart}${c.by}`,
