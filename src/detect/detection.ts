@@ -55,7 +55,9 @@ export interface Detection {
   importState?(state: unknown): void;
   /** Forget state last touched before `beforeMs` (event time): keeps memory bounded to the lookback. */
   prune?(beforeMs: number): void;
-  /** Assigned by the engine at registration: this detection's index in ctx.userSlots. */
+  /** True when the detection keeps per-user state in ctx.userSlots (only those get a slot in each user's record). */
+  readonly userState?: boolean;
+  /** Assigned by the engine at registration when `userState`: this detection's index in ctx.userSlots. */
   slot?: number;
   /** Per-user slot state to JSON-safe data and back (default: the value itself). */
   serializeUser?(state: unknown): unknown;

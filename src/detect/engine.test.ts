@@ -194,6 +194,7 @@ describe('extra detections (activity policies plug in as Detections)', () => {
     const engine = new DetectionEngine({ builtins: false });
     engine.register(mass, { excludeUsers: ['bot@example.com'], cooldownSecs: 60 });
     expect(engine.detections.map((d) => d.id)).toEqual(['policy:mass-download']);
+    expect(mass.slot).toBeUndefined(); // stateless: no room in every user's record, however many policies
     const alerts = run(engine, [
       { at: 0, action: 'file.download', category: 'file' },
       { at: 0.5, action: 'file.download', category: 'file' },

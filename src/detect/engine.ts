@@ -55,7 +55,8 @@ interface Registration {
 /**
  * One record per user shared by all detections, so an activity costs one map lookup and touches one small
  * array: a header (tenant, last event time, cached directory entry and the directory version it is valid
- * for), then one slot per registered detection (Detection.slot = REC_HEADER + registration index).
+ * for), then one slot per registered detection that keeps per-user state (`userState`; Detection.slot). Stateless
+ * detections (activity policies, the IP reputation ones) take no room in the record.
  */
 type UserRecord = unknown[];
 const REC_TENANT = 0;
@@ -94,6 +95,8 @@ export class DetectionEngine implements AlertProducer {
   readonly #regs: Registration[] = [];
   /** The enabled registrations, in order (the hot loop skips disabled ones without a check). */
   #enabled: Registration[] = [];
+  /** Detections with per-user state (each has one slot in every user record). */
+  #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
   readonly #users = new Map<string, UserRecord>();
   readonly #tenantUserCounts = new Map<string, number>();
@@ -141,7 +144,7 @@ export class DetectionEngine implements AlertProducer {
       scoped: false,
     };
     reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
-    det.slot = REC_HEADER + this.#regs.length;
+    if (det.userState) det.slot = REC_HEADER + this.#slotCount++;
     this.#regs.push(reg);
     this.#enabled = this.#regs.filter((r) => r.enabled);
   }
@@ -357,7 +360,7 @@ export class DetectionEngine implements AlertProducer {
   }
 
   #newRecord(tenant: string, lastMs: number): UserRecord {
-    const rec: UserRecord = new Array(REC_HEADER + this.#regs.length).fill(undefined);
+    const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
     rec[REC_TENANT] = tenant;
     rec[REC_LAST_SEC] = toRecSec(lastMs);
     rec[REC_DIR] = null;
@@ -391,7 +394,8 @@ export class DetectionEngine implements AlertProducer {
     for (const [u, rec] of this.#users) {
       const slots: Record<string, unknown> = {};
       for (const r of this.#regs) {
-        const v = rec[r.det.slot!];
+        if (r.det.slot === undefined) continue;
+        const v = rec[r.det.slot];
         if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
       }
       users.push([u, rec[REC_TENANT] as string, (rec[REC_LAST_SEC] as number) * 1000 + EPOCH_2020_MS, slots]);
@@ -421,7 +425,7 @@ export class DetectionEngine implements AlertProducer {
         const rec = this.#newRecord(String(tenant), Number(lastMs));
         for (const [id, v] of Object.entries(slots ?? {})) {
           const det = byId.get(id);
-          if (det) rec[det.slot!] = det.deserializeUser ? det.deserializeUser(v) : v;
+          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v) : v;
         }
         this.#users.set(u, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);

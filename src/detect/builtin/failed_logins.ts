@@ -46,6 +46,7 @@ export class FailedLogins implements Detection {
   readonly defaultSeverity = 'low' as const;
   readonly mitreTactic = 'credential_access' as const;
   readonly learns = true;
+  readonly userState = true;
   slot = -1;
   readonly #cfg: FailedLoginsConfig;
   /**

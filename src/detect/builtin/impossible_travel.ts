@@ -43,6 +43,7 @@ export class ImpossibleTravel implements Detection {
   readonly defaultSeverity = 'medium' as const;
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
+  readonly userState = true;
   slot = -1;
   readonly #cfg: ImpossibleTravelConfig;
   /** Tenant suppression: ISPs (ASN or name) already alerted on in the organisation -> day of the alert. */

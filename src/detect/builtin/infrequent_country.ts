@@ -27,6 +27,7 @@ export class InfrequentCountry implements Detection {
   readonly defaultSeverity = 'low' as const;
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
+  readonly userState = true;
   slot = -1;
   readonly #cfg: InfrequentCountryConfig;
   /** Organisation scope: tenant -> country code -> last day anyone used it. */

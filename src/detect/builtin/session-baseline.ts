@@ -71,6 +71,7 @@ export class SessionBaselineDetection implements Detection {
   readonly defaultSeverity: Severity;
   readonly mitreTactic: MitreTactic;
   readonly learns = true;
+  readonly userState = true;
   slot = -1;
   readonly #spec: SessionBaselineSpec;
   readonly #cfg: SessionBaselineConfig;

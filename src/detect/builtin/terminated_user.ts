@@ -23,6 +23,7 @@ export class TerminatedUser implements Detection {
   readonly defaultSeverity = 'high' as const;
   readonly mitreTactic = 'persistence' as const;
   readonly learns = false;
+  readonly userState = true;
   slot = -1;
   readonly #cfg: TerminatedUserConfig;
 
