@@ -57,6 +57,18 @@ export class ImpossibleTravel implements Detection {
     if (ctx.userSlots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
     const geo = a.geo;
     if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
+    const slot = ctx.userSlots[this.slot] as TravelState | undefined;
+    if (slot !== undefined && slot.ip === a.ip && slot.cc === geo.country) {
+      // Same address as the user's last physical location (the common case): nothing to compare, only the
+      // last-seen time and the country's day count move. Same address means same verdict, so no re-checks.
+      const sec = toSec(ctx.timeMs);
+      if (sec >= slot.sec) {
+        slot.sec = sec;
+        slot.id = a.id;
+      }
+      bumpCountry(slot.loc, countryCode(slot.cc), dayNumber(ctx.timeMs), ctx.lookbackMs / 86_400_000);
+      return NO_ALERTS;
+    }
     const p = usablePoint(a);
     if (p === null || isNonPhysical(a)) return NO_ALERTS;
     const t = ctx.timeMs;
