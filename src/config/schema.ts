@@ -53,6 +53,8 @@ export const StoreConfigSchema = z.discriminatedUnion('driver', [
     .object({
       driver: z.literal('sqlite'),
       path: z.string().min(1).default('./data/rampart.db'),
+      /** `worker`: activity batches are written on a separate thread, so a large commit never blocks HTTP (default inline). */
+      writer: z.enum(['inline', 'worker']).optional(),
     })
     .strict(),
   z
