@@ -9,6 +9,7 @@ import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
+import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
 import { ProxyConfigSchema } from '../proxy/config.ts';
 
 export const IpRangeConfigSchema = z
@@ -53,6 +54,8 @@ export const StoreConfigSchema = z.discriminatedUnion('driver', [
     .object({
       driver: z.literal('sqlite'),
       path: z.string().min(1).default('./data/rampart.db'),
+      /** `worker`: activity batches are written on a separate thread, so a large commit never blocks HTTP (default inline). */
+      writer: z.enum(['inline', 'worker']).optional(),
     })
     .strict(),
   z
@@ -130,16 +133,19 @@ export const ConfigSchema = z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()
       .default({}),
+    governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),
         users: z.number().int().min(1).max(100_000).default(300),
         eventsPerSec: z.number().min(0.1).max(10_000).default(20),
         attackEverySecs: z.number().int().min(10).default(180),
+        /** Days of past traffic sent first, so the learning period is over when the live stream starts. */
+        historyDays: z.number().int().min(0).max(60).default(10),
         seed: z.number().int().default(42),
       })
       .strict()
-      .default({ enabled: true, users: 300, eventsPerSec: 20, attackEverySecs: 180, seed: 42 }),
+      .default({ enabled: true, users: 300, eventsPerSec: 20, attackEverySecs: 180, historyDays: 10, seed: 42 }),
   })
   .strict();
 

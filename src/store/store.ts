@@ -1,7 +1,7 @@
 /**
  * @module store/store
  * The one storage interface. Implementations: `sqlite/` (better-sqlite3, the zero-config default) and
- * `postgres/` (pg). Both run the same contract suite, test/store.contract.ts. Every query is parameterised.
+ * `postgres/` (pg). Both run the same contract suite, src/store/store.contract.ts (docs/store.md). Every query is parameterised.
  */
 import type { Activity, Category, Outcome } from '../schema/activity.ts';
 import type { Alert, AlertStatus, Severity } from '../schema/alert.ts';
@@ -150,6 +150,13 @@ export interface Store {
 
   // Documents: policies, detection state snapshots, settings.
   putDoc(doc: Doc): Promise<void>;
+  /**
+   * Compare-and-set: writes `doc` only when the stored doc's `updatedAt` equals `expectedUpdatedAt`
+   * (null: only when no doc with this kind and id exists), atomically; returns whether it wrote.
+   * Governance claims actions with it so they run once across processes. Optional: without it,
+   * governance serialises claims within its own process only (fine for the single-process SQLite default).
+   */
+  putDocIf?(doc: Doc, expectedUpdatedAt: string | null): Promise<boolean>;
   getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null>;
   listDocs<T = unknown>(kind: string): Promise<Doc<T>[]>;
   deleteDoc(kind: string, id: string): Promise<boolean>;

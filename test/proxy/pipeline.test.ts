@@ -63,7 +63,7 @@ describe('proxy inside Rampart', () => {
     const store = await openStore(loaded.config.store);
     const metrics = new Metrics();
     const logger = silentLogger();
-    const pipeline = new Pipeline({ store, enricher: await buildEnricher(loaded.config, store), engine: buildEngine(loaded.config), logger, metrics });
+    const pipeline = new Pipeline({ store, enricher: await buildEnricher(loaded.config, store), engine: buildEngine(loaded.config).engine, logger, metrics });
     const proxy = await startProxyForConfig(loaded, { sink: pipeline, logger, metrics });
     expect(proxy).not.toBeNull();
     try {

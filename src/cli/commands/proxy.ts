@@ -29,7 +29,8 @@ export function register(program: Command): void {
       const store = await openStore(config.store);
       const users = await store.listDirectoryUsers();
       const enricher = await buildEnricher(config, store);
-      const engine = buildEngine(config, users);
+      const { engine, policyIssues } = buildEngine(config, users);
+      for (const i of policyIssues) logger.warn({ code: i.code, file: i.file }, `activity policy problem: ${i.message}`);
       const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
       const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: [dispatcher] });
       const proxy = await startProxyForConfig(loaded, { sink: pipeline, logger, metrics, port: o.port, directoryUser: new DirectoryIndex(users).lookup });

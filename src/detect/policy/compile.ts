@@ -10,7 +10,7 @@ import { userKey, type Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { Detection } from '../detection.ts';
 import type { FilterEnv } from './fields.ts';
-import { compileFilter, FilterCompileError, type CompiledFilter, type FilterIssue } from './filters.ts';
+import { compileFilter, FilterCompileError, type CompiledFilter, type FilterCondition, type FilterIssue } from './filters.ts';
 import { PolicySchema, type Policy, type PolicyInput, type RepeatedActOn } from './schema.ts';
 import { wordsOf } from './operators.ts';
 
@@ -44,7 +44,20 @@ export interface CompiledPolicy {
 /** Compiles one policy (raw or parsed). Throws FilterCompileError with paths relative to the policy object. */
 export function compilePolicy(input: Policy | PolicyInput, env: FilterEnv = {}, ordinal = 0): CompiledPolicy {
   const parsed = PolicySchema.safeParse(input);
-  if (!parsed.success) throw new FilterCompileError(parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })));
+  if (!parsed.success) {
+    const issues: FilterIssue[] = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    // The schema stops before compiling filters; compile them anyway so one pass reports every problem.
+    const filters = (input as { filters?: unknown } | null)?.filters;
+    if (Array.isArray(filters) && !issues.some((i) => i.path[0] === 'filters')) {
+      try {
+        compileFilter(filters as FilterCondition[], env);
+      } catch (e) {
+        if (!(e instanceof FilterCompileError)) throw e;
+        issues.push(...e.issues.map((i) => ({ ...i, path: ['filters', ...i.path] })));
+      }
+    }
+    throw new FilterCompileError(issues);
+  }
   const policy = parsed.data;
   let filter: CompiledFilter;
   try {
@@ -257,6 +270,12 @@ export class PolicySet {
   stats(name: string): PolicyStats | undefined {
     const cp = this.#byName.get(name);
     return cp ? { ...this.#state.get(cp)!.stats } : undefined;
+  }
+
+  /** The automatic-disable record of a policy while it is disabled (also after a restored state), else null. */
+  disabledRecord(name: string): AutoDisableRecord | null {
+    const cp = this.#byName.get(name);
+    return cp ? this.#state.get(cp)!.disabled : null;
   }
 
   /** Policies disabled automatically since the set was built, with time, counts and reason. */
@@ -493,7 +512,7 @@ export class PolicySet {
       key: first,
       activityIds: ids.slice(-MAX_ALERT_ACTIVITY_IDS),
       evidence: [
-        `Activity policy "${cp.policy.name}" (${cp.policy.category}) matched ${count} ${what}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
+        `Activity policy "${cp.policy.name}" (${cp.policy.category}): ${count} ${actOn.uniqueTargets ? 'distinct objects' : 'activities'}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
         ...cp.filter.explain(a),
       ],
       details: this.#details(cp, { count, activities, firstSeen: first, lastSeen: a.time, user, ...(actOn.singleApp ? { app: a.app } : {}) }),
