@@ -33,6 +33,7 @@ async function openLoop(pool: Pool, path: string, headers: Record<string, string
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    while (performance.now() < due); // timers may fire up to 1 ms early; never send before the scheduled time
     inflight.push(
       pool.request({ method: 'GET', path, headers }).then(async (res) => {
         await res.body.dump();
