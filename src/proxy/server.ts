@@ -585,8 +585,11 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       for (const [k, v] of Object.entries(headers)) for (const val of Array.isArray(v) ? v : [v]) if (val !== undefined) lines.push(`${k}: ${val}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) upstream.write(head);
+      // Either side going away ends the other (pipe alone would leave a half-open tunnel behind).
       upstream.on('error', () => socket.destroy());
       socket.on('error', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
       upstream.pipe(socket);
       socket.pipe(upstream);
       metrics.inc('rampart_proxy_websockets_total', {});

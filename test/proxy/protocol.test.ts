@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { request, WebSocket } from 'undici';
+import { readFileSync } from 'node:fs';
+import { Agent, request, WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionProxy } from '../../src/proxy/server.ts';
-import { startTestProxy, tempDir, writePolicies, type RecordingSink } from './helpers.ts';
+import { makePki, startTestProxy, tempDir, writePolicies, type RecordingSink } from './helpers.ts';
 
 const PATTERN = Buffer.alloc(64 * 1024);
 for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = (i * 31 + 7) & 0xff;
@@ -33,6 +34,7 @@ function echoWebSocket(req: http.IncomingMessage, socket: Socket): void {
   const key = String(req.headers['sec-websocket-key']);
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  socket.on('end', () => socket.end()); // the peer went away: close our side too, as WebSocket servers do
   socket.on('data', (buf: Buffer) => {
     const opcode = buf[0] & 0x0f;
     if (opcode === 0x8) return void socket.end(Buffer.from([0x88, 0x00]));
@@ -97,6 +99,30 @@ describe('protocol pass-through', () => {
     });
     ws.close();
     expect(reply).toBe('echo:hello through the proxy');
+  });
+
+  it('tunnels a WebSocket through the TLS listener (HTTP/1.1 upgrade next to HTTP/2)', async () => {
+    const pki = makePki();
+    const tlsProxy = await startTestProxy({
+      host: '127.0.0.1',
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey },
+      apps: [{ name: 'bin', adapter: 'generic', upstream: upstreamUrl }],
+      policiesDirectory: tempDir(),
+    });
+    const agent = new Agent({ connect: { ca: readFileSync(pki.caCert) } });
+    try {
+      const ws = new WebSocket(`${tlsProxy.proxy.url.replace('https', 'wss')}/socket`, { dispatcher: agent });
+      const reply = await new Promise<string>((resolve, reject) => {
+        ws.onopen = () => ws.send('over TLS');
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = (e) => reject(new Error(String((e as { message?: string }).message ?? 'websocket error')));
+      });
+      ws.close();
+      expect(reply).toBe('echo:over TLS');
+    } finally {
+      await tlsProxy.proxy.close();
+      await agent.close();
+    }
   });
 
   it('streams a chunked response as it comes', async () => {
