@@ -23,6 +23,7 @@ import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
 import { demoWanted, wireDemo } from './demo.ts';
+import { startProxyForConfig, type SessionProxy } from './proxy/index.ts';
 
 /** Stored ranges allow nulls where the config omits keys. */
 const fromStoredRange = (r: IpRange): EnrichIpRange => ({
@@ -91,6 +92,8 @@ export interface Service {
   policies: PolicySet;
   enricher: RampartEnricher;
   governance: GovernanceService;
+  /** The session proxy, when the config has a `proxy` key (docs/session-control.md). */
+  proxy: SessionProxy | null;
   logger: Logger;
   metrics: Metrics;
   /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
@@ -144,6 +147,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   });
   await governance.start(); // resumes actions a crash interrupted
   pipeline.addSink(governance);
+  // Real-time session control: its activities go through the same pipeline (docs/session-control.md).
+  const proxy = await startProxyForConfig(loaded, { sink: pipeline, logger, metrics, directoryUser: (app, id) => engine.lookupUser(app, id) });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -207,6 +212,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
+      await proxy?.close().catch((err) => logger.error({ err }, 'session proxy stop failed'));
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
       await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
@@ -214,5 +220,5 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, policies, enricher, governance, logger, metrics, close };
+  return { url, http, store, pipeline, engine, policies, enricher, governance, proxy, logger, metrics, close };
 }

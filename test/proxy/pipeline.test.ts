@@ -4,7 +4,7 @@
  * and `rampart proxy` as a process.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,4 +128,28 @@ describe('proxy inside Rampart', () => {
       await store.close();
     }
   }, 60_000);
+});
+
+describe('proxy inside `rampart serve` (startService)', () => {
+  it('starts with the service when the config has a proxy key and records into its store', async () => {
+    const { startService } = await import('../../src/main.ts');
+    const dir = tempDir();
+    const file = writeConfig(dir);
+    // The demo tenant would start its own simulator; the proxy test needs none of it.
+    writeFileSync(file, `${readFileSync(file, 'utf8')}demo: { enabled: false }\nserver: { port: 0 }\n`);
+    const service = await startService(loadConfig(file), { port: 0, logger: silentLogger() });
+    try {
+      expect(service.proxy).not.toBeNull();
+      const { guest, text } = await guestDownload(service.proxy!.url);
+      expect(text).toContain('Download restricted');
+      let stored = await service.store.queryActivities({ user: guest });
+      for (let i = 0; i < 100 && !stored.items.length; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        stored = await service.store.queryActivities({ user: guest });
+      }
+      expect(stored.items.map((x) => `${x.source}:${x.action}:${x.outcome}`)).toContain('proxy:FILE_DOWNLOAD:failure');
+    } finally {
+      await service.close();
+    }
+  });
 });

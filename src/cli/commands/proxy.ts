@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const metrics = new Metrics();
       const store = await openStore(config.store);
       const users = await store.listDirectoryUsers();
-      const enricher = await buildEnricher(config, store);
+      const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
       const { engine, policyIssues } = buildEngine(config, users);
       for (const i of policyIssues) logger.warn({ code: i.code, file: i.file }, `activity policy problem: ${i.message}`);
       const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
