@@ -287,6 +287,20 @@ describe('session proxy in front of the simulator web front', () => {
     }
   });
 
+  it('notices a new policy file by itself (folder watch)', async () => {
+    const file = join(policyDir, 'watched.yaml');
+    writeFileSync(file, 'name: watched-policy\nactivities: [view]\naction: audit\n');
+    try {
+      const names = () => proxy.policies.policies.map((p) => p.policy.name);
+      for (let i = 0; i < 250 && !names().includes('watched-policy'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(names()).toContain('watched-policy');
+    } finally {
+      unlinkSync(file);
+    }
+    for (let i = 0; i < 250 && proxy.policies.policies.some((p) => p.policy.name === 'watched-policy'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(proxy.policies.policies.some((p) => p.policy.name === 'watched-policy')).toBe(false);
+  });
+
   it('applies a policy change without a restart', async () => {
     const employee = sim.org.users.filter((u) => u.active)[7];
     const jar = await signIn(employee.email);
