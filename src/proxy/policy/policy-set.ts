@@ -104,11 +104,6 @@ export class SessionPolicySet {
     return seen.size ? [...seen.values()] : null;
   }
 
-  /** Would any candidate change what the user gets (block or protect)? Audit-only candidates need no buffering. */
-  static restricts(cands: readonly CompiledSessionPolicy[]): boolean {
-    return cands.some((p) => p.policy.action !== 'audit');
-  }
-
   /** Stage 3: final decision from the (file-filtered) candidates and what inspection found. */
   decide(cands: readonly CompiledSessionPolicy[], activity: Activity, inspection: InspectionOutcome): SessionDecision {
     const matches: PolicyMatch[] = [];
