@@ -10,8 +10,9 @@ import { register as feeds } from './commands/feeds.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as deliver } from './commands/deliver.ts';
+import { register as policy } from './commands/policy.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver];
+const COMMANDS = [serve, scan, config, feeds, deliver, policy];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -107,10 +107,20 @@ export const ConfigSchema = z
       .strict()
       .default({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000 }),
     detections: DetectionsConfigSchema,
-    policies: z
-      .object({ directory: z.string().default('./policies') })
+    /** The organisation itself: its email domains decide who is an external user (policy field user.external). */
+    organization: z
+      .object({ domains: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'a domain name')).max(1000).default([]) })
       .strict()
-      .default({ directory: './policies' }),
+      .default({ domains: [] }),
+    policies: z
+      .object({
+        directory: z.string().default('./policies'),
+        /** Automatic disable of runaway policies (MDCA: 200,000 matches per day or 100,000 per 3 hours). */
+        autoDisableMatchesPerDay: z.number().int().min(1).default(200_000),
+        autoDisableMatchesPer3Hours: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .default({ directory: './policies', autoDisableMatchesPerDay: 200_000, autoDisableMatchesPer3Hours: 100_000 }),
     /** Alert delivery: email, webhook and syslog destinations and the routes to them (docs/alert-delivery.md). */
     alerts: AlertsConfigSchema.default(ALERTS_CONFIG_DEFAULT),
     connectors: z
