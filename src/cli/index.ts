@@ -11,8 +11,10 @@ import { register as scan } from './commands/scan.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as deliver } from './commands/deliver.ts';
 import { register as policy } from './commands/policy.ts';
+import { register as act } from './commands/act.ts';
+import { register as simulate } from './commands/simulate.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, policy];
+const COMMANDS = [serve, scan, config, feeds, deliver, policy, act, simulate];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -9,6 +9,7 @@ import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
+import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -127,6 +128,7 @@ export const ConfigSchema = z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()
       .default({}),
+    governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),

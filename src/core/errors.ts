@@ -66,6 +66,14 @@ export const ERRORS = {
   RAMPART_ERR_API_INTERNAL: spec('internal error', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),
+  RAMPART_ERR_ACTION_AUTH_FAILED: spec('provider %s refused action %s (HTTP %s): %s', 502),
+  RAMPART_ERR_ACTION_TARGET_NOT_FOUND: spec('provider %s has no user %s (HTTP %s): %s', 404),
+  RAMPART_ERR_ACTION_RETRIES_EXHAUSTED: spec('action %s on %s still failing after %s attempts: %s', 502),
+  RAMPART_ERR_ACTION_PROVIDER_NOT_CONFIGURED: spec('governance %s is not configured (%s)', 400),
+  RAMPART_ERR_ACTION_NO_RECIPIENT: spec('cannot notify %s: no email address is known for the user', 400),
+  RAMPART_ERR_ACTION_PROTECTED_ACCOUNT: spec('account %s is protected (governance.protectedAccounts); %s', 403),
+  RAMPART_ERR_ACTION_ENTRY_NOT_FOUND: spec('governance log entry %s not found', 404),
+  RAMPART_ERR_ACTION_INVALID_STATE: spec('governance log entry %s is %s: %s', 409),
   // DELIVER (alert delivery: email, webhook, syslog)
   RAMPART_ERR_DELIVER_FAILED: spec('delivery to %s failed: %s', 502),
   RAMPART_ERR_DELIVER_REJECTED: spec('destination %s rejected the alert permanently: %s', 502),

@@ -150,6 +150,13 @@ export interface Store {
 
   // Documents: policies, detection state snapshots, settings.
   putDoc(doc: Doc): Promise<void>;
+  /**
+   * Compare-and-set: writes `doc` only when the stored doc's `updatedAt` equals `expectedUpdatedAt`
+   * (null: only when no doc with this kind and id exists), atomically; returns whether it wrote.
+   * Governance claims actions with it so they run once across processes. Optional: without it,
+   * governance serialises claims within its own process only (fine for the single-process SQLite default).
+   */
+  putDocIf?(doc: Doc, expectedUpdatedAt: string | null): Promise<boolean>;
   getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null>;
   listDocs<T = unknown>(kind: string): Promise<Doc<T>[]>;
   deleteDoc(kind: string, id: string): Promise<boolean>;
