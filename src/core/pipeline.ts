@@ -95,7 +95,13 @@ export class Pipeline {
   async publish(alert: Alert): Promise<void> {
     this.#o.metrics.inc('rampart_alerts_total', { detection: alert.detection.startsWith('policy:') ? 'policy' : alert.detection });
     try {
-      await this.#o.store?.putAlert(alert);
+      const store = this.#o.store;
+      if (store) {
+        // A repeat folded into an alert a person already triaged keeps their status, assignee and verdict.
+        const prev = await store.getAlert(alert.id);
+        if (prev) alert = keepTriage(prev, alert);
+        await store.putAlert(alert);
+      }
     } catch (err) {
       this.#o.metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: 'alert_write' });
       this.#o.logger.error({ err, alertId: alert.id }, 'alert could not be stored');
@@ -114,4 +120,24 @@ export class Pipeline {
   async drain(): Promise<void> {
     await this.#detectQueue;
   }
+}
+
+/** The triage fields are a person's (API), the rest the detection's: a re-published alert keeps the former. */
+export function keepTriage(stored: Alert, fresh: Alert): Alert {
+  if (
+    stored.status === fresh.status &&
+    stored.assignee === fresh.assignee &&
+    stored.classification === fresh.classification &&
+    stored.classificationReason === fresh.classificationReason &&
+    stored.comment === fresh.comment
+  )
+    return fresh;
+  return {
+    ...fresh,
+    status: stored.status,
+    assignee: stored.assignee,
+    classification: stored.classification,
+    classificationReason: stored.classificationReason,
+    comment: stored.comment,
+  };
 }
