@@ -41,6 +41,11 @@ export const SettingsSchema = z
   .strict();
 export type Settings = z.output<typeof SettingsSchema>;
 
+/** A change: only the keys given are changed (no defaults, which would reset the others). */
+export const SettingsPatchSchema = z
+  .object({ organizationName: z.string().max(200).optional(), priorityWeights: PriorityWeightsSchema.optional() })
+  .strict();
+
 export async function readSettings(store: Store): Promise<Settings> {
   const doc = await store.getDoc(SETTINGS_DOC.kind, SETTINGS_DOC.id);
   const parsed = SettingsSchema.safeParse(doc?.body ?? {});

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
 import { AuditEntrySchema } from '../audit.ts';
 import type { ApiContext } from '../context.ts';
-import { readSettings, SETTINGS_DOC, SettingsSchema } from '../settings.ts';
+import { readSettings, SETTINGS_DOC, SettingsPatchSchema, SettingsSchema } from '../settings.ts';
 import { q, route, type AnyRoute } from '../route.ts';
 
 const page = (name: string) => readFileSync(new URL(`../docs-page/${name}`, import.meta.url), 'utf8');
@@ -64,7 +64,7 @@ export function metaRoutes(ctx: ApiContext, document: () => Record<string, unkno
       access: 'admin',
       tag: 'settings',
       summary: 'Change run-time settings (organisation name, investigation priority weights)',
-      body: SettingsSchema.partial().strict(),
+      body: SettingsPatchSchema,
       response: SettingsSchema,
       handler: async ({ body, audit }) => {
         audit('settings.update', null, { ...body });
