@@ -39,6 +39,8 @@ export interface Api {
   openapi(): Record<string, unknown>;
   /** Creates the first admin when no account exists, printing its one-time password once. */
   bootstrap(): Promise<string | null>;
+  /** Plugs in (or replaces) the governance service after start, when it is built after the API. */
+  setGovernance(g: ApiDeps['governance']): void;
   close(): void;
 }
 
@@ -97,6 +99,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
     routes,
     openapi,
     bootstrap: () => accounts.bootstrap(deps.printOnce ?? ((text) => process.stdout.write(text))),
+    setGovernance: (g) => {
+      ctx.governance = g ?? null;
+    },
     close: () => stream.close(),
   };
 }

@@ -83,7 +83,8 @@ describe('role matrix over every operation of /api/openapi.json', () => {
           if (allowed === refused) results.push(`${op.key}: ${status} (${allowed ? 'should be allowed' : 'should be refused'})`);
           if (!allowed) expect(status, op.key).toBe(403);
           // Placeholder input may be refused by validation or lookup, never crash the server.
-          expect(status, op.key).toBeLessThan(500 + Number(op.key.startsWith('GET /api/actions') || op.key.startsWith('POST /api/actions')) * 4);
+          // (This service runs without governance, so /api/actions answers 503 RAMPART_ERR_API_UNAVAILABLE.)
+          expect(status, op.key).toBeLessThanOrEqual(op.key.includes(' /api/actions') ? 503 : 499);
           // Reads without parameters succeed outright for an allowed caller.
           if (allowed && op.method === 'GET' && !op.key.includes('{') && !op.key.startsWith('GET /api/actions')) expect(status, op.key).toBe(200);
         }
