@@ -13,8 +13,9 @@ import { register as deliver } from './commands/deliver.ts';
 import { register as policy } from './commands/policy.ts';
 import { register as act } from './commands/act.ts';
 import { register as simulate } from './commands/simulate.ts';
+import { register as users } from './commands/users.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, policy, act, simulate];
+const COMMANDS = [serve, scan, config, feeds, deliver, policy, act, simulate, users];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')
