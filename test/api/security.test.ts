@@ -275,7 +275,7 @@ describe('TLS', () => {
       const { Agent } = await import('undici');
       const dispatcher = new Agent({ connect: { ca: readFileSync(join(dir, 'cert.pem')) } });
       const password = /password: (\S+)/.exec(printed.join(''))![1];
-      const res = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password }), dispatcher } as RequestInit);
+      const res = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password }), dispatcher } as unknown as RequestInit);
       expect(res.status).toBe(200);
       const cookie = res.headers.get('set-cookie')!;
       expect(cookie).toMatch(/^__Host-rampart_session=/);
