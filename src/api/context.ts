@@ -17,13 +17,14 @@ import type { AccountService } from './auth/accounts.ts';
 import type { AuditLog } from './audit.ts';
 import type { AlertStream } from './events.ts';
 import { KeyedLock } from './lock.ts';
+import type { Suppressions } from './suppressions.ts';
 
 export interface ApiDeps {
   store: Store;
   enricher: Pick<RampartEnricher, 'setIpRanges'>;
   engine: DetectionEngine;
   /** The API adds its live-alert sink to it. */
-  pipeline?: Pick<Pipeline, 'addSink'> | null;
+  pipeline?: (Pick<Pipeline, 'addSink'> & Partial<Pick<Pipeline, 'setSuppressor'>>) | null;
   connectors: readonly Connector[];
   config: Config;
   logger: Logger;
@@ -43,6 +44,7 @@ export interface ApiContext extends ApiDeps {
   accounts: AccountService;
   audit: AuditLog;
   stream: AlertStream;
+  suppressions: Suppressions;
   locks: KeyedLock;
   now: () => number;
   /** Filter environment for the policy language (directory lookups, organisation domains), cached briefly. */

@@ -11,6 +11,7 @@ import { installGuard } from './auth/guard.ts';
 import { AuditLog } from './audit.ts';
 import { filterEnvCache, newLocks, type ApiContext, type ApiDeps } from './context.ts';
 import { AlertStream } from './events.ts';
+import { Suppressions } from './suppressions.ts';
 import { buildOpenApi } from './openapi.ts';
 import { registerRoutes, type AnyRoute } from './route.ts';
 import { actionRoutes } from './routes/actions.ts';
@@ -66,7 +67,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
   const audit = new AuditLog(deps.store);
   const stream = new AlertStream();
   deps.pipeline?.addSink(stream);
-  const ctx: ApiContext = { ...deps, accounts, audit, stream, locks: newLocks(), now, filterEnv: filterEnvCache(deps.store, deps.config, now) };
+  const suppressions = new Suppressions(deps.store);
+  deps.pipeline?.setSuppressor?.(suppressions);
+  const ctx: ApiContext = { ...deps, accounts, audit, stream, suppressions, locks: newLocks(), now, filterEnv: filterEnvCache(deps.store, deps.config, now) };
 
   installGuard(app, { accounts, audit, logger: deps.logger, metrics: deps.metrics, tls: Boolean(deps.config.server.tls), prefix: API_PREFIX });
 

@@ -23,6 +23,14 @@ export interface AlertSink {
   onAlert(alert: Alert): void | Promise<void>;
 }
 
+/**
+ * Feedback from triage (a false positive or benign verdict can add a suppression): a new alert it matches is
+ * stored already resolved with the suppression named in its comment, counted, logged, and not delivered.
+ */
+export interface AlertSuppressor {
+  check(alert: Alert): Promise<{ id: string; classification: Alert['classification']; reason: string | null } | null>;
+}
+
 export interface PipelineOptions {
   store: Store | null; // null: scan without a store (detection only)
   enricher: Enricher;
@@ -35,6 +43,7 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly #o: PipelineOptions;
   readonly #sinks: AlertSink[];
+  #suppressor: AlertSuppressor | null = null;
   #detectQueue: Promise<void> = Promise.resolve();
 
   constructor(o: PipelineOptions) {
@@ -44,6 +53,10 @@ export class Pipeline {
 
   addSink(sink: AlertSink): void {
     this.#sinks.push(sink);
+  }
+
+  setSuppressor(s: AlertSuppressor | null): void {
+    this.#suppressor = s;
   }
 
   /** Enriches in place. */
@@ -100,6 +113,21 @@ export class Pipeline {
         // A repeat folded into an alert a person already triaged keeps their status, assignee and verdict.
         const prev = await store.getAlert(alert.id);
         if (prev) alert = keepTriage(prev, alert);
+        else if (this.#suppressor) {
+          const hit = await this.#suppressor.check(alert).catch((err: unknown) => {
+            // A broken suppression list must not hide alerts: deliver as usual.
+            this.#o.metrics.inc('rampart_errors_total', { component: 'suppress', stage: 'detect', error_type: 'exception' });
+            this.#o.logger.error({ err, alertId: alert.id }, 'suppression check failed; alert delivered');
+            return null;
+          });
+          if (hit) {
+            const suppressed: Alert = { ...alert, status: 'resolved', classification: hit.classification, classificationReason: hit.reason, comment: `suppressed by ${hit.id}` };
+            await store.putAlert(suppressed);
+            this.#o.metrics.inc('rampart_alerts_suppressed_total', { detection: alert.detection.startsWith('policy:') ? 'policy' : alert.detection });
+            this.#o.logger.info({ alertId: alert.id, suppression: hit.id, detection: alert.detection }, 'alert suppressed by triage feedback');
+            return;
+          }
+        }
         await store.putAlert(alert);
       }
     } catch (err) {

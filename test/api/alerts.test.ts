@@ -127,6 +127,41 @@ describe('alerts', () => {
   });
 });
 
+describe('suppressions from triage feedback', () => {
+  it('a false positive can suppress the same detection for this user and IP; matches are stored resolved, counted, listed', async () => {
+    const a = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
+    await h.service.store.putAlert(a);
+    const onlyWithVerdict = await h.call('PATCH', `/api/alerts/${a.id}`, { session: analyst, body: { status: 'resolved', suppress: ['ip'] } });
+    expect(onlyWithVerdict.status).toBe(400);
+    expect(onlyWithVerdict.body.message).toContain('body.suppress');
+    const r = await h.call('PATCH', `/api/alerts/${a.id}`, { session: analyst, body: { classification: 'false_positive', reason: 'alert_not_accurate', suppress: ['user', 'ip'], comment: 'office NAT' } });
+    expect(r.status).toBe(200);
+    const list = await h.call('GET', '/api/suppressions', { session: viewer });
+    const sup = list.body.items.find((x: { fromAlert: string }) => x.fromAlert === a.id);
+    expect(sup).toMatchObject({ detection: 'suspicious_ip', user: 'sam@acme.example', ip: '192.0.2.200', isp: null, createdBy: 'ana@acme.example', hits: 0 });
+    const hist = await h.call('GET', `/api/alerts/${a.id}/history`, { session: viewer });
+    expect(hist.body.items[0].changes.suppression).toEqual({ from: null, to: sup.id });
+
+    const sameIp = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
+    const otherIp = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.201'] });
+    const otherDetection = alert({ detection: 'anonymous_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
+    for (const x of [sameIp, otherIp, otherDetection]) await h.service.pipeline.publish(x);
+    expect(await h.service.store.getAlert(sameIp.id)).toMatchObject({ status: 'resolved', classification: 'false_positive', comment: `suppressed by ${sup.id}` });
+    expect((await h.service.store.getAlert(otherIp.id))!.status).toBe('new');
+    expect((await h.service.store.getAlert(otherDetection.id))!.status).toBe('new');
+    expect(h.service.metrics.get('rampart_alerts_suppressed_total', { detection: 'suspicious_ip' })).toBe(1);
+    const after = (await h.call('GET', '/api/suppressions', { session: viewer })).body.items.find((x: { id: string }) => x.id === sup.id);
+    expect(after.hits).toBe(1);
+    expect(after.lastHitAt).not.toBeNull();
+
+    expect((await h.call('DELETE', `/api/suppressions/${sup.id}`, { session: viewer })).status).toBe(403);
+    expect((await h.call('DELETE', `/api/suppressions/${sup.id}`, { session: analyst })).status).toBe(200);
+    const again = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
+    await h.service.pipeline.publish(again);
+    expect((await h.service.store.getAlert(again.id))!.status).toBe('new');
+  });
+});
+
 describe('live events (SSE)', () => {
   it('pushes an alert raised by the pipeline, then its update', async () => {
     const admin = await h.login('admin@localhost', h.bootstrapPassword);

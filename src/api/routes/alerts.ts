@@ -9,6 +9,7 @@ import { ActivitySchema } from '../../schema/activity.ts';
 import { ALERT_STATUSES, AlertSchema, CLASSIFICATIONS, SEVERITIES, type Alert, type Classification } from '../../schema/alert.ts';
 import { principalLabel, type Principal } from '../auth/principal.ts';
 import type { ApiContext } from '../context.ts';
+import { SUPPRESS_BY, SuppressionSchema } from '../suppressions.ts';
 import { pageOf, q, route } from '../route.ts';
 
 /**
@@ -35,6 +36,11 @@ export const AlertUpdateSchema = z
     /** Required for benign_true_positive and false_positive; see CLASSIFICATION_REASONS. */
     reason: z.enum(ALL_REASONS).optional(),
     comment: z.string().max(4000).optional(),
+    /**
+     * With a false_positive or benign_true_positive classification: suppress future alerts of this detection
+     * for this user (`user`), narrowed to the alert's IP (`ip`) and/or its ISP (`isp`). Listed at /api/suppressions.
+     */
+    suppress: z.array(z.enum(SUPPRESS_BY)).min(1).max(3).optional(),
   })
   .strict();
 export type AlertUpdate = z.output<typeof AlertUpdateSchema>;
@@ -74,6 +80,8 @@ export function applyUpdate(a: Alert, u: AlertUpdate, nowIso: string): Alert {
       next.classificationReason = null;
     }
   }
+  if (u.suppress && u.classification !== 'false_positive' && u.classification !== 'benign_true_positive')
+    throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['body.suppress: only with a false_positive or benign_true_positive classification']);
   const changed = LIFECYCLE.some((k) => next[k] !== a[k]);
   if (changed) next.updatedAt = nowIso;
   return next;
@@ -96,8 +104,13 @@ export async function updateAlert(ctx: ApiContext, id: string, u: AlertUpdate, b
     const next = applyUpdate(a, u, now);
     const changes: HistoryEntry['changes'] = {};
     for (const k of LIFECYCLE) if (next[k] !== a[k]) changes[k] = { from: a[k], to: next[k] };
+    if (u.suppress) {
+      const lastActivity = a.activityIds.length ? await ctx.store.getActivity(a.activityIds[a.activityIds.length - 1]) : null;
+      const s = await ctx.suppressions.add({ alert: a, by: u.suppress, isp: lastActivity?.isp ?? null, classification: u.classification!, reason: u.reason ?? null, comment: u.comment ?? null, createdBy: principalLabel(by), now });
+      changes.suppression = { from: null, to: s.id };
+    }
     if (Object.keys(changes).length === 0) return a;
-    await ctx.store.putAlert(next);
+    if (LIFECYCLE.some((k) => next[k] !== a[k])) await ctx.store.putAlert(next);
     const entries = await alertHistory(ctx, id);
     entries.push({ at: now, by: principalLabel(by), changes, comment: u.comment ?? null });
     await ctx.store.putDoc({ kind: ALERT_HISTORY_KIND, id, body: { entries: entries.slice(-MAX_HISTORY) }, updatedAt: now });
@@ -197,6 +210,29 @@ export function alertRoutes(ctx: ApiContext) {
       handler: async ({ params }) => {
         if (!(await ctx.store.getAlert(params.id))) throw new RampartError('RAMPART_ERR_STORE_NOT_FOUND', ['alert', params.id]);
         return { items: await alertHistory(ctx, params.id) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/suppressions',
+      access: 'viewer',
+      tag: 'alerts',
+      summary: 'Suppressions added by triage feedback, with how often each has matched',
+      response: z.object({ items: z.array(SuppressionSchema) }),
+      handler: async () => ({ items: await ctx.suppressions.list() }),
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/suppressions/:id',
+      access: 'analyst',
+      tag: 'alerts',
+      summary: 'Remove a suppression (matching alerts are raised again)',
+      params: IdParams,
+      response: z.object({ deleted: z.string() }),
+      handler: async ({ params, audit }) => {
+        audit('suppression.delete', params.id);
+        if (!(await ctx.suppressions.remove(params.id))) throw new RampartError('RAMPART_ERR_STORE_NOT_FOUND', ['suppression', params.id]);
+        return { deleted: params.id };
       },
     }),
     route({
