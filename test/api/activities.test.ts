@@ -131,5 +131,8 @@ describe('activities', () => {
     const audit = await h.call('GET', '/api/audit?action=activity.export', { session: admin });
     expect(audit.body.items.length).toBe(3);
     expect(audit.body.items[0].actor).toBe('vic@acme.example');
+    // Queries by POST are reads: they do not fill the audit log.
+    const all = await h.call('GET', '/api/audit?limit=1000', { session: admin });
+    expect(all.body.items.filter((e: { route: string }) => e.route === '/api/activities/query')).toEqual([]);
   });
 });

@@ -201,6 +201,21 @@ describe('live events (SSE)', () => {
     ac.abort();
   });
 
+  it('service close ends open streams instead of waiting for them', async () => {
+    const other = await startHarness();
+    const s = await other.account('v@acme.example', 'viewer');
+    const res = await fetch(`${other.url}/api/events`, { headers: { cookie: s.cookie } });
+    const reader = res.body!.getReader();
+    await reader.read(); // the ": connected" comment
+    expect(other.service.api.stream.clientCount).toBe(1);
+    await other.close();
+    for (;;) {
+      const { done } = await reader.read().catch(() => ({ done: true }));
+      if (done) break;
+    }
+    expect(other.service.api.stream.clientCount).toBe(0);
+  });
+
   it('refuses the stream without credentials', async () => {
     const r = await h.call('GET', '/api/events');
     expect(r.status).toBe(401);

@@ -127,7 +127,8 @@ export function installGuard(app: FastifyInstance, o: GuardOptions): void {
   // Every state-changing request (and every export) leaves an audit record, allowed or refused, before its answer is sent.
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload) => {
     const routeUrl = req.routeOptions.url;
-    if (!isApi(routeUrl, o.prefix) || (!UNSAFE.has(req.method) && !req.auditNote)) return payload;
+    const changes = UNSAFE.has(req.method) && !req.routeOptions.config.readOnly;
+    if (!isApi(routeUrl, o.prefix) || (!changes && !req.auditNote)) return payload;
     const note = req.auditNote;
     const p = req.principal;
     const failure = reply.statusCode >= 400;

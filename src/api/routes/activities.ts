@@ -186,6 +186,7 @@ export function activityRoutes(ctx: ApiContext) {
     route({
       method: 'POST',
       url: '/api/activities/query',
+      readOnly: true,
       access: 'viewer',
       tag: 'activities',
       summary: 'Query activities with the policy filter language (a read: no state changes)',
