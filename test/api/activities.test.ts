@@ -71,6 +71,18 @@ describe('activities', () => {
     expect(post.body.items.length).toBeLessThan(expected);
   });
 
+  it('describes the filter language for filter builders', async () => {
+    const r = await h.call('GET', '/api/filter-language', { session: viewer });
+    expect(r.status).toBe(200);
+    const fields = Object.fromEntries(r.body.fields.map((f: { name: string }) => [f.name, f]));
+    expect(fields['user.email'].roles).toEqual(['actor', 'target', 'any']);
+    expect(fields.ip.kind).toBe('ip');
+    const ops = Object.fromEntries(r.body.operators.map((o: { name: string }) => [o.name, o]));
+    expect(ops.neq.matchesMissing).toBe(true);
+    expect(ops.cidr.kinds).toEqual(['ip']);
+    expect(ops.is_set.arity).toBe('none');
+  });
+
   it('rejects bad filters with 400 naming the problem', async () => {
     const badJson = await h.call('GET', '/api/activities?filters=%7Bnope', { session: viewer });
     expect(badJson.status).toBe(400);

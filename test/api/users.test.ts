@@ -65,6 +65,14 @@ describe('users', () => {
     expect(r.body.seen.activities).toBe(8);
   });
 
+  it('ranks the users with the highest priority', async () => {
+    const r = await h.call('GET', '/api/users/top?limit=5', { session: analyst });
+    expect(r.status).toBe(200);
+    expect(r.body.items.map((x: { user: string }) => x.user)).toEqual(['uma@acme.example', 'someone-else@acme.example']);
+    expect(r.body.items[0].priority.score).toBeGreaterThan(r.body.items[1].priority.score);
+    expect(r.body.items[1].priority.score).toBe(50); // one high alert, with the weights set above
+  });
+
   it('resets the priority score', async () => {
     const r = await h.call('POST', '/api/users/uma@acme.example/priority/reset', { session: analyst, body: {} });
     expect(r.status).toBe(200);
