@@ -91,9 +91,11 @@ export const ConfigSchema = z
         loginAttemptsPerMinute: z.number().int().min(1).max(10_000).default(10),
         /** Largest JSON body an API route accepts. */
         maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+        /** Origins the console is reached at besides this server's own (e.g. `https://rampart.acme.example` behind a TLS proxy). */
+        allowedOrigins: z.array(z.url({ protocol: /^https?$/ }).max(512)).max(20).default([]),
       })
       .strict()
-      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024 }),
+      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024, allowedOrigins: [] }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

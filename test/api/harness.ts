@@ -42,7 +42,7 @@ export async function startHarness(opts: { yaml?: string; serve?: ServeOptions }
 demo: { enabled: false }
 log: { level: silent }
 policies: { directory: ${JSON.stringify(join(dir, 'policies'))} }
-api: { lockoutThreshold: 3, lockoutSecs: 600, loginAttemptsPerMinute: 1000 }
+api: { lockoutThreshold: 3, lockoutSecs: 600, loginAttemptsPerMinute: 1000, allowedOrigins: ['https://rampart.acme.example'] }
 ${opts.yaml ?? ''}`,
   );
   const printed: string[] = [];

@@ -76,6 +76,9 @@ describe('sessions and CSRF', () => {
     expect(ok.status).toBe(201);
     const loginCsrf = await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.bootstrapPassword }, headers: { origin: 'https://evil.example' } });
     expect(loginCsrf.status).toBe(403);
+    // The public origin of a TLS proxy in front is accepted when configured (api.allowedOrigins).
+    const proxied = await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.bootstrapPassword }, headers: { origin: 'https://rampart.acme.example' } });
+    expect(proxied.status).toBe(200);
   });
 
   it('API tokens need no CSRF header (no ambient credential)', async () => {

@@ -61,10 +61,11 @@ const sameSecret = (a: string, b: string): boolean => {
 /** The origin this server is reached at, from the Host header of the request. */
 export const ownOrigin = (req: FastifyRequest, tls: boolean): string => `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`;
 
-/** Refuses a request whose `Origin` (when the browser sends one) is not this server. */
-export function checkOrigin(req: FastifyRequest, tls: boolean): void {
+/** Refuses a request whose `Origin` (when the browser sends one) is neither this server nor an allowed origin. */
+export function checkOrigin(req: FastifyRequest, tls: boolean, allowed: readonly string[] = []): void {
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== ownOrigin(req, tls)) throw new RampartError('RAMPART_ERR_API_CSRF', [`Origin ${origin.slice(0, 200)} is not this server`]);
+  if (origin === undefined || origin === ownOrigin(req, tls) || allowed.some((a) => new URL(a).origin === origin)) return;
+  throw new RampartError('RAMPART_ERR_API_CSRF', [`Origin ${origin.slice(0, 200)} is not this server`]);
 }
 
 export interface GuardOptions {
@@ -73,6 +74,8 @@ export interface GuardOptions {
   logger: Logger;
   metrics: Metrics;
   tls: boolean;
+  /** Extra origins accepted for cookie requests (config api.allowedOrigins). */
+  allowedOrigins?: readonly string[];
   /** Path prefix the guard covers. */
   prefix: string;
 }
@@ -118,7 +121,7 @@ export function installGuard(app: FastifyInstance, o: GuardOptions): void {
     if (!p) throw new RampartError('RAMPART_ERR_API_UNAUTHENTICATED');
     if (!roleAllows(p.role, access)) throw new RampartError('RAMPART_ERR_API_FORBIDDEN', [p.role, `${req.method} ${routeUrl}`]);
     if (p.kind === 'session' && UNSAFE.has(req.method)) {
-      checkOrigin(req, o.tls);
+      checkOrigin(req, o.tls, o.allowedOrigins);
       const sent = req.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !p.csrf || !sameSecret(sent, p.csrf)) throw new RampartError('RAMPART_ERR_API_CSRF', [`missing or wrong ${CSRF_HEADER} header`]);
     }

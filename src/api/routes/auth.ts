@@ -41,7 +41,7 @@ export function authRoutes(ctx: ApiContext) {
       handler: async ({ body, req, reply, audit }) => {
         audit('auth.login', body.email);
         // Login CSRF: a cross-site page must not sign the browser into an attacker's account.
-        checkOrigin(req, tls);
+        checkOrigin(req, tls, ctx.config.api.allowedOrigins);
         const wait = limiter.take(req.ip);
         if (wait) {
           reply.header('retry-after', String(wait));
