@@ -139,7 +139,7 @@ describe('activities', () => {
     const filtered = await h.call('GET', `/api/activities/export?format=ndjson&filters=${encodeURIComponent(JSON.stringify([{ field: 'geo.country', op: 'eq', value: 'FR' }]))}`, { session: viewer });
     expect(filtered.text.trim().split('\n').length).toBe(Math.ceil(N / 5));
 
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     const audit = await h.call('GET', '/api/audit?action=activity.export', { session: admin });
     expect(audit.body.items.length).toBe(3);
     expect(audit.body.items[0].actor).toBe('vic@acme.example');

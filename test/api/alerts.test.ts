@@ -73,7 +73,7 @@ describe('alerts', () => {
     expect(hist.body.items[2].changes.status).toEqual({ from: 'resolved', to: 'new' });
     for (const e of hist.body.items) expect(Date.parse(e.at)).not.toBeNaN();
 
-    const audit = await h.call('GET', `/api/audit?action=alert.update`, { session: await h.login('admin@localhost', h.bootstrapPassword) });
+    const audit = await h.call('GET', `/api/audit?action=alert.update`, { session: await h.login('admin@localhost', h.adminPassword) });
     expect(audit.body.items.filter((e: { target: string; outcome: string }) => e.target === a.id && e.outcome === 'success')).toHaveLength(3);
     expect(audit.body.items.some((e: { target: string; outcome: string; status: number }) => e.target === a.id && e.outcome === 'failure' && e.status === 400)).toBe(true);
   });
@@ -187,7 +187,7 @@ describe('suppressions from triage feedback', () => {
 
 describe('live events (SSE)', () => {
   it('pushes an alert raised by the pipeline, then its update', async () => {
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     // An org range marks the address risky with a Tor tag: the enricher applies it live, detection alerts.
     const range = await h.call('POST', '/api/ip-ranges', { session: admin, body: { name: 'bad-exit', category: 'risky', subnets: ['198.51.100.0/24'], tags: ['Tor'] } });
     expect(range.status).toBe(201);

@@ -43,7 +43,7 @@ describe('users', () => {
   });
 
   it('uses the weights from the settings', async () => {
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     const set = await h.call('PATCH', '/api/settings', { session: admin, body: { priorityWeights: { alert: { informational: 1, low: 5, medium: 10, high: 50 }, riskyIp: 0, failedSignIn: 1, impersonated: 1 } } });
     expect(set.status).toBe(200);
     const r = await h.call('GET', '/api/users/uma@acme.example', { session: analyst });
