@@ -1,9 +1,11 @@
 /**
  * Pipeline throughput on 1,000,000 synthetic Workplace webhook lines (issue 2, item 8):
- *   (a) read lines + JSON.parse alone: the ceiling;
- *   (b) (a) + detect format + validate + normalize + enrich;
- *   (c) (b) + store in SQLite (batches of 5,000).
- * Ratios (b)/(a) and (c)/(a) are computed from the same run, so machine noise affects all three alike.
+ *   (a) JSON.parse of every line alone: the ceiling;
+ *   (b) JSON.parse + detect format + validate + normalize + enrich;
+ *   (c) (b) + store in SQLite (one transaction per 5,000 activities).
+ * The file is read in slices of 20,000 lines held in memory, and the three phases run back to back on each slice,
+ * so load changes on the shared machine hit all three alike. Rates are computed from the process's CPU time
+ * (user + system; every thread), which is what a phase costs whatever else runs; wall-clock rates are noted too.
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,19 +19,26 @@ import { writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
 
 const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
+const SLICE = 20_000;
+const BATCH = 5_000;
 const DIR = join(process.cwd(), '.bench-tmp');
 
-async function phase(file: string, work: (rec: Record<string, unknown>) => void | Promise<void>): Promise<{ perSec: number; n: number }> {
-  const t0 = performance.now();
-  let n = 0;
-  for await (const r of readNdjson(openInput(file), 1 << 20)) {
-    if (!r.ok) throw new Error(`bench input line ${r.line}: ${r.reason}`);
-    const p = work(r.record);
-    if (p) await p;
-    n++;
-  }
-  const secs = (performance.now() - t0) / 1000;
-  return { perSec: n / secs, n };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+interface Clock {
+  cpu: number;
+  wall: number;
+}
+
+async function timed(clock: Clock, fn: () => void | Promise<void>): Promise<void> {
+  const c0 = cpuMs();
+  const w0 = performance.now();
+  await fn();
+  clock.cpu += cpuMs() - c0;
+  clock.wall += performance.now() - w0;
 }
 
 export const bench: BenchModule = {
@@ -38,50 +47,78 @@ export const bench: BenchModule = {
     mkdirSync(DIR, { recursive: true });
     const file = join(DIR, `workplace-${EVENTS}.ndjson`);
     await writeSyntheticWorkplace({ events: EVENTS, users: 20_000, seed: 7, path: file });
-    const config = ConfigSchema.parse({});
-    const enricher = await createEnricher(config);
-    const receivedAt = new Date().toISOString();
-    const ctx = { receivedAt, source: 'bench' };
-    const toActivities = (rec: Record<string, unknown>): Activity[] => {
+    const enricher = await createEnricher(ConfigSchema.parse({}));
+    const ctx = { receivedAt: new Date().toISOString(), source: 'bench' };
+    const dbPath = join(DIR, 'pipeline-bench.db');
+    for (const s of ['', '-wal', '-shm']) rmSync(dbPath + s, { force: true });
+    const store = await openStore({ driver: 'sqlite', path: dbPath, writer: (process.env.RAMPART_BENCH_WRITER as 'inline' | 'worker' | undefined) ?? 'worker' });
+
+    const toActivities = (line: Buffer, out: Activity[]) => {
+      const rec = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
       const f = INPUT_FORMATS.find((x) => x.detect(rec));
-      if (!f) throw new Error('no format');
-      const acts = f.parse(rec, ctx);
-      for (const a of acts) enricher.enrich(a);
-      return acts;
+      if (!f) throw new Error('no input format for a bench line');
+      for (const a of f.parse(rec, ctx)) {
+        enricher.enrich(a);
+        out.push(a);
+      }
     };
 
-    // Warm-up pass over a slice is not needed: each phase reads the whole file; (a) runs first and last and the
-    // better of the two is the ceiling, so a cold page cache does not flatter the ratios.
-    const a1 = await phase(file, () => {});
-    const b = await phase(file, (rec) => {
-      toActivities(rec);
-    });
-    const dbPath = join(DIR, 'pipeline-bench.db');
-    rmSync(dbPath, { force: true });
-    rmSync(`${dbPath}-wal`, { force: true });
-    rmSync(`${dbPath}-shm`, { force: true });
-    const store = await openStore({ driver: 'sqlite', path: dbPath });
-    let batch: Activity[] = [];
-    const c = await phase(file, async (rec) => {
-      for (const act of toActivities(rec)) batch.push(act);
-      if (batch.length >= 5000) {
-        const full = batch;
-        batch = [];
-        await store.putActivities(full);
-      }
-    });
-    if (batch.length) await store.putActivities(batch);
+    const a: Clock = { cpu: 0, wall: 0 };
+    const b: Clock = { cpu: 0, wall: 0 };
+    const c: Clock = { cpu: 0, wall: 0 };
+    let lines = 0;
+    let sink = 0;
+    let slice: Buffer[] = [];
+    const runSlice = async () => {
+      await timed(a, () => {
+        for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
+      });
+      await timed(b, () => {
+        const out: Activity[] = [];
+        for (const l of slice) toActivities(l, out);
+        sink += out.length;
+      });
+      await timed(c, async () => {
+        let batch: Activity[] = [];
+        const inFlight: Promise<unknown>[] = [];
+        const flush = async () => {
+          inFlight.push(store.putActivities(batch));
+          batch = [];
+          if (inFlight.length >= 2) await inFlight.shift();
+        };
+        for (const l of slice) {
+          toActivities(l, batch);
+          if (batch.length >= BATCH) await flush();
+        }
+        if (batch.length) await flush();
+        await Promise.all(inFlight);
+      });
+      lines += slice.length;
+      slice = [];
+    };
+    for await (const r of readNdjson(openInput(file), 1 << 20)) {
+      if (!r.ok) throw new Error(`bench input line ${r.line}: ${r.reason}`);
+      // readNdjson parsed it already; keep the raw bytes so every phase starts from the same input.
+      slice.push(Buffer.from(JSON.stringify(r.record)));
+      if (slice.length >= SLICE) await runSlice();
+    }
+    if (slice.length) await runSlice();
     const stored = await store.countActivities();
     await store.close();
-    const a2 = await phase(file, () => {});
-    const ceiling = Math.max(a1.perSec, a2.perSec);
+    if (sink === 0) throw new Error('nothing processed');
+
+    const rate = (k: Clock) => (lines * 1000) / k.wall;
+    const cpuRate = (k: Clock) => (lines * 1000) / k.cpu;
+    const cpuNote = (k: Clock) => `${Math.round(cpuRate(k)).toLocaleString('en-US')} events per CPU second`;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     return [
-      { name: '(a) read + JSON.parse (ceiling)', value: Math.round(ceiling), unit: 'events/s' },
-      { name: '(b) + validate + normalize + enrich', value: Math.round(b.perSec), unit: 'events/s' },
-      { name: '(c) + store in SQLite', value: Math.round(c.perSec), unit: 'events/s', note: `${stored} rows stored` },
-      { name: '(b)/(a)', value: +(b.perSec / ceiling).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.5 } },
-      { name: '(c)/(a)', value: +(c.perSec / ceiling).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.35 } },
+      { name: '(a) JSON.parse alone (ceiling)', value: Math.round(rate(a)), unit: 'events/s', note: cpuNote(a) },
+      { name: '(b) + validate + normalize + enrich', value: Math.round(rate(b)), unit: 'events/s', note: cpuNote(b) },
+      { name: '(c) + store in SQLite', value: Math.round(rate(c)), unit: 'events/s', note: `${cpuNote(c)}; ${stored} rows stored` },
+      { name: '(b)/(a)', value: +(rate(b) / rate(a)).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.5 } },
+      { name: '(c)/(a)', value: +(rate(c) / rate(a)).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.35 } },
+      { name: '(b)/(a) per CPU second', value: +(cpuRate(b) / cpuRate(a)).toFixed(3), unit: 'ratio' },
+      { name: '(c)/(a) per CPU second', value: +(cpuRate(c) / cpuRate(a)).toFixed(3), unit: 'ratio' },
       { name: 'peak RSS', value: peakRssMb, unit: 'MB', target: { op: '<=', value: 1024 } },
     ];
   },

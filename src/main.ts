@@ -11,10 +11,15 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
+import { existsSync } from 'node:fs';
 import { DetectionEngine } from './detect/engine.ts';
+import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Policy, type PolicyIssue } from './detect/policy/index.ts';
+import { POLICY_KIND } from './api/routes/policies.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
+import { GovernanceService } from './actions/governance.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
-import { openStore } from './store/index.ts';
+import { feedDataDir } from './enrich/feeds.ts';
+import { openStore, pruneByRetention } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
@@ -36,18 +41,50 @@ const fromStoredRange = (r: IpRange): EnrichIpRange => ({
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
-export async function buildEnricher(config: Config, store?: Store | null): Promise<RampartEnricher> {
-  const enricher = await createEnricher(config);
+export async function buildEnricher(
+  config: Config,
+  store: Store | null = null,
+  o: { baseDir: string; logger?: Logger; metrics?: Metrics } = { baseDir: process.cwd() },
+): Promise<RampartEnricher> {
+  // Same feed cache folder as `rampart feeds update` writes: <config dir>/data/feeds/.
+  const enricher = await createEnricher(config, { logger: o.logger, metrics: o.metrics, dataDir: feedDataDir(o.baseDir) });
   const ranges: EnrichIpRange[] = [...config.ipRanges];
   if (store) for (const r of await store.listIpRanges()) if (!ranges.some((c) => c.name === r.name)) ranges.push(fromStoredRange(r));
   enricher.setIpRanges(ranges);
   return enricher;
 }
 
-export function buildEngine(config: Config, directory: readonly DirectoryUser[] = []): DetectionEngine {
+export interface EngineBuild {
+  engine: DetectionEngine;
+  policies: PolicySet;
+  /** Problems found in policy files (a bad file is skipped; the others load). */
+  policyIssues: PolicyIssue[];
+}
+
+/** The detection engine with the built-in detections and the activity policies of `policies.directory`. */
+export function buildEngine(
+  config: Config,
+  directory: readonly DirectoryUser[] = [],
+  o: { onAutoDisable?: (r: AutoDisableRecord) => void; apiPolicies?: readonly Policy[] } = {},
+): EngineBuild {
   const engine = new DetectionEngine({ config: config.detections });
   engine.setDirectory(directory);
-  return engine;
+  const env = { orgDomains: config.organization.domains, directoryUser: (app: string, id: string) => engine.lookupUser(app, id) };
+  // A missing policies folder is normal (no custom policies yet); anything else is reported.
+  const loaded = existsSync(config.policies.directory) ? loadPolicies([config.policies.directory], env) : { policies: [], issues: [] };
+  // Policies managed through the API (Store documents) join the folder's; a file wins a name clash.
+  const fromFiles = loaded.policies.map((p) => p.policy);
+  const fromApi = (o.apiPolicies ?? []).filter((p) => !fromFiles.some((f) => f.name === p.name));
+  const policies = new PolicySet(
+    [...fromFiles, ...fromApi],
+    {
+      env,
+      autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
+      onAutoDisable: o.onAutoDisable,
+    },
+  );
+  for (const d of policies.detections()) engine.register(d);
+  return { engine, policies, policyIssues: loaded.issues };
 }
 
 export interface Service {
@@ -56,7 +93,9 @@ export interface Service {
   store: Store;
   pipeline: Pipeline;
   engine: DetectionEngine;
+  policies: PolicySet;
   enricher: RampartEnricher;
+  governance: GovernanceService;
   logger: Logger;
   metrics: Metrics;
   api: Api;
@@ -83,8 +122,22 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   let ready = false;
 
   const store = await openStore(config.store);
-  const enricher = await buildEnricher(config, store);
-  const engine = buildEngine(config, await store.listDirectoryUsers());
+  const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
+  const stopFeedRefresh = enricher.startFeedRefresh();
+  const apiPolicies: Policy[] = [];
+  for (const d of await store.listDocs(POLICY_KIND)) {
+    const p = PolicySchema.safeParse(d.body);
+    if (p.success) apiPolicies.push(p.data);
+    else logger.error({ policy: d.id, issues: p.error.issues.slice(0, 3) }, 'stored policy is invalid; skipped');
+  }
+  const { engine, policies, policyIssues } = buildEngine(config, await store.listDirectoryUsers(), {
+    apiPolicies,
+    onAutoDisable: (r) => {
+      logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
+      void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
+    },
+  });
+  for (const i of policyIssues) logger[i.level === 'error' ? 'error' : 'warn']({ file: i.file, line: i.line, code: i.code }, `policy: ${i.message}`);
   const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
   if (saved) {
     try {
@@ -97,6 +150,15 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
   const dispatcher = new AlertDispatcher({ config: config.alerts, store, logger: logger.child({ component: 'deliver' }), metrics });
   const pipeline = new Pipeline({ store, enricher, engine, logger, metrics, sinks: [dispatcher, ...(opts.sinks ?? [])] });
+  const governance = new GovernanceService({
+    config: config.governance,
+    store,
+    logger: logger.child({ component: 'governance' }),
+    metrics,
+    raiseAlert: (a) => pipeline.publish(a),
+  });
+  await governance.start(); // resumes actions a crash interrupted
+  pipeline.addSink(governance);
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -119,7 +181,20 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
 
   // The REST API (docs/api.md): after the connectors so it lists them, before listen.
-  const api = registerApi(http, { store, enricher, engine, pipeline, connectors, config, logger: logger.child({ component: 'api' }), metrics, ...(opts.api ?? {}) });
+  const api = registerApi(http, {
+    store,
+    enricher,
+    engine,
+    pipeline,
+    connectors,
+    config,
+    logger: logger.child({ component: 'api' }),
+    metrics,
+    governance,
+    // The engine registers policies once at start (it has no unregister yet): API changes apply at the next start.
+    onPoliciesChanged: () => logger.info('policies changed through the API; they apply to live detection at the next start'),
+    ...(opts.api ?? {}),
+  });
   await api.bootstrap();
 
   const saveState = async () => {
@@ -133,6 +208,17 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     });
   }, 60_000);
   snapshotTimer.unref();
+  // Retention: prune activities older than retentionDays, at start and every 6 hours, in bounded batches.
+  const prune = () =>
+    pruneByRetention(store, config.retentionDays)
+      .then((n) => n && logger.info({ pruned: n, retentionDays: config.retentionDays }, 'activities pruned by retention'))
+      .catch((err) => {
+        metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: 'retention' });
+        logger.error({ err }, 'retention pruning failed');
+      });
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), 6 * 3_600_000);
+  pruneTimer.unref();
 
   await http.listen({ port: opts.port ?? config.server.port, host: opts.host ?? config.server.host });
   const addr = http.server.address();
@@ -148,15 +234,18 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     (closing ??= (async () => {
       ready = false;
       clearInterval(snapshotTimer);
+      clearInterval(pruneTimer);
+      stopFeedRefresh();
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       api.close(); // ends live event streams, which would hold http.close() open
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
+      await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
       await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, enricher, logger, metrics, api, close };
+  return { url, http, store, pipeline, engine, policies, enricher, governance, logger, metrics, api, close };
 }

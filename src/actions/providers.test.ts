@@ -30,13 +30,15 @@ afterEach(async () => {
   okta.faults.reset();
 });
 
-async function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<string, string> = {}) {
+async function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<string, string> = {}, sims: { entra?: EntraSimulator; okta?: OktaSimulator } = {}) {
+  const e = sims.entra ?? entra;
+  const o = sims.okta ?? okta;
   store = await openTestStore();
   const rec = recordingSleep();
   const config = GovernanceConfigSchema.parse({
     providers: {
-      entra: { tenantId: entra.tenantId, clientId: entra.clientId, clientSecret: { env: 'ENTRA_SECRET' }, authorityUrl: entra.authorityUrl, graphUrl: entra.graphUrl },
-      okta: { orgUrl: okta.orgUrl, apiToken: { env: 'OKTA_TOKEN' } },
+      entra: { tenantId: e.tenantId, clientId: e.clientId, clientSecret: { env: 'ENTRA_SECRET' }, authorityUrl: e.authorityUrl, graphUrl: e.graphUrl },
+      okta: { orgUrl: o.orgUrl, apiToken: { env: 'OKTA_TOKEN' } },
     },
     retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 2000 },
     ...extra,
@@ -47,7 +49,7 @@ async function service(extra: Partial<GovernanceConfigInput> = {}, env: Record<s
     store,
     logger: silentLogger(),
     metrics,
-    env: { ENTRA_SECRET: entra.clientSecret, OKTA_TOKEN: okta.apiToken, ...env },
+    env: { ENTRA_SECRET: e.clientSecret, OKTA_TOKEN: o.apiToken, ...env },
     sleep: rec.sleep,
   });
   services.push(gov);
@@ -112,6 +114,30 @@ describe('Microsoft Entra ID provider', () => {
     for (const w of waits) expect(w).toBeGreaterThanOrEqual(3000);
   });
 
+  it('retries a token endpoint that is briefly unavailable', async () => {
+    const { gov } = await service();
+    entra.tokenFaults.down(1);
+    const e = await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
+    expect(e.status).toBe('succeeded');
+    expect(e.attempts[0]!.status).toBe(503);
+    expect(e.attempts[0]!.message).toContain('oauth2/v2.0/token');
+  });
+
+  it('names the missing permission case: 403 Authorization_RequestDenied fails fast', async () => {
+    const bare = await startEntraSimulator({ users: [{ userPrincipalName: 'alice@acme.example' }], roles: ['User.Read.All'] });
+    try {
+      const { gov } = await service({}, {}, { entra: bare });
+      const e = await gov.act({ action: 'suspend_user', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'test' });
+      expect(e.status).toBe('failed');
+      expect(e.error!.code).toBe('RAMPART_ERR_ACTION_AUTH_FAILED');
+      expect(e.error!.message).toContain('Authorization_RequestDenied');
+      expect(e.attemptCount).toBe(1);
+      expect(bare.user('alice@acme.example')!.accountEnabled).toBe(true);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('gets a new token when Graph rejects the cached one', async () => {
     const { gov } = await service();
     await gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'entra', by: 'admin', reason: 'warm the token' });
@@ -157,6 +183,23 @@ describe('Okta provider', () => {
     expect(e.error!.code).toBe('RAMPART_ERR_ACTION_AUTH_FAILED');
     expect(e.error!.message).toContain('E0000011');
     expect(e.attemptCount).toBe(1);
+  });
+
+  it('fails fast without okta.users.manage (403 E0000006) and on an unknown login (404 E0000007)', async () => {
+    const readOnly = await startOktaSimulator({ users: [{ login: 'alice@acme.example' }], canManageUsers: false });
+    try {
+      const { gov } = await service({}, {}, { okta: readOnly });
+      const denied = await gov.act({ action: 'suspend_user', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
+      expect(denied.error!.code).toBe('RAMPART_ERR_ACTION_AUTH_FAILED');
+      expect(denied.error!.message).toContain('E0000006');
+      expect(readOnly.user('alice@acme.example')!.status).toBe('ACTIVE');
+      const unknown = await gov.act({ action: 'require_sign_in', user: 'ghost@acme.example', provider: 'okta', by: 'admin', reason: 'test' });
+      expect(unknown.error!.code).toBe('RAMPART_ERR_ACTION_TARGET_NOT_FOUND');
+      expect(unknown.error!.message).toContain('E0000007');
+      expect(unknown.attemptCount).toBe(1);
+    } finally {
+      await readOnly.close();
+    }
   });
 
   it('waits for X-Rate-Limit-Reset on 429 E0000047, then succeeds', async () => {

@@ -264,3 +264,11 @@ export function recordingSleep(): { sleep: (ms: number, signal: AbortSignal) => 
     },
   };
 }
+
+/** A sleep that never ends by itself: the action parks after its first failed attempt until the service stops. */
+export const parkedSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((_resolve, reject) => {
+    void ms;
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });

@@ -77,6 +77,12 @@ export const ERRORS = {
   RAMPART_ERR_API_ROUTE_UNGUARDED: spec('route %s %s declares no access requirement (every API route must)', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),
+  // DELIVER (alert delivery: email, webhook, syslog)
+  RAMPART_ERR_DELIVER_FAILED: spec('delivery to %s failed: %s', 502),
+  RAMPART_ERR_DELIVER_REJECTED: spec('destination %s rejected the alert permanently: %s', 502),
+  RAMPART_ERR_DELIVER_TIMEOUT: spec('destination %s did not answer within %s ms', 504),
+  RAMPART_ERR_DELIVER_QUEUE_FULL: spec('delivery queue of %s is full (%s waiting); alert %s dropped', 503),
+  RAMPART_ERR_DELIVER_QUOTA_EXCEEDED: spec('daily email limit of %s messages reached for %s', 429),
   RAMPART_ERR_ACTION_AUTH_FAILED: spec('provider %s refused action %s (HTTP %s): %s', 502),
   RAMPART_ERR_ACTION_TARGET_NOT_FOUND: spec('provider %s has no user %s (HTTP %s): %s', 404),
   RAMPART_ERR_ACTION_RETRIES_EXHAUSTED: spec('action %s on %s still failing after %s attempts: %s', 502),
@@ -85,12 +91,6 @@ export const ERRORS = {
   RAMPART_ERR_ACTION_PROTECTED_ACCOUNT: spec('account %s is protected (governance.protectedAccounts); %s', 403),
   RAMPART_ERR_ACTION_ENTRY_NOT_FOUND: spec('governance log entry %s not found', 404),
   RAMPART_ERR_ACTION_INVALID_STATE: spec('governance log entry %s is %s: %s', 409),
-  // DELIVER (alert delivery: email, webhook, syslog)
-  RAMPART_ERR_DELIVER_FAILED: spec('delivery to %s failed: %s', 502),
-  RAMPART_ERR_DELIVER_REJECTED: spec('destination %s rejected the alert permanently: %s', 502),
-  RAMPART_ERR_DELIVER_TIMEOUT: spec('destination %s did not answer within %s ms', 504),
-  RAMPART_ERR_DELIVER_QUEUE_FULL: spec('delivery queue of %s is full (%s waiting); alert %s dropped', 503),
-  RAMPART_ERR_DELIVER_QUOTA_EXCEEDED: spec('daily email limit of %s messages reached for %s', 429),
   // PROXY
   RAMPART_ERR_PROXY_UPSTREAM: spec('proxy upstream %s failed: %s', 502),
 } as const satisfies Record<string, ErrorSpec>;

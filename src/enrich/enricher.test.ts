@@ -196,6 +196,21 @@ describe('organisation ranges take precedence over built-in classification', () 
     expect(v6.ipTags).toEqual(['cloud_provider']);
   });
 
+  it('an organisation range over private space sets its category and keeps the private tag, still without geo', () => {
+    const e = enricher;
+    e.setIpRanges([{ name: 'Office LAN', category: 'corporate', subnets: ['10.0.0.0/8'], tags: ['lan'] }]);
+    try {
+      const info = e.lookupIp('10.1.2.3');
+      expect(info.ipCategory).toBe('corporate');
+      expect(info.ipTags).toEqual(['private', 'lan']);
+      expect(info.geo).toBeNull();
+      expect(info.isPrivate).toBe(true);
+    } finally {
+      e.setIpRanges([]);
+    }
+    expect(e.lookupIp('10.1.2.3').ipCategory).toBe('private');
+  });
+
   it('setIpRanges swaps ranges, clears the cache, and rejects overlaps keeping the old ranges', async () => {
     const e = await createEnricher(config());
     expect(e.lookupIp('45.83.220.10').ipCategory).toBe('anonymizer');
@@ -236,6 +251,12 @@ describe('activity fields', () => {
     enricher.enrich(a);
     expect(a.device).toEqual({ type: 'desktop', os: 'Windows 7', browser: 'Chrome 109', tags: ['Valid client certificate'] });
     expect(a.userAgentTags).toEqual(['Outdated browser', 'Outdated operating system']);
+  });
+
+  it('keeps a device given in the input when the user agent says nothing', () => {
+    const a = activity({ userAgent: 'Mozilla/5.0', device: { type: 'mobile', os: 'iOS 18', browser: null } });
+    enricher.enrich(a);
+    expect(a.device).toEqual({ type: 'mobile', os: 'iOS 18', browser: null, tags: [] });
   });
 
   it('keeps values given in the input when enrichment finds nothing', () => {

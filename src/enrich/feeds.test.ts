@@ -68,6 +68,11 @@ describe('feeds', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits++;
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: '/tor' });
+        res.end();
+        return;
+      }
       if (req.url === '/big') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('1.2.3.4\n'.repeat(10_000));
@@ -199,6 +204,33 @@ describe('feeds', () => {
     expect(restarted.lookupIp('185.220.101.9').ipCategory).toBe('tor');
   });
 
+  it('startFeedRefresh downloads due URL feeds in the background and reloads them', async () => {
+    body = '162.247.74.201\n';
+    status = 200;
+    const e = emptyEnricher([feed({ kind: 'tor_exit', url: `${base}/timer`, name: 'timer' })]);
+    expect(e.lookupIp('162.247.74.201').ipCategory).toBeNull();
+    const stop = e.startFeedRefresh(60_000);
+    try {
+      for (let i = 0; i < 200 && e.lookupIp('162.247.74.201').ipCategory === null; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(e.lookupIp('162.247.74.201').ipCategory).toBe('tor');
+      expect(e.feedStatuses[0]).toMatchObject({ name: 'timer', ok: true, entries: 1 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('reloadFeeds picks up a changed path feed', () => {
+    const path = join(dir, 'anon.txt');
+    writeFileSync(path, '146.70.1.1\n');
+    const e = emptyEnricher([feed({ kind: 'anonymizer', path })]);
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBe('anonymizer');
+    writeFileSync(path, '146.70.1.2\n');
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBe('anonymizer'); // cached until reloaded
+    e.reloadFeeds();
+    expect(e.lookupIp('146.70.1.1').ipCategory).toBeNull();
+    expect(e.lookupIp('146.70.1.2').ipCategory).toBe('anonymizer');
+  });
+
   it('onlyDue skips feeds refreshed within refreshSecs; maxBytes caps downloads; unreachable servers fail cleanly', async () => {
     body = '1.2.3.4\n';
     const f = feed({ kind: 'anonymizer', url: `${base}/due`, refreshSecs: 3600 });
@@ -207,8 +239,25 @@ describe('feeds', () => {
     expect(await updateFeeds([f], { dataDir: dir }, { onlyDue: true })).toEqual([]);
     expect(hits).toBe(before);
 
+    // after a failure, onlyDue waits before retrying instead of hitting the server on every check
+    const failures = new Map<string, number>();
+    status = 500;
+    const flaky = feed({ kind: 'anonymizer', url: `${base}/flaky`, name: 'flaky', refreshSecs: 3600 });
+    expect((await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures }))[0].ok).toBe(false);
+    const afterFail = hits;
+    expect(await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures })).toEqual([]);
+    expect(hits).toBe(afterFail);
+    status = 200;
+    failures.set('flaky', Date.now() - 3_600_001); // the retry window has passed
+    expect((await updateFeeds([flaky], { dataDir: dir }, { onlyDue: true, failures }))[0].ok).toBe(true);
+    expect(failures.has('flaky')).toBe(false);
+
     const big = await updateFeeds([feed({ kind: 'anonymizer', url: `${base}/big`, maxBytes: 1000 })], { dataDir: dir });
     expect(big[0].error?.message).toMatch(/maxBytes/);
+
+    body = '185.220.101.60\n';
+    const moved = await updateFeeds([feed({ kind: 'tor_exit', url: `${base}/moved`, name: 'moved' })], { dataDir: dir });
+    expect(moved[0]).toMatchObject({ ok: true, entries: 1 }); // redirects are followed
 
     const down = await updateFeeds([feed({ kind: 'anonymizer', url: 'http://127.0.0.1:1/list.txt' })], { dataDir: dir }, { timeoutMs: 2000 });
     expect(down[0]).toMatchObject({ ok: false, error: { code: 'RAMPART_ERR_ENRICH_FEED_FAILED' } });
@@ -226,28 +275,40 @@ describe('feeds', () => {
         `  - { kind: threat_intel, name: broken, url: "http://127.0.0.1:1/x", timeoutSecs: 2 }`,
       ].join('\n'),
     );
-    const out: string[] = [];
-    const err: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    const writeErr = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      process.exitCode = undefined;
-      code = await main(['feeds', 'update', '--config', cfg]);
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = writeErr;
-      process.exitCode = undefined;
-    }
+    const run = async (): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      const writeErr = process.stderr.write.bind(process.stderr);
+      process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+      process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+      try {
+        process.exitCode = undefined;
+        const code = await main(['feeds', 'update', '--config', cfg]);
+        return { code, out: out.join(''), err: err.join('') };
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = writeErr;
+        process.exitCode = undefined;
+      }
+    };
+    const first = await run();
+    const code = first.code;
+    const err = [first.err];
     expect(code).toBe(1);
-    const text = out.join('');
+    const text = first.out;
     expect(text).toMatch(/^ok {4}tor \(tor_exit\): 1 entries/m);
     expect(text).toMatch(/^FAIL {2}broken \(threat_intel\): RAMPART_ERR_ENRICH_FEED_FAILED/m);
     const cached = join(dir, 'data', 'feeds', 'tor.txt');
     expect(existsSync(cached)).toBe(true);
     expect(readFileSync(cached, 'utf8')).toBe(body);
     expect(err.join('')).toContain('RAMPART_ERR_ENRICH_FEED_FAILED'); // the failure is also logged
+
+    // the tor server now fails: the command says so and the last good copy stays
+    status = 500;
+    const second = await run();
+    expect(second.code).toBe(1);
+    expect(second.out).toMatch(/^FAIL {2}tor \(tor_exit\): RAMPART_ERR_ENRICH_FEED_FAILED: .*HTTP 500.*keeping the copy from /m);
+    expect(readFileSync(cached, 'utf8')).toBe('# exits\n185.220.101.50\n');
   });
 });

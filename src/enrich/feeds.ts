@@ -50,6 +50,9 @@ export interface FeedStatus {
   updatedAt: string | null;
 }
 
+/** The data folder that URL feed caches live under for a config loaded from `baseDir`: `<baseDir>/data`. */
+export const feedDataDir = (baseDir: string): string => join(baseDir, 'data');
+
 export const feedName = (f: FeedConfig): string =>
   f.name ?? (f.path ? basename(f.path).replace(/\.[^.]*$/, '') : `${f.kind}-${createHash('sha256').update(f.url!).digest('hex').slice(0, 8)}`);
 
@@ -108,7 +111,6 @@ export function loadFeed(f: FeedConfig, ctx: FeedContext): { source: IntelSource
     const source = buildSource(FEED_KIND_TO_INTEL[f.kind], `feed:${name}`, text, false);
     reportMalformed(ctx, f, name, source.malformed);
     Object.assign(status, { ok: true, entries: source.entries, malformedLines: source.malformed.length, bytes: st.size, updatedAt: st.mtime.toISOString() });
-    ctx.metrics?.set('rampart_enrich_feed_entries', { kind: f.kind }, source.entries);
     return { source, status };
   } catch (err) {
     const e = err instanceof RampartError ? err : new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, (err as Error).message], { cause: err });
@@ -135,7 +137,14 @@ export interface UpdateOptions {
   /** Override of each feed's timeoutSecs (tests). */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /**
+   * Time (ms) of each feed's last failed download, kept by the caller across calls: with onlyDue, a feed
+   * that failed is retried after min(refreshSecs, 15 min) rather than on every check.
+   */
+  failures?: Map<string, number>;
 }
+
+const RETRY_AFTER_FAILURE_MS = 15 * 60 * 1000;
 
 let defaultDispatcher: Dispatcher | null = null;
 const dispatcherFor = (): Dispatcher =>
@@ -195,6 +204,8 @@ export async function updateFeeds(feeds: readonly FeedConfig[], ctx: FeedContext
     const name = feedName(f);
     const file = feedCachePath(f, ctx.dataDir);
     if (opts.onlyDue) {
+      const failedAt = opts.failures?.get(name);
+      if (failedAt !== undefined && Date.now() - failedAt < Math.min(f.refreshSecs * 1000, RETRY_AFTER_FAILURE_MS)) continue;
       try {
         if (Date.now() - statSync(file).mtimeMs < f.refreshSecs * 1000) continue;
       } catch {
@@ -215,11 +226,13 @@ export async function updateFeeds(feeds: readonly FeedConfig[], ctx: FeedContext
       writeFileSync(tmp, body);
       renameSync(tmp, file); // atomic: readers see the old or the new copy, never half a file
       Object.assign(status, { ok: true, entries: parsed.cidrs.length, malformedLines: parsed.malformed.length, bytes: body.length, updatedAt: new Date().toISOString() });
+      opts.failures?.delete(name);
       ctx.metrics?.inc('rampart_enrich_feed_updates_total', { kind: f.kind, result: 'ok' });
       ctx.logger?.info({ feed: name, entries: status.entries, bytes: status.bytes }, `feed ${name} updated`);
     } catch (err) {
       const e = err instanceof RampartError ? err : new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, (err as Error).message], { cause: err });
       reportFailure(ctx, e, name);
+      opts.failures?.set(name, Date.now());
       ctx.metrics?.inc('rampart_enrich_feed_updates_total', { kind: f.kind, result: 'failed' });
       status.error = { code: e.code, message: e.message };
       try {

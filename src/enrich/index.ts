@@ -12,11 +12,11 @@ import { AsnDb, defaultAsnPaths, type AsnDbPaths } from './asn.ts';
 import type { Enricher } from './enricher.ts';
 import { loadFeeds, updateFeeds, type FeedStatus, type UpdateOptions } from './feeds.ts';
 import { defaultGeoPaths, GeoDb, type GeoDbPaths } from './geo.ts';
-import { isPublicRange, parseIp, type ParsedIp } from './ip.ts';
+import { ipv4ToNumber, isPublicRange, parseIp, type ParsedIp } from './ip.ts';
 import { KIND_CATEGORY, KIND_TAG, loadBuiltinIntel, matchIntel, RISK_KINDS, type IntelSource } from './intel.ts';
 import { compileIpRanges, IpRangeIndex, type IpRange } from './ip-ranges.ts';
-import { LruCache } from './lru.ts';
-import { UserAgentParser } from './user-agent.ts';
+import { Ipv4Cache, LruCache } from './lru.ts';
+import { UserAgentParser, type UserAgentInfo } from './user-agent.ts';
 
 export { validateIpRanges, compileIpRanges, type IpRange } from './ip-ranges.ts';
 export { parseUserAgent, UA_TAG } from './user-agent.ts';
@@ -24,6 +24,8 @@ export { KIND_TAG, KIND_CATEGORY } from './intel.ts';
 
 /** Tag given to private, loopback, link-local, CGNAT, documentation and other non-public addresses. */
 export const PRIVATE_TAG = 'private';
+/** The activity schema's limit on ipTags. */
+const MAX_IP_TAGS = 64;
 const RISK_TAGS: ReadonlySet<string> = new Set([...RISK_KINDS].map((k) => KIND_TAG[k]));
 
 /** Everything Rampart knows about one IP address: for the API, the console and explanations. */
@@ -57,6 +59,13 @@ export interface EnricherOptions {
   shareDatabases?: boolean;
 }
 
+/** One IP cache entry: the IP-derived result, plus the last user agent seen with the address. */
+interface CacheSlot {
+  info: IpInfo;
+  ua: string | null;
+  uaInfo: UserAgentInfo | null;
+}
+
 const invalidInfo = (input: string): IpInfo => ({
   input,
   valid: false,
@@ -79,7 +88,9 @@ export class RampartEnricher implements Enricher {
   readonly #builtin: IntelSource[];
   readonly #feedsConfig: readonly FeedConfig[];
   readonly #opts: EnricherOptions;
-  readonly #ipCache: LruCache<string, IpInfo>;
+  /** Per-IP caches: dotted-quad IPv4 by number, everything else (IPv6, mapped, invalid) by string. */
+  readonly #v4Cache: Ipv4Cache<CacheSlot>;
+  readonly #ipCache: LruCache<string, CacheSlot>;
   readonly #ua = new UserAgentParser(10_000);
   #sources: IntelSource[];
   #ranges: IpRangeIndex;
@@ -95,6 +106,7 @@ export class RampartEnricher implements Enricher {
     this.#feedsConfig = parts.feeds;
     this.#ranges = parts.ranges;
     this.#opts = opts;
+    this.#v4Cache = new Ipv4Cache(parts.cacheEntries);
     this.#ipCache = new LruCache(parts.cacheEntries);
     this.#sources = [...this.#builtin];
     if (parts.feeds.length) this.reloadFeeds();
@@ -103,21 +115,34 @@ export class RampartEnricher implements Enricher {
   /** Mutates `a` in place. Never throws: a failure is logged and counted, and the fields stay as they were. */
   enrich(a: Activity): void {
     try {
+      let ipSlot: CacheSlot | null = null;
       if (a.ip) {
-        const info = this.#ipInfo(a.ip);
+        ipSlot = this.#slot(a.ip);
+        const info = ipSlot.info;
         if (info.valid) applyIp(a, info);
         else this.#opts.metrics?.inc('rampart_enrich_invalid_ip_total');
       }
-      if (a.userAgent) {
-        const u = this.#ua.parse(a.userAgent);
+      const ua = a.userAgent;
+      if (ua) {
+        // Most addresses are used with one user agent: remember the last one per address, so the common case
+        // is one string comparison instead of hashing a ~120-character string for the UA cache.
+        let u: UserAgentInfo;
+        if (ipSlot !== null && ipSlot.ua === ua) u = ipSlot.uaInfo!;
+        else {
+          u = this.#ua.parse(ua);
+          if (ipSlot !== null) {
+            ipSlot.ua = ua;
+            ipSlot.uaInfo = u;
+          }
+        }
         const given = a.device;
         a.device = {
-          type: u.device.type,
+          type: u.device.type === 'other' && given?.type ? given.type : u.device.type, // 'other' = nothing found
           os: u.device.os ?? given?.os ?? null,
           browser: u.device.browser ?? given?.browser ?? null,
           tags: given?.tags ?? [],
         };
-        if (u.tags.length) a.userAgentTags = a.userAgentTags.length ? union(a.userAgentTags, u.tags) : u.tags.slice();
+        if (u.tags.length) a.userAgentTags = a.userAgentTags.length ? union(a.userAgentTags, u.tags).slice(0, 16) : u.tags.slice();
       }
     } catch (err) {
       this.#errors++;
@@ -139,7 +164,7 @@ export class RampartEnricher implements Enricher {
   /** Validates and swaps in new organisation ranges atomically; throws RAMPART_ERR_ENRICH_RANGE_* when invalid. */
   setIpRanges(ranges: readonly IpRange[]): void {
     this.#ranges = compileIpRanges(ranges);
-    this.#ipCache.clear();
+    this.#clearCache();
   }
 
   get ipRanges(): readonly IpRange[] {
@@ -151,7 +176,10 @@ export class RampartEnricher implements Enricher {
     const { sources, statuses } = loadFeeds(this.#feedsConfig, this.#ctx());
     this.#sources = [...this.#builtin, ...sources];
     this.#feedStatuses = statuses;
-    this.#ipCache.clear();
+    this.#clearCache();
+    const perKind = new Map<string, number>(this.#feedsConfig.map((f) => [f.kind, 0]));
+    for (const s of statuses) perKind.set(s.kind, (perKind.get(s.kind) ?? 0) + s.entries);
+    for (const [kind, n] of perKind) this.#opts.metrics?.set('rampart_enrich_feed_entries', { kind }, n);
     return statuses;
   }
 
@@ -169,10 +197,11 @@ export class RampartEnricher implements Enricher {
   startFeedRefresh(checkEveryMs = 60_000): () => void {
     if (!this.#feedsConfig.some((f) => f.url)) return () => undefined;
     let running = false;
+    const failures = new Map<string, number>();
     const tick = () => {
       if (running) return;
       running = true;
-      this.updateFeeds({ onlyDue: true })
+      this.updateFeeds({ onlyDue: true, failures })
         .catch((err) => this.#opts.logger?.error({ err }, 'feed refresh failed'))
         .finally(() => (running = false));
     };
@@ -188,7 +217,7 @@ export class RampartEnricher implements Enricher {
 
   stats(): { cacheEntries: number; hits: number; misses: number; errors: number; sources: { name: string; kind: string; entries: number }[] } {
     return {
-      cacheEntries: this.#ipCache.size,
+      cacheEntries: this.#v4Cache.size + this.#ipCache.size,
       hits: this.#hits,
       misses: this.#misses,
       errors: this.#errors,
@@ -196,21 +225,34 @@ export class RampartEnricher implements Enricher {
     };
   }
 
+  #clearCache(): void {
+    this.#v4Cache.clear();
+    this.#ipCache.clear();
+  }
+
   #ctx() {
     return { dataDir: this.#opts.dataDir ?? 'data', logger: this.#opts.logger, metrics: this.#opts.metrics };
   }
 
-  #ipInfo(input: string): IpInfo {
-    let info = this.#ipCache.get(input);
-    if (info) {
+  #slot(input: string): CacheSlot {
+    // Dotted-quad IPv4 (most traffic) is keyed by its number: no string hashing on the hot path.
+    const v4 = ipv4ToNumber(input);
+    const v4key = v4 === v4; // not NaN
+    let slot = v4key ? this.#v4Cache.get(v4) : this.#ipCache.get(input);
+    if (slot) {
       this.#hits++;
-      return info;
+      return slot;
     }
     this.#misses++;
     const parsed = parseIp(input);
-    info = parsed ? this.#compute(input, parsed) : invalidInfo(input);
-    this.#ipCache.set(input, info);
-    return info;
+    slot = { info: parsed ? this.#compute(input, parsed) : invalidInfo(input), ua: null, uaInfo: null };
+    if (v4key) this.#v4Cache.set(v4, slot);
+    else this.#ipCache.set(input, slot);
+    return slot;
+  }
+
+  #ipInfo(input: string): IpInfo {
+    return this.#slot(input).info;
   }
 
   #compute(input: string, p: ParsedIp): IpInfo {
@@ -249,7 +291,7 @@ export class RampartEnricher implements Enricher {
       matched.push(`range:${org.name}`);
       category = org.category;
       tags = tags.filter((t) => !RISK_TAGS.has(t));
-      for (const t of org.tags ?? []) if (!tags.includes(t)) tags.push(t);
+      for (const t of org.tags ?? []) if (!tags.includes(t) && tags.length < MAX_IP_TAGS) tags.push(t);
       if (org.location) {
         const base: Geo = geo ?? { country: null, city: null, lat: null, lon: null };
         geo = {
@@ -277,7 +319,7 @@ function applyIp(a: Activity, info: IpInfo): void {
   if (info.asn !== null) a.asn = info.asn;
   if (info.isp !== null) a.isp = info.isp;
   if (info.ipCategory !== null) a.ipCategory = info.ipCategory;
-  if (info.ipTags.length) a.ipTags = a.ipTags.length ? union(a.ipTags, info.ipTags) : info.ipTags.slice();
+  if (info.ipTags.length) a.ipTags = a.ipTags.length ? union(a.ipTags, info.ipTags).slice(0, MAX_IP_TAGS) : info.ipTags.slice();
 }
 
 const geoByPaths = new Map<string, Promise<GeoDb>>();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4ToNumber, isPublicRange, parseCidr, parseIp } from './ip.ts';
+import ipaddr from 'ipaddr.js';
+import { ipv4Range, ipv4ToNumber, isPublicRange, numberToIpv4, parseCidr, parseIp } from './ip.ts';
 import { RangeTableBuilder } from './range-table.ts';
 import { LruCache } from './lru.ts';
 
@@ -35,6 +36,13 @@ describe('parseIp', () => {
     for (const bad of ['', 'nonsense', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.4/24', ':::1', 'x'.repeat(100)]) {
       expect(parseIp(bad), bad).toBeNull();
     }
+  });
+
+  it('the numeric IPv4 range check agrees with ipaddr.js range()', () => {
+    const edges = ['0.0.0.0', '0.255.255.255', '1.0.0.0', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0', '100.63.255.255', '100.64.0.0', '100.127.255.255', '100.128.0.0', '126.255.255.255', '127.0.0.0', '169.254.0.0', '172.15.255.255', '172.16.0.0', '172.31.255.255', '172.32.0.0', '192.0.0.0', '192.0.2.255', '192.0.3.0', '192.31.196.1', '192.52.193.1', '192.88.99.1', '192.168.255.255', '192.175.48.1', '198.17.255.255', '198.18.0.0', '198.19.255.255', '198.20.0.0', '198.51.100.1', '203.0.113.255', '223.255.255.255', '224.0.0.0', '239.255.255.255', '240.0.0.0', '255.255.255.254', '255.255.255.255'];
+    let x = 7;
+    const random = Array.from({ length: 5000 }, () => numberToIpv4((x = (Math.imul(x, 1103515245) + 12345) >>> 0)));
+    for (const ip of [...edges, ...random]) expect(ipv4Range(ipv4ToNumber(ip)), ip).toBe(ipaddr.IPv4.parse(ip).range());
   });
 
   it('names non-public ranges', () => {
@@ -98,5 +106,29 @@ describe('LruCache', () => {
     const none = new LruCache<string, number>(0);
     none.set('x', 1);
     expect(none.get('x')).toBeUndefined();
+  });
+});
+
+describe('Ipv4Cache', () => {
+  it('stores by number, keeps recent entries across generations and bounds its size', async () => {
+    const { Ipv4Cache } = await import('./lru.ts');
+    const c = new Ipv4Cache<string>(8); // generations of 4
+    for (let i = 0; i < 4; i++) c.set(i, `v${i}`); // 0 is a valid key (0.0.0.0)
+    expect(c.get(0)).toBe('v0');
+    for (let i = 4; i < 8; i++) c.set(i, `v${i}`); // rotates: 0..3 become old, 0 was promoted before
+    expect(c.get(1)).toBe('v1'); // found in the old generation, promoted
+    for (let i = 100; i < 120; i++) c.set(i, `v${i}`);
+    expect(c.size).toBeLessThanOrEqual(8);
+    expect(c.get(2)).toBeUndefined();
+    expect(c.get(119)).toBe('v119');
+    c.set(119, 'again');
+    expect(c.get(119)).toBe('again');
+    c.set(0xffffffff, 'max');
+    expect(c.get(0xffffffff)).toBe('max');
+    c.clear();
+    expect(c.get(119)).toBeUndefined();
+    const off = new Ipv4Cache<string>(0);
+    off.set(1, 'x');
+    expect(off.get(1)).toBeUndefined();
   });
 });

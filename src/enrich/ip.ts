@@ -42,6 +42,42 @@ const MASK64 = (1n << 64n) - 1n;
 const PUBLIC_RANGES = new Set(['unicast', '6to4', 'teredo']);
 export const isPublicRange = (range: string): boolean => PUBLIC_RANGES.has(range);
 
+/**
+ * IPv4 special ranges as in ipaddr.js `range()` (checked against it in ip.test.ts), as numbers so that the
+ * cache-miss path does not build ipaddr.js objects. Most specific first where blocks nest.
+ */
+const V4_SPECIAL: readonly (readonly [number, number, string])[] = (
+  [
+    ['0.0.0.0', 8, 'unspecified'],
+    ['10.0.0.0', 8, 'private'],
+    ['100.64.0.0', 10, 'carrierGradeNat'],
+    ['127.0.0.0', 8, 'loopback'],
+    ['169.254.0.0', 16, 'linkLocal'],
+    ['172.16.0.0', 12, 'private'],
+    ['192.0.0.0', 24, 'reserved'],
+    ['192.0.2.0', 24, 'reserved'],
+    ['192.31.196.0', 24, 'as112'],
+    ['192.52.193.0', 24, 'amt'],
+    ['192.88.99.0', 24, 'reserved'],
+    ['192.168.0.0', 16, 'private'],
+    ['192.175.48.0', 24, 'as112'],
+    ['198.18.0.0', 15, 'reserved'],
+    ['198.51.100.0', 24, 'reserved'],
+    ['203.0.113.0', 24, 'reserved'],
+    ['224.0.0.0', 4, 'multicast'],
+    ['255.255.255.255', 32, 'broadcast'],
+    ['240.0.0.0', 4, 'reserved'],
+  ] as const
+).map(([a, p, name]) => {
+  const start = ipv4ToNumber(a);
+  return [start, start + 2 ** (32 - p) - 1, name] as const;
+});
+
+export function ipv4Range(n: number): string {
+  for (const [start, end, name] of V4_SPECIAL) if (n >= start && n <= end) return name;
+  return 'unicast';
+}
+
 /** Fast dotted-quad parse; NaN when `s` is not exactly four decimal octets. */
 export function ipv4ToNumber(s: string): number {
   let value = 0;
@@ -84,8 +120,7 @@ export function parseIp(input: string): ParsedIp | null {
   if (fam === 4) {
     const v4 = ipv4ToNumber(s);
     if (Number.isNaN(v4)) return null;
-    const range = ipaddr.IPv4.parse(s).range();
-    return { family: 4, text: numberToIpv4(v4), v4, hi: 0n, lo: 0n, range };
+    return { family: 4, text: numberToIpv4(v4), v4, hi: 0n, lo: 0n, range: ipv4Range(v4) };
   }
   if (fam !== 6) return null;
   let addr: ipaddr.IPv6;

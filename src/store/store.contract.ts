@@ -212,12 +212,16 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
       it('stores control characters and U+0000 without failing the batch', async () => {
         const store = await open();
-        const weird = activity({ id: 'nul-1', action: 'WEIRD', actor: { id: '7', email: null, name: 'bad\u0000name\u0001' }, raw: { s: 'a\u0000b', ctl: '\u0007' } });
-        expect((await store.putActivities([weird])).inserted).toBe(1);
+        const weird = activity({ id: 'nul-1', action: 'WEIRD', actor: { id: '7', email: null, name: 'bad\u0000name\u0001' }, userAgent: 'lone \ud800 surrogate', raw: { s: 'a\u0000b', ctl: '\u0007', lone: '\udc00' } });
+        const plain = activity({ id: 'nul-2', time: at(1) });
+        expect((await store.putActivities([weird, plain])).inserted).toBe(2);
         const back = (await store.getActivity('nul-1'))!;
-        // raw is kept verbatim by both drivers; PostgreSQL text/jsonb cannot hold U+0000 in other fields (becomes U+FFFD).
-        expect(back.raw).toEqual({ s: 'a\u0000b', ctl: '\u0007' });
+        // raw is kept verbatim by both drivers; PostgreSQL text/jsonb cannot hold U+0000 or a lone surrogate in other
+        // fields, which become U+FFFD there (docs/store.md, driver differences).
+        expect(back.raw).toEqual({ s: 'a\u0000b', ctl: '\u0007', lone: '\udc00' });
         expect(['bad\u0000name\u0001', 'bad\uFFFDname\u0001']).toContain(back.actor.name);
+        expect(['lone \ud800 surrogate', 'lone \uFFFD surrogate']).toContain(back.userAgent);
+        expect(await store.getActivity('nul-2')).toEqual(plain);
       });
 
       it('commits the checkpoint with the batch, and a failing batch leaves both unchanged', async () => {
@@ -526,6 +530,21 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.deleteDoc('policy', 'admin-risky')).toBe(true);
         expect(await store.deleteDoc('policy', 'admin-risky')).toBe(false);
         expect(await store.getDoc('policy', 'admin-risky')).toBeNull();
+      });
+
+      it('putDocIf writes only when the stored version is the expected one (compare-and-set)', async () => {
+        const store = await open();
+        expect(store.putDocIf).toBeTypeOf('function');
+        const doc = (v: number, body: unknown) => ({ kind: 'governance', id: 'a1', body, updatedAt: at(v) });
+        expect(await store.putDocIf!(doc(1, { s: 'pending' }), null)).toBe(true);
+        expect(await store.putDocIf!(doc(1, { s: 'other' }), null)).toBe(false); // already exists
+        expect(await store.putDocIf!(doc(2, { s: 'running' }), at(9))).toBe(false); // stale expectation
+        expect((await store.getDoc('governance', 'a1'))?.body).toEqual({ s: 'pending' });
+        expect(await store.putDocIf!(doc(2, { s: 'running' }), at(1))).toBe(true);
+        expect(await store.getDoc('governance', 'a1')).toEqual(doc(2, { s: 'running' }));
+        // Two racing claims from the same version: exactly one wins.
+        const results = await Promise.all([store.putDocIf!(doc(3, { by: 'x' }), at(2)), store.putDocIf!(doc(3, { by: 'y' }), at(2))]);
+        expect(results.filter(Boolean)).toHaveLength(1);
       });
     });
   });

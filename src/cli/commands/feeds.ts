@@ -1,9 +1,8 @@
 /** `rampart feeds update|list`: refresh URL feeds into their on-disk caches; show what each feed holds. */
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../core/logger.ts';
-import { loadFeeds, updateFeeds, type FeedStatus } from '../../enrich/feeds.ts';
+import { feedDataDir, loadFeeds, updateFeeds, type FeedStatus } from '../../enrich/feeds.ts';
 
 const line = (s: FeedStatus): string =>
   s.ok
@@ -24,7 +23,7 @@ export function register(program: Command): void {
         return;
       }
       const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, destination: process.stderr });
-      const results = await updateFeeds(urlFeeds, { dataDir: join(baseDir, 'data'), logger });
+      const results = await updateFeeds(urlFeeds, { dataDir: feedDataDir(baseDir), logger });
       for (const r of results) process.stdout.write(line(r));
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
@@ -35,7 +34,7 @@ export function register(program: Command): void {
     .action((o: { config?: string }) => {
       const { config, baseDir } = loadConfig(o.config);
       if (config.feeds.length === 0) process.stdout.write('no feeds configured\n');
-      const { statuses } = loadFeeds(config.feeds, { dataDir: join(baseDir, 'data') });
+      const { statuses } = loadFeeds(config.feeds, { dataDir: feedDataDir(baseDir) });
       for (const s of statuses) process.stdout.write(line(s));
     });
 }

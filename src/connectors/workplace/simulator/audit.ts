@@ -42,9 +42,13 @@ export function auditRecord(e: RecordedEvent): Json {
 export function createAuditHandler(ctx: SimContext) {
   const t = ctx.tenant;
   let active: string | null = null;
+  const checkIp = (req: FastifyRequest) => {
+    if (ctx.auditIpAllowList.size && !ctx.auditIpAllowList.has(req.ip)) throw new GraphError('ipNotAllowed', req.ip);
+  };
 
   const issue = (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req);
+    checkIp(req);
     if (p.grant_type !== 'client_credentials') throw new GraphError('badParameter', 'grant_type must be client_credentials');
     const [id, secret] = (p.access_token ?? '').split('|');
     if (!id || !secret || !safeEqual(id, ctx.auditClientId) || !safeEqual(secret, ctx.auditClientSecret)) throw new GraphError('badClientCredentials');
@@ -63,6 +67,7 @@ export function createAuditHandler(ctx: SimContext) {
 
   const list = (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req);
+    checkIp(req);
     const tokenStr = bearer(req);
     if (!tokenStr) throw new GraphError('missingToken');
     const tok = ctx.tokens.get(tokenStr);
@@ -97,25 +102,36 @@ export function createAuditHandler(ctx: SimContext) {
     };
 
     const asc = FACTS.audit.order.value === 'asc';
-    // The log is seq-ordered; cursors are seq numbers. "after" moves in the API's order.
-    const all = t.logFrom(0).filter(inWindow);
-    const ordered = asc ? all : [...all].reverse();
-    const pos = (seq: number) => ordered.findIndex((e) => (asc ? e.seq > seq : e.seq < seq));
-    let from = 0;
-    let to = Math.min(limit, ordered.length);
-    if (p.after) {
-      const seq = cur(p.after, 'after');
-      from = pos(seq);
-      if (from < 0) from = ordered.length;
-      to = Math.min(from + limit, ordered.length);
-    } else if (p.before) {
-      const seq = cur(p.before, 'before');
-      let idx = ordered.findIndex((e) => (asc ? e.seq >= seq : e.seq <= seq));
-      if (idx < 0) idx = ordered.length;
-      to = idx;
-      from = Math.max(0, to - limit);
+    // An ordered view of the log without copying it: position p (0 = first in API order) -> log entry.
+    const log = t.log;
+    const n = log.length;
+    const at = (pos: number) => log[asc ? pos : n - 1 - pos];
+    const firstSeq = t.firstSeq;
+    // Position of the first entry that comes after seq in API order.
+    const posAfter = (seq: number) => {
+      const idx = Math.min(Math.max(seq - firstSeq + 1, 0), n); // log index of the first entry with e.seq > seq
+      return asc ? idx : Math.max(0, n - Math.min(Math.max(seq - firstSeq, 0), n));
+    };
+    const slice: RecordedEvent[] = [];
+    let hasNext = false;
+    let hasPrev = false;
+    const anyMatch = (from: number, step: 1 | -1) => {
+      for (let q = from; q >= 0 && q < n; q += step) if (inWindow(at(q))) return true;
+      return false;
+    };
+    if (p.before) {
+      const end = posAfter(cur(p.before, 'before') - (asc ? 1 : -1)); // entries strictly before the cursor
+      let q = end - 1;
+      for (; q >= 0 && slice.length < limit; q--) if (inWindow(at(q))) slice.unshift(at(q));
+      hasPrev = anyMatch(q, -1);
+      hasNext = anyMatch(end, 1);
+    } else {
+      const from = p.after ? posAfter(cur(p.after, 'after')) : 0;
+      let q = from;
+      for (; q < n && slice.length < limit; q++) if (inWindow(at(q))) slice.push(at(q));
+      hasNext = anyMatch(q, 1);
+      hasPrev = anyMatch(from - 1, -1);
     }
-    const slice = ordered.slice(from, to);
     const out: Json = { data: slice.map(render) };
     if (slice.length) {
       const link = (k: string, v: string) => {
@@ -127,7 +143,7 @@ export function createAuditHandler(ctx: SimContext) {
       };
       const before = encodeCursor(String(slice[0].seq));
       const after = encodeCursor(String(slice[slice.length - 1].seq));
-      out.paging = { cursors: { before, after }, ...(to < ordered.length ? { next: link('after', after) } : {}), ...(from > 0 ? { previous: link('before', before) } : {}) };
+      out.paging = { cursors: { before, after }, ...(hasNext ? { next: link('after', after) } : {}), ...(hasPrev ? { previous: link('before', before) } : {}) };
     }
     return reply.send(out);
   };

@@ -11,7 +11,7 @@ import { FACTS } from './facts.ts';
 import { COUNTRY_CODES, NETWORK, countryIp, utcOffsetHours, vpnIp, type UserAgentInfo } from './network.ts';
 import type { SimUser } from './org.ts';
 import { Rng } from './rng.ts';
-import type { Actor, EventContext, RecordedEvent, Tenant } from './tenant.ts';
+import type { EventContext, RecordedEvent, Tenant } from './tenant.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -36,6 +36,7 @@ export class TrafficGenerator {
   readonly #seed: number;
   readonly #rng: Rng;
   readonly #sessions = new Set<string>();
+  readonly #lastLive = new Map<string, { country: string; t: number }>();
   #order = 0;
 
   constructor(tenant: Tenant, clock: SimClock, seed: number) {
@@ -73,7 +74,8 @@ export class TrafficGenerator {
     if (device === 'mobile') {
       ip = countryIp(loc.country, 'mobile', rng); // carrier NAT: a new address nearly every time
       ua = p.mobileUa;
-    } else if (p.vpn && !loc.traveling && rng.chance(0.6)) {
+    } else if (p.vpn && !loc.traveling && p.office === loc.country && NETWORK.vpnEgress[loc.country] && rng.chance(0.6)) {
+      // Corporate VPN egress is in the office country; used only when there (never a country hop in minutes).
       const v = vpnIp(p.office, rng);
       ip = v.ip;
       country = v.country;
@@ -109,7 +111,8 @@ export class TrafficGenerator {
     if (!workday && !rng.chance(user.frontline ? 0.4 : 0.1)) return;
     const offset = utcOffsetHours(loc.traveling ? loc.country : user.profile.home);
     const dayStart = day * DAY - offset * HOUR;
-    const add = (timeMs: number, run: () => void) => plan.push({ timeMs, order: this.#order++, run });
+    // A person deactivated before the planned time does nothing (no false "deactivated activity").
+    const add = (timeMs: number, run: () => void) => plan.push({ timeMs, order: this.#order++, run: () => user.active && run() });
     const loginAt = dayStart + (workday ? user.profile.startHour : rng.range(10, 20)) * HOUR + rng.int(90) * MIN + rng.int(60_000);
     const desktop = workday || rng.chance(0.3);
     const ctx = this.#ctx(user, loc, loginAt, desktop ? 'desktop' : 'mobile', rng);
@@ -242,14 +245,25 @@ export class TrafficGenerator {
     const off = this.#tenant.onEvent((e) => out.push(e));
     try {
       const firstDay = Math.floor(endMs / DAY) - days;
-      for (let day = firstDay; day <= Math.floor(endMs / DAY); day++) {
+      const lastDay = Math.floor(endMs / DAY);
+      let pending: Planned[] = [];
+      const runUntil = (limitMs: number) => {
+        pending.sort((a, b) => a.timeMs - b.timeMs || a.order - b.order);
+        let i = 0;
+        for (; i < pending.length && pending[i].timeMs < limitMs; i++) {
+          const p = pending[i];
+          if (p.timeMs <= endMs && p.timeMs > endMs - days * DAY) p.run();
+        }
+        pending = pending.slice(i);
+      };
+      for (let day = firstDay; day <= lastDay; day++) {
         const rng = new Rng(this.#seed ^ Math.imul(day, 0x9e3779b1));
-        const plan: Planned[] = [];
-        for (const u of [...this.#tenant.users]) if (u.active && u.claimed) this.#planDay(u, day, rng, plan);
-        this.#planAdminDay(day, rng, plan);
-        plan.sort((a, b) => a.timeMs - b.timeMs || a.order - b.order);
-        for (const p of plan) if (p.timeMs <= endMs && p.timeMs > endMs - days * DAY) p.run();
+        for (const u of [...this.#tenant.users]) if (u.active && u.claimed) this.#planDay(u, day, rng, pending);
+        this.#planAdminDay(day, rng, pending);
+        // Days overlap across time zones: run only what no later day can precede (the earliest zone is +10 h).
+        runUntil((day + 1) * DAY - 11 * HOUR);
       }
+      runUntil(Infinity);
     } finally {
       off();
     }
@@ -257,7 +271,20 @@ export class TrafficGenerator {
   }
 
   /**
-   * Emits about `n` benign events at the clock's now (streaming mode): each step picks a person, preferring
+   * Live traffic is sampled at random moments, so a trip or commute boundary could put two logins in different
+   * countries minutes apart. A person whose country changes stays quiet until 8 hours after their last activity.
+   */
+  #liveLocation(user: SimUser, now: number, day: number): Location | null {
+    const want = this.location(user, day);
+    const last = this.#lastLive.get(user.id);
+    // Travelling: quiet for 8 hours after the last activity in the previous country (the flight).
+    if (last && last.country !== want.country && now - last.t < 8 * HOUR) return null;
+    this.#lastLive.set(user.id, { country: want.country, t: now });
+    return want;
+  }
+
+  /**
+   * Emits exactly `n` benign events at the clock's now (streaming mode): each step picks a person, preferring
    * those in their working hours, and moves their session along (login, mobile login, logout, ...).
    */
   live(n: number): RecordedEvent[] {
@@ -272,23 +299,31 @@ export class TrafficGenerator {
         const day = Math.floor(now / DAY);
         if (rng.chance(1 / 150)) {
           const admin = this.#admin(rng);
-          if (admin) this.#adminAction(admin, this.#ctx(admin, this.location(admin, day), now, 'desktop', rng), rng);
+          const aloc = admin && this.#liveLocation(admin, now, day);
+          if (admin && aloc) this.#adminAction(admin, this.#ctx(admin, aloc, now, 'desktop', rng), rng);
           continue;
         }
         let user: SimUser | undefined;
-        for (let i = 0; i < 5; i++) {
-          user = this.#randomUser(rng, (u) => u.active && u.claimed);
-          if (!user) break;
-          const local = (((now / HOUR + utcOffsetHours(this.location(user, day).country)) % 24) + 24) % 24;
-          if (local >= 7 && local <= 19) break;
+        let loc: Location | null = null;
+        for (let i = 0; i < 8; i++) {
+          const u = this.#randomUser(rng, (x) => x.active && x.claimed);
+          if (!u) break;
+          const local = (((now / HOUR + utcOffsetHours(u.profile.home)) % 24) + 24) % 24;
+          if (i < 5 && (local < 7 || local > 19)) continue; // prefer people in their working hours
+          loc = this.#liveLocation(u, now, day);
+          if (loc) {
+            user = u;
+            break;
+          }
         }
-        if (!user) break;
-        const loc = this.location(user, day);
+        if (!user || !loc) continue;
         const inSession = this.#sessions.has(user.id);
         const r = rng.next();
+        // Multi-event steps only while room is left, so live(n) returns exactly n events.
+        const room = n - out.length;
         if (!inSession) {
           const ctx = this.#ctx(user, loc, now, user.profile.mobile && r < 0.3 ? 'mobile' : 'desktop', rng);
-          if (rng.chance(0.04)) t.emit('USER_LOGIN_FAILED', user, user, ctx);
+          if (rng.chance(0.04) && room >= 2) t.emit('USER_LOGIN_FAILED', user, user, ctx);
           t.emit('USER_LOGIN', user, user, ctx);
           this.#sessions.add(user.id);
         } else if (r < 0.45) {
@@ -296,7 +331,7 @@ export class TrafficGenerator {
           this.#sessions.delete(user.id);
         } else if (r < 0.85) {
           t.emit('USER_LOGIN', user, user, this.#ctx(user, loc, now, user.profile.mobile ? 'mobile' : 'desktop', rng));
-        } else if (r < 0.9 && user.authMethod === 'password') {
+        } else if (r < 0.9 && user.authMethod === 'password' && room >= 3) {
           const ctx = this.#ctx(user, loc, now, 'desktop', rng);
           t.emit('PASSWORD_RESET_REQUEST', user, user, ctx);
           if (rng.chance(0.25)) t.emit('PASSWORD_RESET_WRONG_CODE', user, user, ctx);
@@ -316,6 +351,3 @@ export class TrafficGenerator {
     return out;
   }
 }
-
-export type { Actor };
-export { NETWORK };

@@ -103,6 +103,14 @@ function page<T extends { id: string }>(items: T[], p: Record<string, string>, s
   return out;
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** Sliding one-hour call counter per token, for the usage headers and the budget. */
 class Usage {
   readonly #calls = new Map<string, number[]>();
@@ -137,7 +145,7 @@ export function createGraphHandler(ctx: SimContext) {
   };
 
   const findMember = (ref: string): SimUser => {
-    const u = ref.includes('@') ? t.userByEmail(decodeURIComponent(ref)) : t.userById(ref);
+    const u = ref.includes('@') ? t.userByEmail(ref) : t.userById(ref);
     if (!u) throw new GraphError('notFound', ref);
     return u;
   };
@@ -145,7 +153,7 @@ export function createGraphHandler(ctx: SimContext) {
   return async function graph(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     try {
       const url = new URL(req.url, 'http://x');
-      let segs = url.pathname.replace(/^\/graph\/?/, '').split('/').filter(Boolean);
+      let segs = url.pathname.replace(/^\/graph\/?/, '').split('/').filter(Boolean).map(safeDecode);
       if (segs[0] && /^v\d+(\.\d+)?$/.test(segs[0])) segs = segs.slice(1);
       const p = params(req);
       const tokenStr = bearer(req);

@@ -69,11 +69,15 @@ export class Tenant {
   readonly #listeners = new Set<(e: RecordedEvent) => void>();
   /** dedupe keys of recent events -> event second; keeps keys unique so a receiver never merges two real events. */
   readonly #recentKeys = new Map<string, number>();
+  readonly #keyQueue: string[] = [];
+  /** (event, actor, target) -> latest second used, so a collision jumps in O(1) instead of probing. */
+  readonly #lastSecond = new Map<string, number>();
+  #keyHead = 0;
   readonly #usedLocals = new Set<string>();
   readonly #rng: Rng;
   readonly integrationIp: { ip: string; country: string };
 
-  constructor(org: Org, clock: SimClock, rng: Rng, maxLog = 500_000) {
+  constructor(org: Org, clock: SimClock, rng: Rng, maxLog = 200_000) {
     this.org = org;
     this.clock = clock;
     this.#rng = rng;
@@ -114,12 +118,6 @@ export class Tenant {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Log entries with seq > afterSeq (for the audit API); seq is 1-based. */
-  logFrom(afterSeq: number): RecordedEvent[] {
-    const start = Math.max(0, afterSeq - this.#trimmed);
-    return this.log.slice(start);
-  }
-
   get lastSeq(): number {
     return this.#seq;
   }
@@ -154,19 +152,40 @@ export class Tenant {
   record(value: SecurityEventValue): RecordedEvent {
     let timeMs = Date.parse(value.timestamp.replace(/\+0000$/, 'Z'));
     let key = dedupeKey(this.org.companyId, value);
-    while (this.#recentKeys.has(key)) {
-      timeMs += 1000;
+    const triple = `${value.event}|${value.actor_id ?? ''}|${value.target_id ?? ''}`;
+    if (this.#recentKeys.has(key)) {
+      // Jump straight past the last second this (event, actor, target) used, then probe.
+      const last = this.#lastSecond.get(triple) ?? timeMs;
+      timeMs = Math.max(Math.floor(timeMs / 1000) * 1000, last) + 1000;
       value.timestamp = workplaceTime(timeMs);
       key = dedupeKey(this.org.companyId, value);
+      while (this.#recentKeys.has(key)) {
+        timeMs += 1000;
+        value.timestamp = workplaceTime(timeMs);
+        key = dedupeKey(this.org.companyId, value);
+      }
     }
+    const secMs = Math.floor(timeMs / 1000) * 1000;
+    if ((this.#lastSecond.get(triple) ?? -Infinity) < secMs) this.#lastSecond.set(triple, secMs);
+    if (this.#lastSecond.size > 200_000) this.#lastSecond.clear();
     this.#recentKeys.set(key, timeMs);
-    if (this.#recentKeys.size > 50_000) {
-      const horizon = timeMs - 3_600_000;
-      for (const [k, t] of this.#recentKeys) if (t < horizon) this.#recentKeys.delete(k);
+    this.#keyQueue.push(key);
+    // Forget keys older than 10 minutes of event time (or beyond 200k keys); the queue is in insertion order.
+    while (this.#keyHead < this.#keyQueue.length) {
+      const k = this.#keyQueue[this.#keyHead];
+      const t = this.#recentKeys.get(k) ?? 0;
+      if (this.#keyQueue.length - this.#keyHead <= 200_000 && t >= timeMs - 600_000) break;
+      if (this.#recentKeys.get(k) === t) this.#recentKeys.delete(k);
+      this.#keyHead++;
+    }
+    if (this.#keyHead > 100_000) {
+      this.#keyQueue.splice(0, this.#keyHead);
+      this.#keyHead = 0;
     }
     const rec: RecordedEvent = { seq: ++this.#seq, timeMs, value };
     this.log.push(rec);
-    if (this.log.length > this.#maxLog) {
+    // Trim in chunks (a tenth of the limit) so a full log does not shift the array on every event.
+    if (this.log.length > this.#maxLog + Math.ceil(this.#maxLog / 10)) {
       const drop = this.log.length - this.#maxLog;
       this.log.splice(0, drop);
       this.#trimmed += drop;

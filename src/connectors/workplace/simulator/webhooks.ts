@@ -95,8 +95,15 @@ export const sign = (algo: 'sha1' | 'sha256', secret: string, body: Buffer | str
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 interface PostResult {
@@ -196,7 +203,7 @@ export class WebhookSender {
   }
 
   /** Delivers values to the subscribed callback; resolves when every body is acknowledged or out of attempts. */
-  async deliver(values: SecurityEventValue[], overrides: Partial<SubscribeOptions> = {}): Promise<DeliveryReport> {
+  async deliver(values: SecurityEventValue[], overrides: Partial<Subscription> = {}): Promise<DeliveryReport> {
     const sub = { ...this.#must(), ...overrides } as Subscription;
     const batches: SecurityEventValue[][] = [];
     for (let i = 0; i < values.length; i += sub.batchSize) batches.push(values.slice(i, i + sub.batchSize));
@@ -370,7 +377,9 @@ export class WebhookSender {
           await new Promise<void>((r) => waiters.push(r));
           continue;
         }
-        const batch = queue.splice(0, sub.batchSize);
+        // Fault out_of_order: take a batch from a random place in the queue instead of its head.
+        const at = queue.length > sub.batchSize && this.#faults.fires('webhook', 'out_of_order') ? this.#rng.int(queue.length - sub.batchSize + 1) : 0;
+        const batch = queue.splice(at, sub.batchSize);
         stats.queued = queue.length;
         stats.inFlight += batch.length;
         const results = await this.#sendBatch(batch, sub, report, this.#closed.signal);
