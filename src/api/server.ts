@@ -25,6 +25,8 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
     // One log line per request would drown the log at webhook rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.config.server.maxBodyBytes,
+    // Path parameters carry emails (up to 320) and ids; the default of 100 would turn long ones into 404s.
+    maxParamLength: 512,
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
 

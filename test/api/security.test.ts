@@ -265,6 +265,14 @@ describe('headers, limits and errors', () => {
     const notJson = await fetch(`${h.url}/api/accounts`, { method: 'POST', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/json' }, body: '{oops' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { code: string }).code).toBe('RAMPART_ERR_API_BAD_REQUEST');
+    // A long email in a path parameter reaches the route (and its validation), not a 404.
+    const longEmail = `${'a'.repeat(200)}@acme.example`;
+    const long = await h.call('PATCH', `/api/accounts/${longEmail}`, { session: admin, body: { disabled: true } });
+    expect(long.status).toBe(404);
+    expect(long.body.code).toBe('RAMPART_ERR_STORE_NOT_FOUND');
+    const tooLong = await h.call('GET', `/api/alerts/${'x'.repeat(300)}`, { session: admin });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.message).toContain('params.id');
     const unknown = await h.call('GET', '/api/nothing-here', { session: admin });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('RAMPART_ERR_API_NOT_FOUND');
