@@ -61,30 +61,46 @@ export interface EngineBuild {
   policyIssues: PolicyIssue[];
 }
 
-/** The detection engine with the built-in detections and the activity policies of `policies.directory`. */
-export function buildEngine(
-  config: Config,
-  directory: readonly DirectoryUser[] = [],
-  o: { onAutoDisable?: (r: AutoDisableRecord) => void; apiPolicies?: readonly Policy[] } = {},
-): EngineBuild {
-  const engine = new DetectionEngine({ config: config.detections });
-  engine.setDirectory(directory);
+type PolicyOptions = { onAutoDisable?: (r: AutoDisableRecord) => void; apiPolicies?: readonly Policy[] };
+
+/** The activity policies of `policies.directory` plus those managed through the API (a file wins a name clash). */
+function buildPolicySet(config: Config, engine: DetectionEngine, o: PolicyOptions): { policies: PolicySet; policyIssues: PolicyIssue[] } {
   const env = { orgDomains: config.organization.domains, directoryUser: (app: string, id: string) => engine.lookupUser(app, id) };
   // A missing policies folder is normal (no custom policies yet); anything else is reported.
   const loaded = existsSync(config.policies.directory) ? loadPolicies([config.policies.directory], env) : { policies: [], issues: [] };
-  // Policies managed through the API (Store documents) join the folder's; a file wins a name clash.
   const fromFiles = loaded.policies.map((p) => p.policy);
   const fromApi = (o.apiPolicies ?? []).filter((p) => !fromFiles.some((f) => f.name === p.name));
-  const policies = new PolicySet(
-    [...fromFiles, ...fromApi],
-    {
-      env,
-      autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
-      onAutoDisable: o.onAutoDisable,
-    },
-  );
+  const policies = new PolicySet([...fromFiles, ...fromApi], {
+    env,
+    autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
+    onAutoDisable: o.onAutoDisable,
+  });
+  return { policies, policyIssues: loaded.issues };
+}
+
+/** The detection engine with the built-in detections and the activity policies. */
+export function buildEngine(config: Config, directory: readonly DirectoryUser[] = [], o: PolicyOptions = {}): EngineBuild {
+  const engine = new DetectionEngine({ config: config.detections });
+  engine.setDirectory(directory);
+  const { policies, policyIssues } = buildPolicySet(config, engine, o);
   for (const d of policies.detections()) engine.register(d);
-  return { engine, policies, policyIssues: loaded.issues };
+  return { engine, policies, policyIssues };
+}
+
+/**
+ * Swaps the engine's policies for a fresh set (after a change through the API), carrying over each kept policy's
+ * runtime state (counters, daily limit, windows while its filters are unchanged). Synchronous: no activity is
+ * evaluated half-way through the swap.
+ */
+export function reloadPolicies(config: Config, engine: DetectionEngine, old: PolicySet, o: PolicyOptions): { policies: PolicySet; policyIssues: PolicyIssue[] } {
+  const next = buildPolicySet(config, engine, o);
+  for (const cp of next.policies.policies) {
+    const state = old.exportState(cp.policy.name);
+    if (state) next.policies.importState(cp.policy.name, state);
+  }
+  for (const d of old.detections()) engine.unregister(d.id);
+  for (const d of next.policies.detections()) engine.register(d);
+  return next;
 }
 
 export interface Service {
@@ -130,13 +146,13 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     if (p.success) apiPolicies.push(p.data);
     else logger.error({ policy: d.id, issues: p.error.issues.slice(0, 3) }, 'stored policy is invalid; skipped');
   }
-  const { engine, policies, policyIssues } = buildEngine(config, await store.listDirectoryUsers(), {
-    apiPolicies,
-    onAutoDisable: (r) => {
-      logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
-      void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
-    },
-  });
+  const onAutoDisable = (r: AutoDisableRecord) => {
+    logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
+    void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
+  };
+  const built = buildEngine(config, await store.listDirectoryUsers(), { apiPolicies, onAutoDisable });
+  const { engine, policyIssues } = built;
+  let policies = built.policies;
   for (const i of policyIssues) logger[i.level === 'error' ? 'error' : 'warn']({ file: i.file, line: i.line, code: i.code }, `policy: ${i.message}`);
   const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
   if (saved) {
@@ -191,8 +207,12 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     logger: logger.child({ component: 'api' }),
     metrics,
     governance,
-    // The engine registers policies once at start (it has no unregister yet): API changes apply at the next start.
-    onPoliciesChanged: () => logger.info('policies changed through the API; they apply to live detection at the next start'),
+    // A policy created, changed or deleted through the API applies to live detection at once.
+    onPoliciesChanged: (apiPolicies) => {
+      const r = reloadPolicies(config, engine, policies, { apiPolicies, onAutoDisable });
+      policies = r.policies;
+      logger.info({ policies: r.policies.policies.length }, 'activity policies reloaded');
+    },
     ...(opts.api ?? {}),
   });
   await api.bootstrap();
@@ -247,5 +267,20 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, policies, enricher, governance, logger, metrics, api, close };
+  return {
+    url,
+    http,
+    store,
+    pipeline,
+    engine,
+    get policies() {
+      return policies;
+    },
+    enricher,
+    governance,
+    logger,
+    metrics,
+    api,
+    close,
+  };
 }

@@ -149,6 +149,19 @@ export class DetectionEngine implements AlertProducer {
     this.#enabled = this.#regs.filter((r) => r.enabled);
   }
 
+  /**
+   * Removes a detection that keeps no per-user state (activity policies reloaded after an API change); returns
+   * whether it was registered. Detections with per-user slots stay for the engine's lifetime.
+   */
+  unregister(id: string): boolean {
+    const i = this.#regs.findIndex((r) => r.det.id === id);
+    if (i < 0) return false;
+    if (this.#regs[i].det.userState) throw new RampartError('RAMPART_ERR_DETECT_DUPLICATE', [`${id} (keeps per-user state and cannot be unregistered)`]);
+    this.#regs.splice(i, 1);
+    this.#enabled = this.#regs.filter((r) => r.enabled);
+    return true;
+  }
+
   /** The registered detections, in evaluation order. */
   get detections(): readonly Detection[] {
     return this.#regs.map((r) => r.det);

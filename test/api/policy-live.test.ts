@@ -1,4 +1,4 @@
-// A policy created through the API is stored, and joins live detection at the next start of the service.
+// A policy created through the API joins live detection at once, follows enable/disable, and survives a restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rampart-api-policy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('API-managed policies', () => {
-  it('are registered in the detection engine at the next start and raise policy alerts', async () => {
+  it('apply to live detection at once and after a restart', async () => {
     const config = parseConfig(
       `store: { driver: sqlite, path: ${JSON.stringify(join(dir, 'r.db'))} }\ndemo: { enabled: false }\nlog: { level: silent }\npolicies: { directory: ${JSON.stringify(join(dir, 'policies'))} }\ndetections: { learningDays: 0 }`,
     );
@@ -28,7 +28,24 @@ describe('API-managed policies', () => {
       body: JSON.stringify({ name: 'export-watch', severity: 'high', filters: [{ field: 'action', op: 'eq', value: 'data.export' }] }),
     });
     expect(created.status).toBe(201);
-    expect(s1.engine.detections.some((d) => d.id === 'policy:export-watch')).toBe(false);
+    const call = (url: string, method = 'GET', body?: unknown) =>
+      fetch(`${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const policyAlerts = async (base: string) =>
+      ((await (await call(`${base}/api/alerts?detection=policy:export-watch`)).json()) as { items: Array<{ user: string; severity: string }> }).items;
+    // Live at once: the next matching activity raises the policy's alert.
+    expect(s1.engine.detections.some((d) => d.id === 'policy:export-watch')).toBe(true);
+    await s1.pipeline.ingest([activity({ user: 'first@acme.example', action: 'data.export', category: 'content' })]);
+    await s1.pipeline.drain();
+    expect((await policyAlerts(s1.url)).map((a) => a.user)).toEqual(['first@acme.example']);
+    // Disabled: no alert for the next one.
+    expect((await call(`${s1.url}/api/policies/export-watch`, 'PATCH', { enabled: false })).status).toBe(200);
+    await s1.pipeline.ingest([activity({ user: 'second@acme.example', action: 'data.export', category: 'content' })]);
+    await s1.pipeline.drain();
+    expect((await policyAlerts(s1.url)).map((a) => a.user)).toEqual(['first@acme.example']);
+    expect((await call(`${s1.url}/api/policies/export-watch`, 'PATCH', { enabled: true })).status).toBe(200);
+    // Built-in detections are untouched by reloads.
+    expect(s1.engine.detections.filter((d) => !d.id.startsWith('policy:')).length).toBeGreaterThanOrEqual(8);
+    expect(() => s1.engine.unregister('impossible_travel')).toThrow(/per-user state/);
     await s1.close();
 
     const s2 = await startService({ config, baseDir: dir, file: null }, opts);
@@ -36,10 +53,9 @@ describe('API-managed policies', () => {
       expect(s2.engine.detections.some((d) => d.id === 'policy:export-watch')).toBe(true);
       await s2.pipeline.ingest([activity({ user: 'exporter@acme.example', action: 'data.export', category: 'content' })]);
       await s2.pipeline.drain();
-      const alerts = await fetch(`${s2.url}/api/alerts?detection=policy:export-watch`, { headers: { authorization: `Bearer ${token}` } });
-      const body = (await alerts.json()) as { items: Array<{ user: string; severity: string }> };
-      expect(body.items).toHaveLength(1);
-      expect(body.items[0]).toMatchObject({ user: 'exporter@acme.example', severity: 'high' });
+      const items = await policyAlerts(s2.url);
+      expect(items.map((a) => a.user).sort()).toEqual(['exporter@acme.example', 'first@acme.example']);
+      expect(items.find((a) => a.user === 'exporter@acme.example')!.severity).toBe('high');
     } finally {
       await s2.close();
     }
