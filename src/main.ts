@@ -92,11 +92,18 @@ export function buildEngine(config: Config, directory: readonly DirectoryUser[] 
  * runtime state (counters, daily limit, windows while its filters are unchanged). Synchronous: no activity is
  * evaluated half-way through the swap.
  */
-export function reloadPolicies(config: Config, engine: DetectionEngine, old: PolicySet, o: PolicyOptions): { policies: PolicySet; policyIssues: PolicyIssue[] } {
+export function reloadPolicies(
+  config: Config,
+  engine: DetectionEngine,
+  old: PolicySet,
+  o: PolicyOptions & { changed?: string },
+): { policies: PolicySet; policyIssues: PolicyIssue[] } {
   const next = buildPolicySet(config, engine, o);
   for (const cp of next.policies.policies) {
     const state = old.exportState(cp.policy.name);
-    if (state) next.policies.importState(cp.policy.name, state);
+    // A person's write to a policy is their decision to run it: it clears an automatic disable and the match
+    // counts that caused it (else the next match would disable it again at once).
+    if (state) next.policies.importState(cp.policy.name, cp.policy.name === o.changed ? { ...state, disabled: null, minutes: [], matchesToday: 0 } : state);
   }
   for (const d of old.detections()) engine.unregister(d.id);
   for (const d of next.policies.detections()) engine.register(d);
@@ -208,8 +215,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     metrics,
     governance,
     // A policy created, changed or deleted through the API applies to live detection at once.
-    onPoliciesChanged: (apiPolicies) => {
-      const r = reloadPolicies(config, engine, policies, { apiPolicies, onAutoDisable });
+    onPoliciesChanged: (apiPolicies, changed) => {
+      const r = reloadPolicies(config, engine, policies, { apiPolicies, onAutoDisable, changed });
       policies = r.policies;
       logger.info({ policies: r.policies.policies.length }, 'activity policies reloaded');
     },

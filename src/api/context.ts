@@ -31,8 +31,11 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Governance actions (src/actions); without it the /api/actions routes answer 503. */
   governance?: Pick<GovernanceService, 'list' | 'get' | 'act' | 'retry' | 'revert' | 'approve' | 'reject'> | null;
-  /** Told the full list of API-managed policies after every change, to reload the live policy set. */
-  onPoliciesChanged?: (policies: Policy[]) => void | Promise<void>;
+  /**
+   * Told the full list of API-managed policies after every change, to reload the live policy set, with the name
+   * of the policy a person just wrote or deleted (a person's write clears that policy's automatic disable).
+   */
+  onPoliciesChanged?: (policies: Policy[], changed: string) => void | Promise<void>;
   /** Where the first-start one-time password is written (default stdout; never the logger). */
   printOnce?: (text: string) => void;
   /** scrypt N (default 2^15; tests lower it). */

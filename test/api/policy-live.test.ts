@@ -60,4 +60,46 @@ describe('API-managed policies', () => {
       await s2.close();
     }
   });
+
+  it('a runaway policy is disabled automatically, shown as such, and a person re-enables it', async () => {
+    const d2 = mkdtempSync(join(tmpdir(), 'rampart-api-policy-ad-'));
+    const config = parseConfig(
+      `store: { driver: sqlite, path: ${JSON.stringify(join(d2, 'r.db'))} }\ndemo: { enabled: false }\nlog: { level: silent }\npolicies: { directory: ${JSON.stringify(join(d2, 'policies'))}, autoDisableMatchesPer3Hours: 2 }\ndetections: { learningDays: 0 }`,
+    );
+    const printed: string[] = [];
+    const s = await startService({ config, baseDir: d2, file: null }, { port: 0, host: '127.0.0.1', connectors: [], logger: createLogger({ level: 'silent' }), api: { printOnce: (t: string) => printed.push(t), scryptCost: 2 ** 12 } });
+    try {
+      await s.api.accounts.setPassword('admin@localhost', 'auto disable passphrase');
+      const token = (await s.api.accounts.createToken({ name: 't', role: 'admin', createdBy: { kind: 'session', id: 'admin@localhost', name: 'admin@localhost', role: 'admin' } })).token;
+      const call = (path: string, method = 'GET', body?: unknown) =>
+        fetch(s.url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      expect((await call('/api/policies', 'POST', { name: 'chatty', filters: [{ field: 'action', op: 'eq', value: 'chat.send' }] })).status).toBe(201);
+      const send = async (n: number) => {
+        for (let i = 0; i < n; i++) await s.pipeline.ingest([activity({ user: `u${i}@acme.example`, action: 'chat.send', category: 'content' })]);
+        await s.pipeline.drain();
+      };
+      const alerts = async () => ((await (await call('/api/alerts?detection=policy:chatty')).json()) as { items: unknown[] }).items.length;
+      await send(4);
+      const raisedBefore = await alerts();
+      expect(raisedBefore).toBeLessThan(4);
+      // The auto-disable record is written without being awaited: poll until it is listed.
+      let reason: string | undefined;
+      while (!reason) {
+        const listed = (await (await call('/api/policies')).json()) as { items: Array<{ policy: { name: string }; autoDisabled: { reason: string } | null }> };
+        reason = listed.items.find((p) => p.policy.name === 'chatty')!.autoDisabled?.reason;
+        if (!reason) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(reason).toBe('matches_per_3_hours');
+      // A person re-enables it: the next match alerts again, and the list no longer shows the automatic disable.
+      expect((await call('/api/policies/chatty', 'PATCH', { enabled: true })).status).toBe(200);
+      await s.pipeline.ingest([activity({ user: 'after@acme.example', action: 'chat.send', category: 'content' })]);
+      await s.pipeline.drain();
+      expect(await alerts()).toBe(raisedBefore + 1);
+      const again = (await (await call('/api/policies')).json()) as { items: Array<{ policy: { name: string }; autoDisabled: unknown }> };
+      expect(again.items.find((p) => p.policy.name === 'chatty')!.autoDisabled).toBeNull();
+    } finally {
+      await s.close();
+      rmSync(d2, { recursive: true, force: true });
+    }
+  });
 });

@@ -32,6 +32,7 @@ let admin: Session;
 let analyst: Session;
 let viewer: Session;
 const policyReloads: Policy[][] = [];
+const policyChanged: string[] = [];
 
 beforeAll(async () => {
   okta = await startOktaSimulator({ users: [{ login: 'suspect@acme.example', sessions: 1 }, { login: 'breakglass@acme.example' }] });
@@ -40,7 +41,10 @@ beforeAll(async () => {
     serve: {
       connectors: [new CheckpointConnector()],
       api: {
-        onPoliciesChanged: (p) => void policyReloads.push(p),
+        onPoliciesChanged: (p, changed) => {
+          policyReloads.push(p);
+          policyChanged.push(changed);
+        },
       },
     },
   });
@@ -136,6 +140,7 @@ describe('policies', () => {
     expect(c.status).toBe(201);
     expect(c.body.policy).toMatchObject({ name: 'mass-download', enabled: true, severity: 'high' });
     expect(policyReloads.at(-1)!.map((p) => p.name)).toEqual(['mass-download']);
+    expect(policyChanged.at(-1)).toBe('mass-download');
     expect((await h.call('POST', '/api/policies', { session: analyst, body: massDownload })).status).toBe(409);
     const off = await h.call('PATCH', '/api/policies/mass-download', { session: analyst, body: { enabled: false } });
     expect(off.body.policy.enabled).toBe(false);
@@ -157,6 +162,16 @@ describe('policies', () => {
     expect(r.status).toBe(403);
     expect(r.body.message).toContain('suspends accounts');
     expect((await h.call('POST', '/api/policies', { session: admin, body: suspending })).status).toBe(201);
+  });
+
+  it('shows a policy disabled automatically for too many matches', async () => {
+    await h.call('POST', '/api/policies', { session: analyst, body: { name: 'noisy', filters: [{ field: 'action', op: 'eq', value: 'login' }] } });
+    const rec = { policy: 'noisy', reason: 'matches_per_3_hours', count: 100_001, threshold: 100_000, at: '2026-01-01T00:00:00.000Z', recordedAt: new Date(Date.now() + 1000).toISOString(), message: 'policy noisy disabled' };
+    await h.service.store.putDoc({ kind: 'policy_auto_disable', id: `noisy:${rec.recordedAt}`, body: rec, updatedAt: rec.recordedAt });
+    const list = await h.call('GET', '/api/policies', { session: viewer });
+    const noisy = list.body.items.find((p: { policy: { name: string } }) => p.policy.name === 'noisy');
+    expect(noisy.autoDisabled).toMatchObject({ reason: 'matches_per_3_hours', threshold: 100_000 });
+    expect(list.body.items.find((p: { policy: { name: string } }) => p.policy.name === 'lockout').autoDisabled).toBeNull();
   });
 
   it('lists policies of the policies folder read-only', async () => {

@@ -27,7 +27,17 @@ export const POLICY_KIND = 'policy';
 const DAY_MS = 86_400_000;
 
 const IssueSchema = z.object({ path: z.string(), message: z.string() });
-const PolicyViewSchema = z.object({ policy: PolicySchema, source: z.enum(['api', 'file']), file: z.string().nullable(), updatedAt: z.string().nullable() });
+/** Kind of the Store documents `rampart serve` writes when a runaway policy is disabled automatically. */
+export const AUTO_DISABLE_KIND = 'policy_auto_disable';
+const AutoDisabledSchema = z.object({ reason: z.string(), count: z.number(), threshold: z.number(), at: z.string(), recordedAt: z.string(), message: z.string() });
+const PolicyViewSchema = z.object({
+  policy: PolicySchema,
+  source: z.enum(['api', 'file']),
+  file: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  /** The latest automatic disable of this policy (too many matches), when there is one since its last change. */
+  autoDisabled: AutoDisabledSchema.nullable().default(null),
+});
 const NameParams = z.object({ name: z.string().min(1).max(128) });
 
 const BacktestReportSchema = z.object({
@@ -69,8 +79,8 @@ export function policyRoutes(ctx: ApiContext) {
     return loadPolicies([dir]).policies;
   };
 
-  const notify = async () => {
-    if (ctx.onPoliciesChanged) await ctx.onPoliciesChanged((await stored()).map((s) => s.policy));
+  const notify = async (changed: string) => {
+    if (ctx.onPoliciesChanged) await ctx.onPoliciesChanged((await stored()).map((s) => s.policy), changed);
   };
 
   /** Parses and compiles; a problem is a 400 naming the path. */
@@ -91,7 +101,7 @@ export function policyRoutes(ctx: ApiContext) {
   const put = async (policy: Policy) => {
     const now = new Date(ctx.now()).toISOString();
     await ctx.store.putDoc({ kind: POLICY_KIND, id: policy.name, body: policy, updatedAt: now });
-    await notify();
+    await notify(policy.name);
     return { policy, source: 'api' as const, file: null, updatedAt: now };
   };
 
@@ -129,10 +139,19 @@ export function policyRoutes(ctx: ApiContext) {
       handler: async () => {
         const dir = ctx.config.policies.directory;
         const files = existsSync(dir) ? loadPolicies([dir]) : { policies: [], issues: [] };
+        const disables = new Map<string, z.output<typeof AutoDisabledSchema> & { policy: string }>();
+        for (const d of await ctx.store.listDocs<z.output<typeof AutoDisabledSchema> & { policy: string }>(AUTO_DISABLE_KIND)) {
+          const prev = disables.get(d.body.policy);
+          if (!prev || prev.recordedAt < d.body.recordedAt) disables.set(d.body.policy, d.body);
+        }
+        const disabled = (name: string, since: string | null) => {
+          const r = disables.get(name);
+          return r && (!since || r.recordedAt >= since) ? { reason: r.reason, count: r.count, threshold: r.threshold, at: r.at, recordedAt: r.recordedAt, message: r.message } : null;
+        };
         return {
           items: [
-            ...(await stored()).map((s) => ({ policy: s.policy, source: 'api' as const, file: null, updatedAt: s.updatedAt })),
-            ...files.policies.map((p) => ({ policy: p.policy, source: 'file' as const, file: `${p.file}:${p.line}`, updatedAt: null })),
+            ...(await stored()).map((s) => ({ policy: s.policy, source: 'api' as const, file: null, updatedAt: s.updatedAt, autoDisabled: disabled(s.policy.name, s.updatedAt) })),
+            ...files.policies.map((p) => ({ policy: p.policy, source: 'file' as const, file: `${p.file}:${p.line}`, updatedAt: null, autoDisabled: disabled(p.policy.name, null) })),
           ],
           fileIssues: files.issues.map((i) => `${i.file}${i.line ? `:${i.line}:${i.col}` : ''}: ${i.level}: ${i.path ? `${i.path}: ` : ''}${i.message}`),
         };
@@ -216,7 +235,7 @@ export function policyRoutes(ctx: ApiContext) {
         return ctx.locks.run(`policy:${params.name}`, async () => {
           await mustGet(params.name);
           await ctx.store.deleteDoc(POLICY_KIND, params.name);
-          await notify();
+          await notify(params.name);
           return { deleted: params.name };
         });
       },
