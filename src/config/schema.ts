@@ -10,6 +10,7 @@ import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
+import { PostureConfigSchema, POSTURE_DEFAULTS } from '../posture/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -108,6 +109,11 @@ export const ConfigSchema = z
       .strict()
       .default({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000 }),
     detections: DetectionsConfigSchema,
+    /** The organisation itself: its email domains decide who is an external user (policy field user.external). */
+    organization: z
+      .object({ domains: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'a domain name')).max(1000).default([]) })
+      .strict()
+      .default({ domains: [] }),
     policies: z
       .object({ directory: z.string().default('./policies') })
       .strict()
@@ -119,6 +125,8 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
+    /** Security posture checks and score (docs/posture.md). */
+    posture: PostureConfigSchema.default(POSTURE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),
