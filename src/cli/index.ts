@@ -12,8 +12,9 @@ import { register as serve } from './commands/serve.ts';
 import { register as deliver } from './commands/deliver.ts';
 import { register as act } from './commands/act.ts';
 import { register as simulate } from './commands/simulate.ts';
+import { register as posture } from './commands/posture.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, posture];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -66,7 +66,7 @@ export interface Recommendation {
   tier: PostureCheck['tier'];
   deprecated: false;
   observes: string;
-  reviewable: PostureCheck['reviewable'] | null;
+  reviewable: NonNullable<PostureCheck['reviewable']> | null;
   /** The result used for scoring: the observation, or the declaration when the data says nothing. */
   result: CheckState;
   /** Whether `result` was observed in data or declared by an admin. */
