@@ -1,6 +1,6 @@
 /**
  * `rampart posture ...`: the security posture score and its recommendations (docs/posture.md).
- *   posture [--json]                                       evaluate now; score and recommendations ranked by points left
+ *   posture [list] [--json]                                evaluate now; score and recommendations ranked by points left
  *   posture show <check> [--json]                          one recommendation with evidence and remediation
  *   posture status <check> <status> --reason ...           set a status (to_address, planned, risk_accepted, ...)
  *   posture declare <check> <compliant|not_compliant|none> --justification ...   declare what cannot be observed
@@ -123,15 +123,15 @@ const common = (c: Command): Command =>
     .option('--json', 'print JSON');
 
 export function register(program: Command): void {
-  const posture = common(
-    program
-      .command('posture')
-      .description('security posture: score, recommendations ranked by points left, statuses and declarations')
-      .enablePositionalOptions(),
-  ).action(async (o: Common) => {
-    const report = await withService(o, (svc) => svc.recompute());
-    printReport(report, o);
-  });
+  const posture = program.command('posture').description('security posture: score, recommendations ranked by points left, statuses and declarations');
+
+  // The default subcommand, so `rampart posture --json` works and each subcommand keeps its own options.
+  common(posture.command('list', { isDefault: true }).description('evaluate now; print the score and the recommendations ranked by points left')).action(
+    async (o: Common) => {
+      const report = await withService(o, (svc) => svc.recompute());
+      printReport(report, o);
+    },
+  );
 
   common(posture.command('show').description('one recommendation with its evidence and remediation'))
     .argument('<check>', 'check id, e.g. workplace.adopt_sso')
