@@ -13,6 +13,7 @@ import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
+import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { openStore } from './store/index.ts';
@@ -64,6 +65,8 @@ export interface Service {
   engine: DetectionEngine;
   enricher: RampartEnricher;
   governance: GovernanceService;
+  /** Security posture score (docs/posture.md); its API plugin is posture/routes.ts. */
+  posture: PostureService;
   logger: Logger;
   metrics: Metrics;
   /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
@@ -111,6 +114,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   });
   await governance.start(); // resumes actions a crash interrupted
   pipeline.addSink(governance);
+  const posture = createPostureService(config, { store, logger: logger.child({ component: 'posture' }), metrics, onAlert: (a) => pipeline.publish(a) });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -150,6 +154,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const host = opts.host ?? config.server.host;
   const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ready = true;
+  posture.start(); // scheduled recompute (posture.intervalSecs); the first run is now
   // Not awaited: the tenant retries the webhook handshake while the service comes up.
   demo?.start(url).catch((err) => logger.error({ err }, 'demo tenant failed to start'));
 
@@ -163,11 +168,12 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
+      await posture.stop().catch((err) => logger.error({ err }, 'posture stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
       await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
       await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, enricher, governance, logger, metrics, close };
+  return { url, http, store, pipeline, engine, enricher, governance, posture, logger, metrics, close };
 }

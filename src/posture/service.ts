@@ -325,7 +325,7 @@ export class PostureService {
     const id = key(instance, check.id);
     const prev = (await this.#o.store.getDoc<StatusRecord>(DOC_KINDS.status, id))?.body;
     const at = this.#now();
-    const history = prev ? [{ status: prev.status, by: prev.by, at: prev.at, reason: prev.reason }, ...prev.history].slice(0, MAX_HISTORY) : [];
+    const history = prev ? [{ status: prev.status, by: prev.by, at: prev.at, reason: prev.reason }, ...prev.history].slice(0, MAX_HISTORY - 1) : [];
     const body: StatusRecord = { instance, checkId: check.id, status: change.status, by: change.by, at, reason: change.reason, history };
     await this.#o.store.putDoc({ kind: DOC_KINDS.status, id, body, updatedAt: at });
     return this.#rescored(check.id, instance);
