@@ -68,6 +68,8 @@ export async function wireDemo(config: Config, logger: Logger): Promise<DemoWiri
         eventsPerSec: config.demo.eventsPerSec,
         attackEverySecs: config.demo.attackEverySecs,
         seed: config.demo.seed,
+        historyDays: config.demo.historyDays,
+        onHistory: (replayed, acked) => log.info({ replayed, acked }, 'demo tenant: history delivered'),
         signal: abort.signal,
         onAttack: (r) => log.info({ scenario: r.scenario, label: r.label }, 'demo tenant: attack injected'),
       });

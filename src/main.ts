@@ -16,7 +16,7 @@ import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
-import { openStore } from './store/index.ts';
+import { openStore, pruneByRetention } from './store/index.ts';
 import type { IpRange, Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
@@ -40,8 +40,8 @@ export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
 export async function buildEnricher(
   config: Config,
-  store: Store | null,
-  o: { baseDir: string; logger?: Logger; metrics?: Metrics },
+  store: Store | null = null,
+  o: { baseDir: string; logger?: Logger; metrics?: Metrics } = { baseDir: process.cwd() },
 ): Promise<RampartEnricher> {
   // Same feed cache folder as `rampart feeds update` writes: <config dir>/data/feeds/.
   const enricher = await createEnricher(config, { logger: o.logger, metrics: o.metrics, dataDir: feedDataDir(o.baseDir) });
@@ -147,6 +147,17 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     });
   }, 60_000);
   snapshotTimer.unref();
+  // Retention: prune activities older than retentionDays, at start and every 6 hours, in bounded batches.
+  const prune = () =>
+    pruneByRetention(store, config.retentionDays)
+      .then((n) => n && logger.info({ pruned: n, retentionDays: config.retentionDays }, 'activities pruned by retention'))
+      .catch((err) => {
+        metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: 'retention' });
+        logger.error({ err }, 'retention pruning failed');
+      });
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), 6 * 3_600_000);
+  pruneTimer.unref();
 
   await http.listen({ port: opts.port ?? config.server.port, host: opts.host ?? config.server.host });
   const addr = http.server.address();
@@ -163,6 +174,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     (closing ??= (async () => {
       ready = false;
       clearInterval(snapshotTimer);
+      clearInterval(pruneTimer);
       stopFeedRefresh();
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));

@@ -133,10 +133,12 @@ export const ConfigSchema = z
         users: z.number().int().min(1).max(100_000).default(300),
         eventsPerSec: z.number().min(0.1).max(10_000).default(20),
         attackEverySecs: z.number().int().min(10).default(180),
+        /** Days of past traffic sent first, so the learning period is over when the live stream starts. */
+        historyDays: z.number().int().min(0).max(60).default(10),
         seed: z.number().int().default(42),
       })
       .strict()
-      .default({ enabled: true, users: 300, eventsPerSec: 20, attackEverySecs: 180, seed: 42 }),
+      .default({ enabled: true, users: 300, eventsPerSec: 20, attackEverySecs: 180, historyDays: 10, seed: 42 }),
   })
   .strict();
 

@@ -32,6 +32,9 @@ interface SimulateOpts {
   accessTokenEnv?: string;
   rate: number;
   attackEvery: number;
+  concurrency: number;
+  batchSize: number;
+  total?: number;
 }
 
 export function register(program: Command): void {
@@ -49,7 +52,10 @@ export function register(program: Command): void {
     .option('--app-secret-env <VAR>', 'environment variable holding the app secret (signs webhooks)')
     .option('--access-token-env <VAR>', 'environment variable holding the Graph/SCIM token to accept (default: generated and printed)')
     .option('--rate <n>', 'events per second to deliver with --deliver-to', int('rate', 1), 5)
-    .option('--attack-every <secs>', 'inject an attack scenario every N seconds with --deliver-to', int('attack-every', 5), 180)
+    .option('--attack-every <secs>', 'inject an attack scenario every N seconds with --deliver-to (0 = never)', int('attack-every', 0), 180)
+    .option('--concurrency <n>', 'webhook bodies in flight with --deliver-to', int('concurrency', 1), 2)
+    .option('--batch-size <n>', 'events per webhook body with --deliver-to', int('batch-size', 1), 1)
+    .option('--total <n>', 'with --deliver-to: stop after N events, print delivery stats as JSON and exit', int('total', 1))
     .action(async (o: SimulateOpts) => {
       const accessToken = envSecret(o.accessTokenEnv, 'access token');
       const appSecret = envSecret(o.appSecretEnv, 'app secret');
@@ -68,8 +74,21 @@ export function register(program: Command): void {
           port: o.port,
           eventsPerSec: o.rate,
           attackEverySecs: o.attackEvery,
+          concurrency: o.concurrency,
+          batchSize: o.batchSize,
+          total: o.total,
           onAttack: (r) => process.stdout.write(`attack: ${r.scenario}: ${r.label}\n`),
         });
+        if (o.total !== undefined) {
+          // Load generation: deliver exactly --total events, report, exit.
+          const started = Date.now();
+          const stats = await demo.done;
+          const elapsedMs = Date.now() - started;
+          await demo.stop();
+          process.stdout.write(JSON.stringify({ ...stats, elapsedMs, ackedPerSec: Math.round((stats.acked * 1000) / Math.max(1, elapsedMs)) }) + '\n');
+          process.exitCode = stats.failed > 0 ? 1 : 0;
+          return;
+        }
         sim = demo.simulator;
         stop = demo.stop;
       } else {

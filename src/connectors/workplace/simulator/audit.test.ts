@@ -114,6 +114,21 @@ describe('simulator Admin Center security_audit_logs over HTTP', () => {
     expect((await logs('fields=id,bogus', tok)).body.error.code).toBe(100);
   });
 
+  it('enforces the integration IP allow-list', async () => {
+    const tok = (await token()).body.access_token;
+    sim.auditIpAllowList.add('10.9.8.7');
+    try {
+      const r = await logs('limit=1', tok);
+      expect(r.status).toBe(403);
+      expect(r.body.error.message).toContain('127.0.0.1');
+      expect((await token()).status).toBe(403);
+      sim.auditIpAllowList.add('127.0.0.1');
+      expect((await logs('limit=1', tok)).status).toBe(200);
+    } finally {
+      sim.auditIpAllowList.clear();
+    }
+  });
+
   it('answers code 10 when the integration lacks Read security audit logs', async () => {
     const tok = (await token()).body.access_token;
     sim.auditPermissions.delete('Read security audit logs');

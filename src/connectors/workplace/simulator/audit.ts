@@ -42,9 +42,13 @@ export function auditRecord(e: RecordedEvent): Json {
 export function createAuditHandler(ctx: SimContext) {
   const t = ctx.tenant;
   let active: string | null = null;
+  const checkIp = (req: FastifyRequest) => {
+    if (ctx.auditIpAllowList.size && !ctx.auditIpAllowList.has(req.ip)) throw new GraphError('ipNotAllowed', req.ip);
+  };
 
   const issue = (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req);
+    checkIp(req);
     if (p.grant_type !== 'client_credentials') throw new GraphError('badParameter', 'grant_type must be client_credentials');
     const [id, secret] = (p.access_token ?? '').split('|');
     if (!id || !secret || !safeEqual(id, ctx.auditClientId) || !safeEqual(secret, ctx.auditClientSecret)) throw new GraphError('badClientCredentials');
@@ -63,6 +67,7 @@ export function createAuditHandler(ctx: SimContext) {
 
   const list = (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req);
+    checkIp(req);
     const tokenStr = bearer(req);
     if (!tokenStr) throw new GraphError('missingToken');
     const tok = ctx.tokens.get(tokenStr);

@@ -83,6 +83,8 @@ export interface SimContext {
   auditTokenTtlSecs: number;
   /** Permissions of the audit integration (Admin Center). */
   auditPermissions: Set<string>;
+  /** Admin Center IP allow-list [R]; empty = any address. */
+  auditIpAllowList: Set<string>;
   /** filled once listening */
   baseUrl: string;
   graphCallsPerHour: number;

@@ -76,6 +76,28 @@ describe('rampart simulate workplace (CLI)', () => {
     }
   });
 
+  it('generates load: --deliver-to with --total delivers exactly N signed events, then prints stats', async () => {
+    const rx = await startTestReceiver('cli-secret', 'cli-verify');
+    try {
+      const child = spawn(
+        process.execPath,
+        ['bin/rampart.js', 'simulate', 'workplace', '--users', '50', '--deliver-to', rx.url, '--verify-token-env', 'VT', '--app-secret-env', 'AS', '--rate', '5000', '--total', '300', '--attack-every', '0', '--concurrency', '8', '--batch-size', '3'],
+        { cwd: new URL('../../../../', import.meta.url).pathname, env: { ...process.env, VT: 'cli-verify', AS: 'cli-secret' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code, out).toBe(0);
+      const stats = JSON.parse(out.trim().split('\n').at(-1)!);
+      expect(stats).toMatchObject({ generated: 300, acked: 300, failed: 0 });
+      expect(rx.ackedValues().length).toBe(300);
+      expect(rx.deliveries.every((d) => d.sha256Valid)).toBe(true);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('refuses --deliver-to without the secret env vars', async () => {
     const child = spawn(process.execPath, ['bin/rampart.js', 'simulate', 'workplace', '--deliver-to', 'http://127.0.0.1:9/x', '--verify-token-env', 'NOPE_NOT_SET'], {
       cwd: new URL('../../../../', import.meta.url).pathname,

@@ -26,14 +26,29 @@ export interface DemoTenantOptions {
   port?: number;
   /** How long to keep retrying the verification handshake while Rampart starts (default 60 s). */
   subscribeTimeoutMs?: number;
+  /** Days of benign history delivered before the live stream (default 0), so learning has finished. */
+  historyDays?: number;
+  /** Called once the history is delivered: events replayed, events acknowledged. */
+  onHistory?: (replayed: number, acked: number) => void;
   /** Called for each attack as it is injected (for a log line). */
   onAttack?: (r: ScenarioResult) => void;
+  /** Bodies in flight (default 2: a demo needs little; raise it for load generation). */
+  concurrency?: number;
+  /** Events per body (default 1). */
+  batchSize?: number;
+  /** Stop generating after this many events (load generation); `done` resolves when they have settled. */
+  total?: number;
+  /** Tenant identity (default: derived from the seed); read back from handle.simulator.org. */
+  companyId?: string;
+  communityId?: string;
 }
 
 export interface DemoTenant {
   simulator: WorkplaceSimulator;
   attacks: ScenarioResult[];
   stats(): StreamStats & { attacks: number };
+  /** Resolves when the stream ends (after `total` events, or on stop). */
+  done: Promise<StreamStats>;
   stop(): Promise<void>;
 }
 
@@ -41,12 +56,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant> {
   // A long-running demo keeps a bounded security log (about 50,000 events, tens of MB).
-  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000 });
+  const sim = await startWorkplaceSimulator({ users: o.users ?? 300, seed: o.seed ?? 42, appSecret: o.appSecret, accessToken: o.accessToken, port: o.port ?? 0, maxLogEvents: 50_000, companyId: o.companyId, communityId: o.communityId });
   try {
     const deadline = Date.now() + (o.subscribeTimeoutMs ?? 60_000);
     for (;;) {
       try {
-        await sim.webhooks.subscribe(o.callbackUrl, o.verifyToken, { maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 15_000, concurrency: 2 });
+        await sim.webhooks.subscribe(o.callbackUrl, o.verifyToken, { maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 15_000, concurrency: o.concurrency ?? 2, batchSize: o.batchSize ?? 1 });
         break;
       } catch (err) {
         if (o.signal?.aborted || Date.now() > deadline) throw err;
@@ -57,10 +72,20 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
     await sim.close();
     throw err;
   }
+  if (o.historyDays) {
+    // Past traffic first, so Rampart's baselines and learning period are complete when the live stream starts.
+    const history = sim.generator.replay(o.historyDays);
+    const report = await sim.webhooks.deliver(
+      history.map((e) => e.value),
+      { batchSize: 50 },
+    );
+    o.onHistory?.(history.length, report.ackedKeys.size);
+  }
   const pending: RecordedEvent[] = [];
   const off = sim.tenant.onEvent((e) => pending.push(e));
   const stream: StreamHandle = sim.webhooks.stream({
     ratePerSec: o.eventsPerSec ?? 5,
+    total: o.total,
     source: (n) => {
       sim.generator.live(n);
       return pending.splice(0);
@@ -99,12 +124,16 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
       () => undefined,
     );
   };
+  // attackEverySecs 0 turns attacks off (pure load generation).
   const every = (o.attackEverySecs ?? 180) * 1000;
   let interval: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    attack();
-    interval = setInterval(attack, every);
-  }, Math.min(every, 20_000));
+  const first =
+    every > 0
+      ? setTimeout(() => {
+          attack();
+          interval = setInterval(attack, every);
+        }, Math.min(every, 20_000))
+      : undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -117,5 +146,5 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
     await sim.close();
   };
   o.signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { simulator: sim, attacks, stats: () => ({ ...stream.stats(), attacks: attacks.length }), stop };
+  return { simulator: sim, attacks, stats: () => ({ ...stream.stats(), attacks: attacks.length }), done: stream.done, stop };
 }

@@ -54,6 +54,16 @@ describe('simulator fault injection on HTTP surfaces', () => {
     });
   }
 
+  it('a dropped request is not processed; a slow one is', async () => {
+    const u = sim.org.users.find((x) => x.active && !x.isAdmin)!;
+    sim.faults.next('graph', 'drop');
+    await expect(fetch(`${sim.graphUrl}/${u.id}?active=false&access_token=${sim.accessToken}`, { method: 'POST' })).rejects.toThrow();
+    expect(sim.userById(u.id)!.active).toBe(true);
+    sim.faults.next('graph', 'slow', 1, { delayMs: 20 });
+    expect((await fetch(`${sim.graphUrl}/${u.id}?active=false&access_token=${sim.accessToken}`, { method: 'POST' })).status).toBe(200);
+    expect(sim.userById(u.id)!.active).toBe(false);
+  });
+
   it('a surface rule does not touch other surfaces; path filters narrow it; clear removes rules', async () => {
     sim.faults.add({ surface: 'scim', kind: '5xx', path: '/ServiceProviderConfigs' });
     expect((await fetch(url('graph'), { headers: auth('graph') })).status).toBe(200);

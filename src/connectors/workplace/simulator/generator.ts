@@ -11,7 +11,7 @@ import { FACTS } from './facts.ts';
 import { COUNTRY_CODES, NETWORK, countryIp, utcOffsetHours, vpnIp, type UserAgentInfo } from './network.ts';
 import type { SimUser } from './org.ts';
 import { Rng } from './rng.ts';
-import type { Actor, EventContext, RecordedEvent, Tenant } from './tenant.ts';
+import type { EventContext, RecordedEvent, Tenant } from './tenant.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -351,6 +351,3 @@ export class TrafficGenerator {
     return out;
   }
 }
-
-export type { Actor };
-export { NETWORK };

@@ -196,6 +196,18 @@ describe('Graph appsecret_proof and call budget', () => {
     }
   });
 
+  it('accepts a non-numeric community id (demo config) and still derives numeric company and integration ids', async () => {
+    const sim = await startWorkplaceSimulator({ users: 5, communityId: 'demo' });
+    try {
+      expect(sim.org.companyId).toMatch(/^\d+$/);
+      expect(sim.org.integrationId).toMatch(/^\d+$/);
+      const c = (await (await fetch(`${sim.graphUrl}/community?access_token=${sim.accessToken}`)).json()) as Json;
+      expect(c.id).toBe('demo');
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('throttles with code 4 once the hourly budget is spent', async () => {
     const sim = await startWorkplaceSimulator({ users: 5, graphCallsPerHour: 3 });
     try {

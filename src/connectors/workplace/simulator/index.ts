@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   auditClientId?: string;
   auditClientSecret?: string;
   auditTokenTtlSecs?: number;
+  /** Admin Center integration IP allow-list [R]: other client addresses get code 10 [I]. Default: any. */
+  auditIpAllowList?: string[];
   clock?: SimClock;
   companyId?: string;
   communityId?: string;
@@ -106,6 +108,8 @@ export interface WorkplaceSimulator {
   readonly tenant: Tenant;
   /** Permissions of the Admin Center integration (remove "Read security audit logs" to get code 10). */
   readonly auditPermissions: Set<string>;
+  /** The Admin Center IP allow-list (add or remove addresses at run time; empty = any). */
+  readonly auditIpAllowList: Set<string>;
   /** The security event log (what webhooks send and security_audit_logs serves), oldest first. */
   readonly events: readonly RecordedEvent[];
   /** Every HTTP request served, in order, for assertions. */
@@ -138,8 +142,10 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
   const clock = opts.clock ?? new SimClock();
   const rng = new Rng(seed);
   const communityId = opts.communityId ?? String(504942443000000 + (seed % 1_000_000));
-  const companyId = opts.companyId ?? String(BigInt(communityId) + 3_333_333n);
-  const org = generateOrg(rng.fork(1), { users: opts.users ?? 200, companyId, communityId, domain: opts.domain ?? 'example.com', nowMs: clock.now() });
+  // Workplace ids are numeric; a non-numeric community id (e.g. "demo") still gets numeric derived ids.
+  const numericBase = /^\d{1,18}$/.test(communityId) ? BigInt(communityId) : 504942443000000n + BigInt(seed % 1_000_000);
+  const companyId = opts.companyId ?? String(numericBase + 3_333_333n);
+  const org = generateOrg(rng.fork(1), { users: opts.users ?? 200, companyId, communityId, integrationId: String(numericBase + 1000n), domain: opts.domain ?? 'example.com', nowMs: clock.now() });
   const tenant = new Tenant(org, clock, rng.fork(2), opts.maxLogEvents);
   const tokens = new TokenRegistry();
   const accessToken = opts.accessToken ?? newToken();
@@ -156,6 +162,7 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
     auditClientSecret: opts.auditClientSecret ?? randomBytes(16).toString('hex'),
     auditTokenTtlSecs: opts.auditTokenTtlSecs ?? FACTS.audit.tokenTtlSecs.value,
     auditPermissions: new Set(['Read security audit logs', 'Manage accounts']),
+    auditIpAllowList: new Set(opts.auditIpAllowList ?? []),
     baseUrl: '',
     graphCallsPerHour: opts.graphCallsPerHour ?? FACTS.graph.usage.callsPerHour,
   };
@@ -197,9 +204,10 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
         return;
       case 'drop':
         requests.push({ method: req.method, path, url: req.url, surface: s, status: 0, fault: 'drop' });
+        // The request is not processed: returning the hijacked reply ends the lifecycle here.
         reply.hijack();
         req.raw.socket.destroy();
-        return;
+        return reply;
       case 'malformed':
         return; // handled in onSend
       case '5xx': {
@@ -284,6 +292,7 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
     tokens,
     tenant,
     auditPermissions: ctx.auditPermissions,
+    auditIpAllowList: ctx.auditIpAllowList,
     get events() {
       return tenant.log;
     },

@@ -3,7 +3,7 @@
  * A seeded organisation: users with departments, managers, home countries, work patterns, and a few admins.
  * Graph, SCIM and the event generator all read and change this one state.
  */
-import { COUNTRY_CODES, NETWORK, countryIp, type UserAgentInfo } from './network.ts';
+import { NETWORK, countryIp, type UserAgentInfo } from './network.ts';
 import type { Rng } from './rng.ts';
 
 export type AuthMethod = 'sso' | 'password';
@@ -94,6 +94,8 @@ export interface OrgOptions {
   companyId: string;
   communityId: string;
   domain: string;
+  /** The custom integration's id (actor of API-caused events). */
+  integrationId: string;
   /** Time the generated history ends (ms); account dates are set before it. */
   nowMs: number;
 }
@@ -195,10 +197,8 @@ export function generateOrg(rng: Rng, opts: OrgOptions): Org {
     communityId: opts.communityId,
     domain: opts.domain,
     name: 'Rampart Demo Corp',
-    integrationId: String(BigInt(opts.communityId) + 1000n),
+    integrationId: opts.integrationId,
     integrationName: 'Rampart Security',
     users,
   };
 }
-
-export { COUNTRY_CODES };

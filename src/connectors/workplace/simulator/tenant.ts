@@ -118,12 +118,6 @@ export class Tenant {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Log entries with seq > afterSeq (for the audit API); seq is 1-based. */
-  logFrom(afterSeq: number): RecordedEvent[] {
-    const start = Math.max(0, afterSeq - this.#trimmed);
-    return this.log.slice(start);
-  }
-
   get lastSeq(): number {
     return this.#seq;
   }
