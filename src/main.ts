@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer } from './api/server.ts';
+import { registerApi, type Api, type ApiDeps } from './api/index.ts';
 import type { LoadedConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
@@ -65,10 +66,11 @@ export interface Service {
   engine: DetectionEngine;
   enricher: RampartEnricher;
   governance: GovernanceService;
-  /** Security posture score (docs/posture.md); its API plugin is posture/routes.ts. */
+  /** Security posture score (docs/posture.md); its API routes are posture/routes.ts, mounted by registerApi. */
   posture: PostureService;
   logger: Logger;
   metrics: Metrics;
+  api: Api;
   /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
   close(): Promise<void>;
 }
@@ -81,6 +83,8 @@ export interface ServeOptions {
   sinks?: AlertSink[];
   /** Connectors to start (default: those enabled in the config, see connectors/registry.ts). */
   connectors?: Connector[];
+  /** Optional API parts: governance service, policy reload hook, where the first-start password is printed. */
+  api?: Pick<ApiDeps, 'governance' | 'onPoliciesChanged' | 'printOnce' | 'scryptCost'>;
 }
 
 export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}): Promise<Service> {
@@ -136,6 +140,10 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     });
   }
 
+  // The REST API (docs/api.md): after the connectors so it lists them, before listen.
+  const api = registerApi(http, { store, enricher, engine, pipeline, connectors, config, logger: logger.child({ component: 'api' }), metrics, posture, ...(opts.api ?? {}) });
+  await api.bootstrap();
+
   const saveState = async () => {
     await pipeline.drain();
     await store.putDoc({ ...ENGINE_STATE_DOC, body: engine.exportState(), updatedAt: new Date().toISOString() });
@@ -178,6 +186,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       stopFeedRefresh();
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
+      api.close(); // ends live event streams, which would hold http.close() open
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await posture.stop().catch((err) => logger.error({ err }, 'posture stop failed'));
@@ -187,5 +196,5 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, enricher, governance, posture, logger, metrics, close };
+  return { url, http, store, pipeline, engine, enricher, governance, posture, logger, metrics, api, close };
 }

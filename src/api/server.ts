@@ -31,6 +31,9 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     if (isRampartError(err)) return reply.status(err.status).send(err.toJSON());
     const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && req.url.startsWith('/api/')) {
+      return reply.status(413).send({ code: 'RAMPART_ERR_API_BODY_TOO_LARGE', message: `request body is larger than ${req.routeOptions.bodyLimit ?? o.config.server.maxBodyBytes} bytes` });
+    }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send({ code: 'RAMPART_ERR_CONN_BODY_TOO_LARGE', message: `request body is larger than ${o.config.server.maxBodyBytes} bytes` });
     }

@@ -87,7 +87,7 @@ function resolvePaths(c: Config, base: string): Config {
       asnCsvIpv4Path: abs(base, c.enrich.asnCsvIpv4Path),
       asnCsvIpv6Path: abs(base, c.enrich.asnCsvIpv6Path),
     },
-    policies: { directory: abs(base, c.policies.directory)! },
+    policies: { ...c.policies, directory: abs(base, c.policies.directory)! },
     server: c.server.tls
       ? { ...c.server, tls: { certFile: abs(base, c.server.tls.certFile)!, keyFile: abs(base, c.server.tls.keyFile)! } }
       : c.server,

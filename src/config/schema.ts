@@ -80,6 +80,21 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, maxBodyBytes: 1024 * 1024 }),
+    /** The REST API and its sign-in security (docs/api.md). */
+    api: z
+      .object({
+        /** Absolute lifetime of a sign-in session. */
+        sessionTtlSecs: z.number().int().min(60).max(30 * 86_400).default(8 * 3600),
+        /** Failed sign-ins in a row before the account locks. */
+        lockoutThreshold: z.number().int().min(1).max(100).default(5),
+        lockoutSecs: z.number().int().min(1).max(86_400).default(900),
+        /** Sign-in attempts per client address per minute. */
+        loginAttemptsPerMinute: z.number().int().min(1).max(10_000).default(10),
+        /** Largest JSON body an API route accepts. */
+        maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+      })
+      .strict()
+      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -115,9 +130,14 @@ export const ConfigSchema = z
       .strict()
       .default({ domains: [] }),
     policies: z
-      .object({ directory: z.string().default('./policies') })
+      .object({
+        directory: z.string().default('./policies'),
+        /** Automatic disable of runaway policies (MDCA: 200,000 matches per day or 100,000 per 3 hours). */
+        autoDisableMatchesPerDay: z.number().int().min(1).default(200_000),
+        autoDisableMatchesPer3Hours: z.number().int().min(1).default(100_000),
+      })
       .strict()
-      .default({ directory: './policies' }),
+      .default({ directory: './policies', autoDisableMatchesPerDay: 200_000, autoDisableMatchesPer3Hours: 100_000 }),
     /** Alert delivery: email, webhook and syslog destinations and the routes to them (docs/alert-delivery.md). */
     alerts: AlertsConfigSchema.default(ALERTS_CONFIG_DEFAULT),
     connectors: z

@@ -7,16 +7,14 @@ import { z } from 'zod';
 import { ACTION_TYPES, CHECK_STATES, CONTROL_CATEGORIES, COSTS, OBSERVED_KINDS, THREATS, TIERS } from './check.ts';
 import { DECLARED_STATES, STATUSES } from './score.ts';
 
-const instanceParam = z.string().min(1).max(300).optional();
+const instanceParam = z.string().min(1).max(300).optional().describe('app instance, e.g. workplace:<communityId>; optional when the app has one');
 
 // ---- requests ----
 
-export const RecommendationParams = z.object({ id: z.string().min(1).max(200) }).strict();
-export const ReviewParams = z.object({ id: z.string().min(1).max(200), item: z.string().min(1).max(512) }).strict();
+export const RecommendationParams = z.object({ id: z.string().min(1).max(200).describe('check id, e.g. workplace.adopt_sso') });
+export const ReviewParams = z.object({ id: z.string().min(1).max(200), item: z.string().min(1).max(512).describe('integration id or account id from the evidence') });
 
-export const ScoreQuery = z
-  .object({ days: z.coerce.number().int().min(1).max(3650).default(90) })
-  .strict();
+export const ScoreQuery = z.object({ days: z.coerce.number().int().min(1).max(3650).default(90).describe('days of trend') });
 
 export const RecommendationsQuery = z
   .object({
@@ -24,10 +22,9 @@ export const RecommendationsQuery = z
     status: z.enum(STATUSES).optional(),
     result: z.enum(CHECK_STATES).optional(),
     category: z.enum(CONTROL_CATEGORIES).optional(),
-  })
-  .strict();
+  });
 
-export const InstanceQuery = z.object({ instance: instanceParam }).strict();
+export const InstanceQuery = z.object({ instance: instanceParam });
 
 export const StatusBody = z
   .object({

@@ -1,7 +1,7 @@
 /**
  * @module posture
  * Security posture (SSPM) for connected apps: checks (checks/), scoring (score.ts), the service that
- * evaluates on a schedule and keeps snapshots (service.ts), and the API plugin (routes.ts). docs/posture.md.
+ * evaluates on a schedule and keeps snapshots (service.ts), and the API routes (routes.ts). docs/posture.md.
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import { PostureService } from './service.ts';
 
 export { PostureService, DOC_KINDS, type PostureReport, type Snapshot, type InstanceScore } from './service.ts';
-export { registerPostureRoutes, type PostureRouteDeps } from './routes.ts';
+export { postureRoutes, type PostureApi } from './routes.ts';
 export { postureJsonSchemas } from './api-schemas.ts';
 export { STATUSES, type PostureStatus, type Recommendation } from './score.ts';
 export { ALL_CHECKS, CHECKS_BY_APP, findCheck } from './checks/index.ts';

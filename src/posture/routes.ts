@@ -1,110 +1,153 @@
 /**
  * @module posture/routes
- * The posture API as a Fastify plugin. The lead mounts it behind authentication, e.g.
- *   app.register(registerPostureRoutes, { prefix: '/api', service, actor: (req) => req.user.name, writeGuard })
- * Routes (relative to the prefix):
- *   GET  /posture                                   score per instance and overall, plus the daily trend (?days=90)
- *   GET  /posture/recommendations                   ranked by points left, then cost, then user impact (?instance&status&result&category)
- *   GET  /posture/recommendations/:id               one, with evidence, remediation and status history (?instance)
- *   PUT  /posture/recommendations/:id/status        { status, reason, instance? }
- *   PUT  /posture/recommendations/:id/declaration   { state: compliant|not_compliant|null, justification, instance? }
- *   PUT  /posture/recommendations/:id/reviews/:item { reason, instance? }  (integrations, external accounts)
- *   POST /posture/recompute                         evaluate every check now
- * Every error leaves as `{ code, message }` (RAMPART_ERR_*), through the server's error handler.
+ * The posture API, declared the way every API route is (src/api/route.ts): one `route()` per operation with its
+ * access role and zod schemas, registered with the others in src/api/index.ts (`...postureRoutes(ctx)`), so the
+ * guard authenticates, authorises and audits them and the OpenAPI document lists them.
+ *   GET  /api/posture                                   viewer   score per instance and overall, plus the daily trend
+ *   GET  /api/posture/recommendations                   viewer   ranked by points left, then cost, then user impact
+ *   GET  /api/posture/recommendations/:id               viewer   one, with evidence, remediation and status history
+ *   PUT  /api/posture/recommendations/:id/status        admin    { status, reason, instance? }
+ *   PUT  /api/posture/recommendations/:id/declaration   admin    { state, justification, instance? }
+ *   PUT  /api/posture/recommendations/:id/reviews/:item admin    { reason, instance? }
+ *   POST /api/posture/recompute                         analyst  evaluate every check now
+ * Without a posture service the routes answer 503 RAMPART_ERR_API_UNAVAILABLE.
  */
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { z } from 'zod';
 import { RampartError } from '../core/errors.ts';
+import { principalLabel, type Principal } from '../api/auth/principal.ts';
+import { route, type AnyRoute } from '../api/route.ts';
 import {
   DeclarationBody,
   InstanceQuery,
   RecommendationParams,
+  RecommendationSchema,
   RecommendationsQuery,
+  RecommendationsResponse,
+  RecomputeResponse,
   ReviewBody,
   ReviewParams,
   ScoreQuery,
+  ScoreResponse,
   StatusBody,
   type RecommendationSummarySchema,
-  type RecommendationsResponse,
-  type RecomputeResponse,
-  type ScoreResponse,
 } from './api-schemas.ts';
 import type { Recommendation } from './score.ts';
 import type { PostureService } from './service.ts';
 
-export interface PostureRouteDeps {
-  service: PostureService;
-  /** Who is making the change (recorded with statuses, declarations and reviews). Default: "api". */
-  actor?: (req: FastifyRequest) => string;
-  /** Runs before every PUT/POST (e.g. require the admin role). */
-  writeGuard?: preHandlerHookHandler;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) {
-    const detail = r.error.issues.map((i) => `${what}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; ');
-    throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', [detail]);
-  }
-  return r.data;
-}
+export type PostureApi = Pick<PostureService, 'report' | 'trend' | 'recommendation' | 'setStatus' | 'declare' | 'review' | 'recompute'>;
 
 export function summarize(r: Recommendation): z.output<typeof RecommendationSummarySchema> {
   const { evidence, ...rest } = r;
   return { ...rest, evidenceCounts: evidence.counts, accountsTotal: evidence.accountsTotal };
 }
 
-export async function registerPostureRoutes(app: FastifyInstance, deps: PostureRouteDeps): Promise<void> {
-  const { service } = deps;
-  const actor = (req: FastifyRequest): string => deps.actor?.(req) ?? 'api';
-  const write = deps.writeGuard ? { preHandler: deps.writeGuard } : {};
+const by = (p: Principal | null): string => principalLabel(p);
 
-  app.get('/posture', async (req): Promise<z.output<typeof ScoreResponse>> => {
-    const q = parse(ScoreQuery, req.query, 'query');
-    const report = await service.report();
-    const trend = (await service.trend(q.days)).map(({ day, at, overall, instances }) => ({ day, at, overall, instances }));
-    return { evaluatedAt: report.evaluatedAt, overall: report.overall, instances: report.instances, trend };
-  });
-
-  app.get('/posture/recommendations', async (req): Promise<z.output<typeof RecommendationsResponse>> => {
-    const q = parse(RecommendationsQuery, req.query, 'query');
-    const report = await service.report();
-    const items = report.recommendations.filter(
-      (r) =>
-        (!q.instance || r.instance === q.instance) &&
-        (!q.status || r.status === q.status) &&
-        (!q.result || r.result === q.result) &&
-        (!q.category || r.controlCategory === q.category),
-    );
-    return { evaluatedAt: report.evaluatedAt, overall: report.overall, items: items.map(summarize) };
-  });
-
-  app.get('/posture/recommendations/:id', async (req): Promise<Recommendation> => {
-    const { id } = parse(RecommendationParams, req.params, 'params');
-    const q = parse(InstanceQuery, req.query, 'query');
-    return service.recommendation(id, q.instance);
-  });
-
-  app.put('/posture/recommendations/:id/status', write, async (req): Promise<Recommendation> => {
-    const { id } = parse(RecommendationParams, req.params, 'params');
-    const b = parse(StatusBody, req.body, 'body');
-    return service.setStatus(id, { status: b.status, reason: b.reason, by: actor(req), instance: b.instance });
-  });
-
-  app.put('/posture/recommendations/:id/declaration', write, async (req): Promise<Recommendation> => {
-    const { id } = parse(RecommendationParams, req.params, 'params');
-    const b = parse(DeclarationBody, req.body, 'body');
-    return service.declare(id, { state: b.state, justification: b.justification, by: actor(req), instance: b.instance });
-  });
-
-  app.put('/posture/recommendations/:id/reviews/:item', write, async (req): Promise<Recommendation> => {
-    const { id, item } = parse(ReviewParams, req.params, 'params');
-    const b = parse(ReviewBody, req.body, 'body');
-    return service.review(id, { item, reason: b.reason, by: actor(req), instance: b.instance });
-  });
-
-  app.post('/posture/recompute', write, async (): Promise<z.output<typeof RecomputeResponse>> => {
-    const report = await service.recompute();
-    return { evaluatedAt: report.evaluatedAt, overall: report.overall, instances: report.instances };
-  });
+export function postureRoutes(ctx: { posture?: PostureApi | null }): AnyRoute[] {
+  const svc = (): PostureApi => {
+    if (!ctx.posture) throw new RampartError('RAMPART_ERR_API_UNAVAILABLE', ['posture']);
+    return ctx.posture;
+  };
+  return [
+    route({
+      method: 'GET',
+      url: '/api/posture',
+      access: 'viewer',
+      tag: 'posture',
+      summary: 'Posture score per app instance and overall (points earned / points possible), with the daily trend',
+      query: ScoreQuery,
+      response: ScoreResponse,
+      handler: async ({ query }) => {
+        const report = await svc().report();
+        const trend = (await svc().trend(query.days)).map(({ day, at, overall, instances }) => ({ day, at, overall, instances }));
+        return { evaluatedAt: report.evaluatedAt, overall: report.overall, instances: report.instances, trend };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/posture/recommendations',
+      access: 'viewer',
+      tag: 'posture',
+      summary: 'Recommendations ranked by points left, then implementation cost, then user impact',
+      query: RecommendationsQuery,
+      response: RecommendationsResponse,
+      handler: async ({ query: q }) => {
+        const report = await svc().report();
+        const items = report.recommendations.filter(
+          (r) =>
+            (!q.instance || r.instance === q.instance) &&
+            (!q.status || r.status === q.status) &&
+            (!q.result || r.result === q.result) &&
+            (!q.category || r.controlCategory === q.category),
+        );
+        return { evaluatedAt: report.evaluatedAt, overall: report.overall, items: items.map(summarize) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/posture/recommendations/:id',
+      access: 'viewer',
+      tag: 'posture',
+      summary: 'One recommendation with its evidence, remediation, declaration and status history',
+      params: RecommendationParams,
+      query: InstanceQuery,
+      response: RecommendationSchema,
+      handler: async ({ params, query }) => svc().recommendation(params.id, query.instance),
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/posture/recommendations/:id/status',
+      access: 'admin',
+      tag: 'posture',
+      summary: 'Set the status (to_address, planned, risk_accepted, resolved_through_third_party, resolved_through_alternate_mitigation, completed) with a reason',
+      params: RecommendationParams,
+      body: StatusBody,
+      response: RecommendationSchema,
+      handler: async ({ params, body, principal, audit }) => {
+        audit('posture.status', params.id, { status: body.status, reason: body.reason, instance: body.instance ?? null });
+        return svc().setStatus(params.id, { status: body.status, reason: body.reason, by: by(principal), instance: body.instance });
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/posture/recommendations/:id/declaration',
+      access: 'admin',
+      tag: 'posture',
+      summary: 'Declare what the data cannot show (applies while the check is unknown); state null withdraws it',
+      params: RecommendationParams,
+      body: DeclarationBody,
+      response: RecommendationSchema,
+      handler: async ({ params, body, principal, audit }) => {
+        audit('posture.declaration', params.id, { state: body.state, justification: body.justification, instance: body.instance ?? null });
+        return svc().declare(params.id, { state: body.state, justification: body.justification, by: by(principal), instance: body.instance });
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/posture/recommendations/:id/reviews/:item',
+      access: 'admin',
+      tag: 'posture',
+      summary: 'Mark an item of a review check (custom integration, external account) reviewed',
+      params: ReviewParams,
+      body: ReviewBody,
+      response: RecommendationSchema,
+      handler: async ({ params, body, principal, audit }) => {
+        audit('posture.review', `${params.id}/${params.item}`, { reason: body.reason, instance: body.instance ?? null });
+        return svc().review(params.id, { item: params.item, reason: body.reason, by: by(principal), instance: body.instance });
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/posture/recompute',
+      access: 'analyst',
+      tag: 'posture',
+      summary: 'Evaluate every posture check now',
+      response: RecomputeResponse,
+      handler: async ({ audit }) => {
+        audit('posture.recompute');
+        const report = await svc().recompute();
+        return { evaluatedAt: report.evaluatedAt, overall: report.overall, instances: report.instances };
+      },
+    }),
+  ];
 }

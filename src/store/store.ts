@@ -46,6 +46,27 @@ export interface ActivityQuery {
   order?: 'desc' | 'asc';
 }
 
+/** The indexed columns of a stored activity, readable before its JSON body is decoded (same values as the Activity's). */
+export interface ActivityKeys {
+  id: string;
+  time: string;
+  app: string;
+  tenant: string;
+  action: string;
+  category: string;
+  outcome: string;
+  ip: string | null;
+}
+
+/** The filters of a streaming scan: an ActivityQuery without paging, plus an optional row test. */
+export interface ActivityScan extends Omit<ActivityQuery, 'limit' | 'cursor' | 'order'> {
+  /**
+   * Rows failing this test on their indexed columns are skipped without decoding the body (policy backtests
+   * skip most rows this way). Exact, never approximate: callers may also apply it to decoded activities.
+   */
+  keys?: (k: ActivityKeys) => boolean;
+}
+
 export interface AlertQuery {
   status?: AlertStatus;
   severity?: Severity;
@@ -95,6 +116,11 @@ export interface Store {
   getActivity(id: string): Promise<Activity | null>;
   queryActivities(q: ActivityQuery): Promise<Page<Activity>>;
   countActivities(): Promise<number>;
+  /**
+   * Optional streaming read of every matching activity in ascending (time, id) order, without pages or a row
+   * limit (policy backtests, exports). Callers fall back to paging queryActivities with order 'asc'.
+   */
+  scanActivities?(q: ActivityScan): AsyncIterable<Activity>;
   /** Deletes activities with `time` before the instant; returns how many. */
   pruneActivities(before: string): Promise<number>;
 
