@@ -17,9 +17,12 @@ const warmupMs = Number(warmupArg);
 const target = new URL(url);
 const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 
-let seq = 0;
+// Each generator process sends distinct deliveries (its own sequence range), so parallel generators never collide.
+let seq = Math.floor(Number(process.env.BENCH_GENERATOR_SEED ?? 0) * 1e9);
+let generated = 0;
 function delivery(): { body: string; sig: string } {
   const n = seq++;
+  generated++;
   const body = JSON.stringify({
     object: 'workplace_security',
     entry: [
@@ -95,7 +98,8 @@ async function worker(): Promise<void> {
 await Promise.all(Array.from({ length: connections }, worker));
 await pool.close();
 latencies.sort((a, b) => a - b);
+const emitLatencies = process.env.BENCH_EMIT_LATENCIES === '1';
 const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
 process.stdout.write(
-  JSON.stringify({ sent: nextPrebuilt + Math.max(0, seq - PREBUILT), ok, failed, measuredOk, durationMs, perSec: (measuredOk / durationMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN }) + '\n',
+  JSON.stringify({ sent: generated, ok, failed, measuredOk, durationMs, perSec: (measuredOk / durationMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, ...(emitLatencies ? { latencies } : {}) }) + '\n',
 );

@@ -11,7 +11,9 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
+import { existsSync } from 'node:fs';
 import { DetectionEngine } from './detect/engine.ts';
+import { loadPolicies, PolicySet, type AutoDisableRecord, type PolicyIssue } from './detect/policy/index.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
@@ -52,10 +54,34 @@ export async function buildEnricher(
   return enricher;
 }
 
-export function buildEngine(config: Config, directory: readonly DirectoryUser[] = []): DetectionEngine {
+export interface EngineBuild {
+  engine: DetectionEngine;
+  policies: PolicySet;
+  /** Problems found in policy files (a bad file is skipped; the others load). */
+  policyIssues: PolicyIssue[];
+}
+
+/** The detection engine with the built-in detections and the activity policies of `policies.directory`. */
+export function buildEngine(
+  config: Config,
+  directory: readonly DirectoryUser[] = [],
+  o: { onAutoDisable?: (r: AutoDisableRecord) => void } = {},
+): EngineBuild {
   const engine = new DetectionEngine({ config: config.detections });
   engine.setDirectory(directory);
-  return engine;
+  const env = { orgDomains: config.organization.domains, directoryUser: (app: string, id: string) => engine.lookupUser(app, id) };
+  // A missing policies folder is normal (no custom policies yet); anything else is reported.
+  const loaded = existsSync(config.policies.directory) ? loadPolicies([config.policies.directory], env) : { policies: [], issues: [] };
+  const policies = new PolicySet(
+    loaded.policies.map((p) => p.policy),
+    {
+      env,
+      autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
+      onAutoDisable: o.onAutoDisable,
+    },
+  );
+  for (const d of policies.detections()) engine.register(d);
+  return { engine, policies, policyIssues: loaded.issues };
 }
 
 export interface Service {
@@ -64,6 +90,7 @@ export interface Service {
   store: Store;
   pipeline: Pipeline;
   engine: DetectionEngine;
+  policies: PolicySet;
   enricher: RampartEnricher;
   governance: GovernanceService;
   /** Security posture score (docs/posture.md); its API routes are posture/routes.ts, mounted by registerApi. */
@@ -96,7 +123,13 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const store = await openStore(config.store);
   const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
   const stopFeedRefresh = enricher.startFeedRefresh();
-  const engine = buildEngine(config, await store.listDirectoryUsers());
+  const { engine, policies, policyIssues } = buildEngine(config, await store.listDirectoryUsers(), {
+    onAutoDisable: (r) => {
+      logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
+      void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
+    },
+  });
+  for (const i of policyIssues) logger[i.level === 'error' ? 'error' : 'warn']({ file: i.file, line: i.line, code: i.code }, `policy: ${i.message}`);
   const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
   if (saved) {
     try {
@@ -196,5 +229,5 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, enricher, governance, posture, logger, metrics, api, close };
+  return { url, http, store, pipeline, engine, policies, enricher, governance, posture, logger, metrics, api, close };
 }

@@ -119,7 +119,8 @@ describe.skipIf(!serveAvailable)('kill -9 of rampart serve during webhook delive
 
     const delivery = sim.webhooks.deliver(values);
     // Kill -9 once a good part was acknowledged, while deliveries are in flight.
-    while ((await metric(url, 'rampart_webhook_deliveries_total')) < EVENTS / 4 / 3) await new Promise((r) => setTimeout(r, 50));
+    let ackedBeforeKill = 0;
+    while ((ackedBeforeKill = await metric(url, 'rampart_webhook_deliveries_total')) < EVENTS / 4 / 3) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     const killedAt = Date.now();
@@ -133,6 +134,13 @@ describe.skipIf(!serveAvailable)('kill -9 of rampart serve during webhook delive
     const ackedKeys = new Set([...report.ackedKeys, ...(retry?.ackedKeys ?? [])]);
     expect(Date.now()).toBeGreaterThan(killedAt);
     expect(ackedKeys.size).toBe(EVENTS);
+    // The kill really happened mid-way: bodies were still to be sent, and some attempts failed and were retried.
+    expect(ackedBeforeKill).toBeLessThan(EVENTS / 4);
+    expect(report.attempts + (retry?.attempts ?? 0)).toBeGreaterThan(report.bodies);
+    console.log(
+      `kill9: ${EVENTS} events in ${report.bodies} bodies, ${ackedBeforeKill} bodies acked before SIGKILL, ` +
+        `${report.attempts + (retry?.attempts ?? 0)} attempts, ${report.duplicates} duplicate deliveries, ${report.unacked.length} redelivered after the run`,
+    );
 
     child.kill('SIGTERM');
     await new Promise((r) => child!.once('exit', r));

@@ -35,7 +35,7 @@ export class ConfigError extends RampartError {
 /** Parses YAML text and validates it; throws ConfigError listing every issue. */
 export function parseConfig(text: string, file: string | null = null): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(
       file,
@@ -50,10 +50,16 @@ export function parseConfig(text: string, file: string | null = null): Config {
   if (!parsed.success) {
     throw new ConfigError(
       file,
-      parsed.error.issues.map((iss) => {
-        const node = doc.getIn(iss.path as (string | number)[], true) as { range?: [number, number] } | undefined;
-        const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-        return { path: iss.path.join('.'), message: iss.message, line: pos?.line, col: pos?.col };
+      parsed.error.issues.flatMap((iss) => {
+        // An unknown key is reported at the key itself, one issue per key.
+        const paths =
+          iss.code === 'unrecognized_keys' ? iss.keys.map((k) => [...iss.path, k]) : [iss.path as (string | number)[]];
+        return paths.map((path) => {
+          const node = doc.getIn(path as (string | number)[], true) as { range?: [number, number] } | undefined;
+          const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+          const message = iss.code === 'unrecognized_keys' ? 'unknown key' : iss.message;
+          return { path: path.join('.'), message, line: pos?.line, col: pos?.col };
+        });
       }),
     );
   }

@@ -145,6 +145,11 @@ export class DetectionEngine implements AlertProducer {
     }
   }
 
+  /** Directory entry by app and user id or email (activity policies' user filters use it). */
+  lookupUser(app: string, idOrEmail: string): DirectoryUser | null {
+    return this.#byId.get(app)?.get(idOrEmail) ?? this.#byEmail.get(app)?.get(idOrEmail.toLowerCase()) ?? null;
+  }
+
   /** Directory entry of the activity's actor: by actor id, else by email, within the activity's app. */
   directoryUser(a: Activity): DirectoryUser | null {
     if (this.#byId.size === 0) return null;

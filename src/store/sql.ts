@@ -11,6 +11,8 @@ export interface Dialect {
   placeholder(n: number): string;
   /** A boolean SQL expression: the lowercased needle occurs in the activity's searchable fields. */
   textMatch(p: Params, needle: string): string;
+  /** An activity `time` value as the driver's column holds it (SQLite: epoch milliseconds). */
+  activityTime(iso: string): unknown;
 }
 
 export class Params {
@@ -23,11 +25,12 @@ export class Params {
 }
 
 /** `(time, id)` beyond the cursor in the direction of the order. */
-function keyset(p: Params, pos: KeysetPosition, order: 'asc' | 'desc'): string {
+function keyset(p: Params, pos: KeysetPosition, order: 'asc' | 'desc', time: (iso: string) => unknown = (t) => t): string {
   const op = order === 'desc' ? '<' : '>';
   const bound = order === 'desc' ? '<=' : '>=';
+  const t = time(pos.time);
   // The lone `time <=`/`>=` term is redundant with the OR but gives the planner an index range.
-  return `time ${bound} ${p.add(pos.time)} AND (time ${op} ${p.add(pos.time)} OR (time = ${p.add(pos.time)} AND id ${op} ${p.add(pos.id)}))`;
+  return `time ${bound} ${p.add(t)} AND (time ${op} ${p.add(t)} OR (time = ${p.add(t)} AND id ${op} ${p.add(pos.id)}))`;
 }
 
 export interface BuiltQuery {
@@ -56,10 +59,10 @@ export function buildActivityQuery(dialect: Dialect, q: ActivityQuery, limit: nu
     if (q.category !== undefined) conds.push(`category = ${p.add(q.category)}`);
     if (q.outcome !== undefined) conds.push(`outcome = ${p.add(q.outcome)}`);
     if (q.app !== undefined) conds.push(`app = ${p.add(q.app)}`);
-    if (from !== undefined) conds.push(`time >= ${p.add(from)}`);
-    if (to !== undefined) conds.push(`time < ${p.add(to)}`);
+    if (from !== undefined) conds.push(`time >= ${p.add(dialect.activityTime(from))}`);
+    if (to !== undefined) conds.push(`time < ${p.add(dialect.activityTime(to))}`);
     if (q.text !== undefined && q.text !== '') conds.push(dialect.textMatch(p, textNeedle(q.text)));
-    if (cursor) conds.push(keyset(p, cursor, order));
+    if (cursor) conds.push(keyset(p, cursor, order, dialect.activityTime));
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     return `SELECT ${columns} FROM activities ${where} ORDER BY time ${dir}, id ${dir} LIMIT ${p.add(limit + 1)}`;
   };

@@ -1,7 +1,7 @@
 /**
  * @module store/store
  * The one storage interface. Implementations: `sqlite/` (better-sqlite3, the zero-config default) and
- * `postgres/` (pg). Both run the same contract suite, test/store.contract.ts. Every query is parameterised.
+ * `postgres/` (pg). Both run the same contract suite, src/store/store.contract.ts (docs/store.md). Every query is parameterised.
  */
 import type { Activity, Category, Outcome } from '../schema/activity.ts';
 import type { Alert, AlertStatus, Severity } from '../schema/alert.ts';

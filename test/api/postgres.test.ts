@@ -29,7 +29,7 @@ describe.skipIf(!url)('API on PostgreSQL', () => {
     const logger = createLogger({ level: 'silent' });
     const metrics = new Metrics();
     const enricher = await buildEnricher(config, store);
-    const engine = buildEngine(config);
+    const { engine } = buildEngine(config); // main's buildEngine returns { engine, policies, policyIssues }
     const pipeline = new Pipeline({ store, enricher, engine, logger, metrics });
     const http = createHttpServer({ config, logger, metrics, ready: () => true });
     api = registerApi(http, { store, enricher, engine, pipeline, connectors: [], config, logger, metrics, printOnce: (t) => printed.push(t), scryptCost: 2 ** 12 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backtest, backtestScan, storeActivities } from '../../src/detect/policy/backtest.ts';
+import { backtest, backtestScan, storeActivities, warmupStart } from '../../src/detect/policy/backtest.ts';
 import { PolicySet } from '../../src/detect/policy/compile.ts';
 import { loadPolicies } from '../../src/detect/policy/load.ts';
 import { TEMPLATES_DIR } from '../../src/detect/policy/index.ts';
 import type { Policy, PolicyInput } from '../../src/detect/policy/schema.ts';
 import { PolicySchema } from '../../src/detect/policy/schema.ts';
-import type { Activity } from '../../src/schema/activity.ts';
+import { ActivitySchema, type Activity } from '../../src/schema/activity.ts';
 import type { Store } from '../../src/store/store.ts';
 import { generateHistory } from './history.ts';
 
@@ -25,7 +25,7 @@ const extra: PolicyInput[] = [
 ];
 
 const policies: Policy[] = [...loadPolicies([TEMPLATES_DIR], env).policies.map((p) => p.policy), ...extra.map((p) => PolicySchema.parse(p))];
-const history = [...generateHistory({ events: 40_000, users: 150, seed: 11, spacingSecs: 20 })];
+const history = [...generateHistory({ events: 20_000, users: 150, seed: 11, spacingSecs: 20 })];
 
 interface Raised {
   detection: string;
@@ -38,7 +38,7 @@ interface Raised {
 function live(acts: Iterable<Activity>): { raised: Raised[]; disabled: string[] } {
   const set = new PolicySet(policies, { env, autoDisable });
   const detections = set.detections();
-  const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false };
+  const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
   const raised: Raised[] = [];
   for (const a of acts)
     for (const d of detections) for (const draft of d.evaluate(a, ctx)) raised.push({ detection: d.id, time: a.time, title: draft.title, activityIds: draft.activityIds });
@@ -82,7 +82,7 @@ describe('backtest equals live', () => {
     expect(report.samples.length).toBe(20);
   });
 
-  it('over a Store, paged through queryActivities or streamed with scanActivities', async (ctx) => {
+  it('over a SqliteStore: paged through queryActivities, or through scanActivities when a store has it', async (ctx) => {
     let store: Store;
     try {
       const mod = (await import('../../src/store/index.ts')) as { SqliteStore: new (o: { path: string }) => Store };
@@ -94,7 +94,7 @@ describe('backtest equals live', () => {
     await store.migrate();
     try {
       // a third of the history keeps the test quick; the store, not the insert order, must give time order
-      const part = history.slice(0, 12_000);
+      const part = history.slice(0, 8_000);
       const partExpected = live(part);
       expect(partExpected.raised.length).toBeGreaterThan(10);
       const shuffled = [...part].sort((a, b) => (a.id.charCodeAt(a.id.length - 1) % 7) - (b.id.charCodeAt(b.id.length - 1) % 7));
@@ -107,6 +107,19 @@ describe('backtest equals live', () => {
       const paged = { queryActivities: (q) => store.queryActivities(q) } as Pick<Store, 'queryActivities'> as Store;
       const again = await viaBacktest(storeActivities(paged, { from, to }));
       expect(again.raised).toEqual(partExpected.raised);
+      // a store with scanActivities is streamed through it, row test included
+      let scans = 0;
+      const streaming = {
+        queryActivities: () => Promise.reject(new Error('must not page when scanActivities exists')),
+        async *scanActivities(q: Parameters<NonNullable<Store['scanActivities']>>[0]) {
+          scans++;
+          const { keys, ...query } = q;
+          for await (const a of storeActivities({ queryActivities: (x) => store.queryActivities(x) } as Store, query)) if (!keys || keys(a)) yield a;
+        },
+      } as unknown as Store;
+      const streamed = await viaBacktest(storeActivities(streaming, { from, to }));
+      expect(scans).toBe(1);
+      expect(streamed.raised).toEqual(partExpected.raised);
     } finally {
       await store.close();
     }
@@ -142,5 +155,35 @@ describe('store scans', () => {
     const ext = policies.find((p) => p.name === 'activity-by-external-user')!;
     expect(backtestScan([ext], 'a', 'b').keys).toBeUndefined();
     expect(backtestScan([mass, ext], 'a', 'b').keys).toBeUndefined();
+  });
+});
+
+describe('warm-up before the reported period', () => {
+  it('catches a burst that straddles the start, without reporting the warm-up', async () => {
+    const mass = policies.find((p) => p.name === 'mass-download-by-single-user')!;
+    const start = Date.parse('2026-05-01T00:00:00.000Z');
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      ActivitySchema.parse({
+        id: `b${i}`,
+        time: new Date(start - 30_000 + i * 900).toISOString(),
+        receivedAt: '2026-05-01T00:00:00.000Z',
+        app: 'workplace',
+        action: 'FILE_DOWNLOAD',
+        category: 'file',
+        actor: { id: 'u1', email: 'alice@example.com', name: null },
+      }),
+    );
+    const from = new Date(start).toISOString();
+    const after = burst.filter((a) => a.time >= from);
+    const cold = await backtest([mass], after);
+    expect(cold.alerts).toBe(0);
+    const warmFrom = warmupStart([mass], from);
+    expect(warmFrom).toBe('2026-04-30T23:59:00.000Z');
+    const warm = await backtest([mass], burst.filter((a) => a.time >= warmFrom), { reportFrom: from });
+    expect(warm.alerts).toBe(1);
+    expect(warm.scanned).toBe(after.length);
+    expect(warm.matches).toBe(after.length);
+    expect(warm.perPolicy[mass.name].matches).toBe(after.length);
+    expect(warm.perDay).toEqual([{ day: '2026-05-01', matches: after.length, alerts: 1 }]);
   });
 });

@@ -166,6 +166,8 @@ describe('automatic disable', () => {
       },
     ]);
     expect(set.autoDisabled()).toEqual(records);
+    expect(set.disabledRecord('noisy')).toEqual(records[0]);
+    expect(set.disabledRecord('calm')).toBeNull();
     // disabled: no further matches or alerts, and the other policy is unaffected
     expect(run(set, [act({ at: 80_000 })])).toHaveLength(0);
     expect(set.match(act({ at: 80_001, outcome: 'failure' })).map((p) => p.policy.name)).toEqual(['calm']);
@@ -217,6 +219,34 @@ describe('index by app and action', () => {
   });
 });
 
+describe('index by words of the action (contains)', () => {
+  it('files unquoted action-contains policies under words and still matches exactly like brute force', () => {
+    const policies: PolicyInput[] = [
+      { name: 'w-download', filters: [{ field: 'action', op: 'contains', value: 'download' }] },
+      { name: 'w-multi', filters: [{ field: 'action', op: 'contains', value: ['file download', 'export'] }] },
+      { name: 'w-quoted', filters: [{ field: 'action', op: 'contains', value: '"FILE_DOWNLOAD"' }] },
+      { name: 'w-not', filters: [{ field: 'action', op: 'contains', value: 'login', not: true }] },
+      { name: 'w-app', filters: [{ field: 'app', op: 'eq', value: 'box' }, { field: 'action', op: 'contains', value: 'download' }] },
+      { name: 'w-both', filters: [{ field: 'action', op: 'contains', value: ['download', 'file'] }] },
+    ];
+    const set = new PolicySet(policies);
+    expect(set.get('w-download')!.actionWords).toEqual(['download']);
+    expect(set.get('w-multi')!.actionWords).toEqual(['file', 'export']);
+    expect(set.get('w-quoted')!.actionWords).toBeNull();
+    expect(set.get('w-not')!.actionWords).toBeNull();
+    let matched = 0;
+    for (const app of ['box', 'workplace'])
+      for (const action of ['FILE_DOWNLOAD', 'file.download.all', 'DOWNLOAD_FILE', 'EXPORT', 'USER_LOGIN', 'DOWNLOADS', 'file export download']) {
+        const a = act({ app, action });
+        const expected = set.policies.filter((p) => p.filter.test(a)).map((p) => p.policy.name);
+        const got = set.match(a).map((p) => p.policy.name);
+        expect(got, `${app} ${action}`).toEqual(expected);
+        matched += got.length;
+      }
+    expect(matched).toBeGreaterThan(20);
+  });
+});
+
 describe('as detections for the engine', () => {
   it('exposes one Detection per policy; each returns its own alerts and the set evaluates once per activity', () => {
     const set = new PolicySet([
@@ -228,7 +258,7 @@ describe('as detections for the engine', () => {
       ['policy:logins', 'medium', null, false],
       ['policy:failures', 'high', 'credential_access', false],
     ]);
-    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false };
+    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
     const a = act({ category: 'login', outcome: 'failure' });
     expect(dets[0].evaluate(a, ctx)).toHaveLength(1);
     expect(dets[1].evaluate(a, ctx)).toHaveLength(1);
@@ -245,7 +275,7 @@ describe('state export and import (restart)', () => {
       { name: 'capped', filters: [{ field: 'action', op: 'eq', value: 'FILE_DOWNLOAD' }], alerts: { dailyLimit: 3 } },
     ];
     const acts = [0, 5, 6, 7, 10, 11, 12, 13, 14, 80, 81, 82, 83, 84, 85].map((s, i) => download(s, { objects: [{ type: 'file', id: `f${i % 6}`, name: null }] }));
-    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false };
+    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
     const runDetections = (set: PolicySet, xs: typeof acts) => xs.flatMap((a) => set.detections().flatMap((d) => d.evaluate(a, ctx).map((x) => `${d.id}:${x.activityIds.join(',')}`)));
     const whole = runDetections(new PolicySet(policies), acts);
     expect(whole.length).toBeGreaterThan(3);

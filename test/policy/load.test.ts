@@ -167,3 +167,17 @@ describe('shipped templates', () => {
     expect(alerts(set, [act({ actor: { id: 'x', email: null, name: null } })])).toBe(0);
   });
 });
+
+describe('policies as objects (API)', () => {
+  it('checkPolicyObject returns the policy, errors with paths, and warnings', async () => {
+    const { checkPolicyObject } = await import('../../src/detect/policy/load.ts');
+    const ok = checkPolicyObject({ name: 'api', filters: [{ field: 'geo.country', op: 'neq', value: 'US' }] });
+    expect(ok.policy?.name).toBe('api');
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings.map((w) => w.path)).toEqual(['filters.0']);
+    const bad = checkPolicyObject({ name: 'api', filters: [{ field: 'ip', op: 'cidr', value: ['1.2.3.0/24', 'x'] }], actOn: { mode: 'sometimes' } });
+    expect(bad.policy).toBeNull();
+    expect(bad.errors.map((e) => e.path)).toEqual(['actOn.mode', 'filters.0.value.1']);
+    expect(checkPolicyObject(null).errors.length).toBe(1);
+  });
+});

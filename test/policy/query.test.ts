@@ -51,6 +51,23 @@ describe('activity-log queries with the filter language', () => {
     expect(asc.calls).toBeGreaterThan(1);
   });
 
+  it('a time window (base) with pagination in both orders returns exactly the window', async () => {
+    const from = history[1000].time;
+    const to = history[3000].time;
+    const filters: FilterConditionInput[] = [{ field: 'outcome', op: 'eq', value: 'success' }];
+    const inWindow = history.filter((a) => a.time >= from && a.time < to && a.outcome === 'success').map((a) => a.id);
+    for (const order of ['asc', 'desc'] as const) {
+      const out: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await queryFilteredActivities(store, { filters, base: { from, to }, order, limit: 100, cursor });
+        out.push(...page.items.map((a) => a.id));
+        cursor = page.next;
+      } while (cursor);
+      expect(out).toEqual(order === 'asc' ? inWindow : [...inWindow].reverse());
+    }
+  });
+
   it('bad conditions throw FilterCompileError with paths', async () => {
     await expect(queryFilteredActivities(store, { filters: [{ field: 'ip', op: 'cidr', value: 'x' }] })).rejects.toBeInstanceOf(FilterCompileError);
   });

@@ -40,7 +40,8 @@ export function register(program: Command): void {
       const store = o.import ? await openStore(config.store) : null;
       try {
         const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir });
-        const engine = buildEngine(config, directory);
+        const { engine, policyIssues } = buildEngine(config, directory);
+        for (const i of policyIssues) process.stderr.write(`${i.file ?? ''}${i.line ? `:${i.line}:${i.col ?? 1}` : ''}: ${i.level}: ${i.message}\n`);
         const tty = process.stderr.isTTY && o.progress !== false;
         const startedAt = Date.now();
         const { alerts, summary } = await runScan(

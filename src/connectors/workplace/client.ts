@@ -280,3 +280,22 @@ export async function* graphPages<T>(client: WorkplaceClient, path: string, quer
     q = undefined; // `next` carries every parameter
   }
 }
+
+// Response actions (governance): idempotent, so the client's retry policy applies. workplace-api.md §2, §6, §7.
+
+/** `POST /{user-id}/logout`: log the user out of all devices [R]. */
+export async function logoutUser(graph: WorkplaceClient, userId: string): Promise<void> {
+  await graph.post(`${encodeURIComponent(userId)}/logout`);
+}
+
+/** Graph `POST /{user-id}?active=false|true`: deactivate or reactivate [R]. */
+export async function setUserActiveGraph(graph: WorkplaceClient, userId: string, active: boolean): Promise<void> {
+  await graph.post(encodeURIComponent(userId), { query: { active } });
+}
+
+/** SCIM `PATCH /Users/{id}` with a PatchOp replacing `active` (suspend/unsuspend) [R body schema; I path form]. */
+export async function setUserActiveScim(scim: WorkplaceClient, userId: string, active: boolean): Promise<void> {
+  await scim.request('PATCH', `Users/${encodeURIComponent(userId)}`, {
+    json: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: active }] },
+  });
+}

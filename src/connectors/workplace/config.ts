@@ -40,7 +40,7 @@ export const WorkplaceConfigSchema = z
     appSecretProof: z.boolean().default(false),
     webhookPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/webhooks/workplace'),
     /** Deliveries arriving within this window are committed in one store transaction. */
-    groupCommitMs: z.number().int().min(0).max(100).default(2),
+    groupCommitMs: z.number().int().min(0).max(100).default(0),
     groupCommitMaxEvents: z.number().int().min(1).max(100_000).default(5_000),
     /** 0 disables the scheduled directory sync (on-demand sync still works). */
     directorySyncIntervalSecs: z.number().int().min(0).max(7 * 86_400).default(3_600),
@@ -55,6 +55,8 @@ export const WorkplaceConfigSchema = z
     graphBaseUrl: baseUrl.default(WORKPLACE_GRAPH_BASE_URL),
     scimBaseUrl: baseUrl.default(WORKPLACE_SCIM_BASE_URL),
     requestTimeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+    /** Logs the connector health (status, events/min, errors, checkpoint) this often; 0 = never. */
+    healthLogIntervalSecs: z.number().int().min(0).max(86_400).default(300),
   })
   .strict();
 

@@ -105,7 +105,8 @@ describe('directory sync against the simulator', () => {
     expect(second.changes).toBe(1);
     const after = await h.store.getDirectoryUser('workplace', victim.id);
     expect(after?.active).toBe(false);
-    expect(after?.deactivatedAt).not.toBeNull();
+    // deactivatedAt is the real time from /community/former_members, not the sync time
+    expect(after?.deactivatedAt).toBe(new Date(Math.floor(sim.userById(victim.id)!.deactivateTime! / 1000) * 1000).toISOString());
     let acts = (await allActivities(h.store)).filter((a) => a.source === 'directory');
     expect(acts.map((a) => [a.action, a.target?.id])).toEqual([[DIRECTORY_ACTIONS.deactivated, victim.id]]);
 
@@ -115,6 +116,30 @@ describe('directory sync against the simulator', () => {
     acts = (await allActivities(h.store)).filter((a) => a.source === 'directory');
     expect(acts.map((a) => a.action).sort()).toEqual([DIRECTORY_ACTIONS.deactivated, DIRECTORY_ACTIONS.reactivated].sort());
     expect(h.connector.health().checkpoint.directory_synced_at).toBeTruthy();
+  });
+
+  it('reports a user deleted from SCIM as removed (confirmed by a direct lookup), and keeps it inactive', async () => {
+    const unclaimed = sim.org.users.find((u) => u.active && !u.claimed && !sim.org.admins.includes(u));
+    if (!unclaimed) {
+      console.warn('skipped: the seeded org has no unclaimed active user');
+      return;
+    }
+    await h.connector.syncDirectory(); // the user is known...
+    expect((await h.store.getDirectoryUser('workplace', unclaimed.id))?.active).toBe(true);
+    const scim = await fetch(`${sim.scimUrl}/Users/${unclaimed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${sim.accessToken}` } });
+    expect(scim.status).toBeLessThan(300);
+    const lookups = () => sim.requests.filter((r) => r.path === `/scim/Users/${unclaimed.id}` && r.method === 'GET').length;
+    const before = lookups();
+    await h.connector.syncDirectory();
+    expect(lookups() - before).toBe(1);
+    const gone = await h.store.getDirectoryUser('workplace', unclaimed.id);
+    expect(gone?.active).toBe(false);
+    const removed = (await allActivities(h.store)).filter((a) => a.action === DIRECTORY_ACTIONS.removed);
+    expect(removed.map((a) => a.target?.id)).toEqual([unclaimed.id]);
+    // the next sync neither looks it up again nor reports it twice
+    await h.connector.syncDirectory();
+    expect(lookups() - before).toBe(1);
+    expect((await allActivities(h.store)).filter((a) => a.action === DIRECTORY_ACTIONS.removed).length).toBe(1);
   });
 
   it('stops with RAMPART_ERR_CONN_AUTH_FAILED on a bad token (code 190) after a bounded number of requests', async () => {

@@ -93,4 +93,17 @@ describe('SCIM directory mapping', () => {
     // No change, no activity.
     expect(diffDirectory(new Map(fresh.map((u) => [u.id, u])), fresh, t1, 't').activities).toEqual([]);
   });
+
+  it('uses real deactivation times when known and reports users gone from the listing as removed', () => {
+    const t0 = '2026-01-01T00:00:00.000Z';
+    const t1 = '2026-01-02T00:00:00.000Z';
+    const prev = parseScimListResponse(LIST, { updatedAt: t0 });
+    prev[1].active = true;
+    const fresh = parseScimListResponse({ ...LIST, Resources: [{ ...LIST.Resources[0], active: false }] }, { updatedAt: t1 });
+    const diff = diffDirectory(new Map(prev.map((u) => [u.id, u])), fresh, t1, 't', new Map([['100064094363063', '2026-01-01T12:00:00.000Z']]));
+    expect(diff.users.find((u) => u.id === '100064094363063')?.deactivatedAt).toBe('2026-01-01T12:00:00.000Z');
+    const gone = diff.users.find((u) => u.id === '100064094363064');
+    expect(gone).toMatchObject({ active: false, deactivatedAt: t1 });
+    expect(diff.activities.map((a) => a.action).sort()).toEqual([DIRECTORY_ACTIONS.deactivated, DIRECTORY_ACTIONS.removed].sort());
+  });
 });

@@ -25,6 +25,7 @@ export const DIRECTORY_ACTIONS = {
   reactivated: 'DIRECTORY_USER_REACTIVATED',
   adminGranted: 'DIRECTORY_ADMIN_GRANTED',
   adminRevoked: 'DIRECTORY_ADMIN_REVOKED',
+  removed: 'DIRECTORY_USER_REMOVED',
 } as const;
 
 type Obj = Record<string, unknown>;
@@ -121,6 +122,23 @@ export async function fetchAdminIds(graph: WorkplaceClient): Promise<Set<string>
   return ids;
 }
 
+/**
+ * Deactivation times from Graph `/community/former_members` (`account_deactivate_time` [R field]), so
+ * `deactivatedAt` is the real time rather than the time a sync first saw it. Optional data: callers treat a
+ * failure (e.g. a missing permission) as "unknown".
+ */
+export async function fetchDeactivationTimes(graph: WorkplaceClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const page of graphPages<Obj>(graph, 'community/former_members', { fields: 'id,account_deactivate_time', limit: 100 })) {
+    for (const m of page) {
+      const id = s(m?.id);
+      const at = parseWorkplaceTime(m?.account_deactivate_time);
+      if (id && at) out.set(id, at);
+    }
+  }
+  return out;
+}
+
 export interface DirectoryDiff {
   users: DirectoryUser[];
   activities: Activity[];
@@ -131,7 +149,13 @@ export interface DirectoryDiff {
  * deactivation with the sync time, and turns state changes into activities with stable ids (so a sync
  * repeated after a crash stores each change once).
  */
-export function diffDirectory(previous: ReadonlyMap<string, DirectoryUser>, fresh: DirectoryUser[], observedAt: string, tenant: string): DirectoryDiff {
+export function diffDirectory(
+  previous: ReadonlyMap<string, DirectoryUser>,
+  fresh: DirectoryUser[],
+  observedAt: string,
+  tenant: string,
+  deactivationTimes: ReadonlyMap<string, string> = new Map(),
+): DirectoryDiff {
   const activities: Activity[] = [];
   const firstSync = previous.size === 0;
   const emit = (u: DirectoryUser, prev: DirectoryUser, action: string) => {
@@ -165,14 +189,27 @@ export function diffDirectory(previous: ReadonlyMap<string, DirectoryUser>, fres
       raw: { previous: { active: prev.active, isAdmin: prev.isAdmin }, current: { active: u.active, isAdmin: u.isAdmin } },
     });
   };
+  const seen = new Set<string>();
   for (const u of fresh) {
+    seen.add(u.id);
     const prev = previous.get(u.id);
-    if (!u.active) u.deactivatedAt = prev && !prev.active ? prev.deactivatedAt : firstSync || !prev ? null : observedAt;
+    if (!u.active) {
+      u.deactivatedAt =
+        deactivationTimes.get(u.id) ?? (prev && !prev.active ? prev.deactivatedAt : firstSync || !prev ? null : observedAt);
+    }
     if (!prev) continue;
     if (prev.active && !u.active) emit(u, prev, DIRECTORY_ACTIONS.deactivated);
     if (!prev.active && u.active) emit(u, prev, DIRECTORY_ACTIONS.reactivated);
     if (!prev.isAdmin && u.isAdmin) emit(u, prev, DIRECTORY_ACTIONS.adminGranted);
     if (prev.isAdmin && !u.isAdmin) emit(u, prev, DIRECTORY_ACTIONS.adminRevoked);
   }
-  return { users: fresh, activities };
+  // Gone from SCIM (deleted; only unclaimed accounts can be): kept, inactive, so later activity stands out.
+  const users = [...fresh];
+  for (const prev of previous.values()) {
+    if (seen.has(prev.id)) continue;
+    const gone: DirectoryUser = { ...prev, active: false, deactivatedAt: prev.deactivatedAt ?? observedAt, updatedAt: observedAt };
+    if (prev.active) emit(gone, prev, DIRECTORY_ACTIONS.removed);
+    users.push(gone);
+  }
+  return { users, activities };
 }

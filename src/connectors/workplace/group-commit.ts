@@ -16,7 +16,7 @@ interface Waiter {
 
 export interface GroupCommitOptions {
   commit: (activities: Activity[]) => Promise<PutResult>;
-  /** Wait this long for company before committing an idle-started batch (0: next tick). */
+  /** Wait this long for company before committing an idle-started batch (0: at once, after pending I/O). */
   windowMs: number;
   /** Commit early once this many activities wait. */
   maxEvents: number;

@@ -10,7 +10,7 @@ import type { Connector, ConnectorContext, ConnectorHealth } from '../connector.
 import { AuditPuller } from './audit-pull.ts';
 import { WorkplaceApiError, WorkplaceClient, type RetryPolicy } from './client.ts';
 import { WorkplaceConfigSchema, type WorkplaceConfig, type WorkplaceConfigInput } from './config.ts';
-import { diffDirectory, fetchAdminIds, fetchScimUsers, scimUserToDirectoryUser } from './directory.ts';
+import { diffDirectory, fetchAdminIds, fetchDeactivationTimes, fetchScimUsers, scimUserToDirectoryUser } from './directory.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { ConnectorStats } from './stats.ts';
 import { CONNECTOR_ID, workplaceWebhookRoutes } from './webhook.ts';
@@ -54,6 +54,7 @@ export class WorkplaceConnector implements Connector {
   #lastDirectorySync: string | null = null;
   #syncing: Promise<DirectorySyncResult> | null = null;
   #syncLoop: Promise<void> | null = null;
+  #healthTimer: NodeJS.Timeout | null = null;
   readonly #abort = new AbortController();
 
   constructor(config: WorkplaceConfigInput | WorkplaceConfig, opts: WorkplaceConnectorOptions = {}) {
@@ -107,7 +108,7 @@ export class WorkplaceConnector implements Connector {
       appSecretForProof: c.appSecretProof && appSecret ? appSecret : undefined,
       onRetry: (err: WorkplaceApiError) => {
         this.stats.error(err.kind);
-        ctx.metrics.inc('rampart_connector_retries_total', { connector: CONNECTOR_ID, component: 'directory', kind: err.kind });
+        ctx.metrics.inc('rampart_connector_retries_total', { connector: CONNECTOR_ID, component: 'graph_scim', kind: err.kind });
       },
     };
     if (accessToken) {
@@ -143,10 +144,22 @@ export class WorkplaceConnector implements Connector {
       }
     }
     this.#status = 'ok';
+    if (c.healthLogIntervalSecs > 0) {
+      this.#healthTimer = setInterval(() => {
+        const h = this.health();
+        ctx.logger[h.status === 'ok' ? 'info' : 'warn']({ health: h }, 'workplace connector health');
+      }, c.healthLogIntervalSecs * 1000);
+      this.#healthTimer.unref();
+    }
     ctx.logger.info(
       { connector: CONNECTOR_ID, webhook: Boolean(appSecret), directory: Boolean(accessToken), pull: Boolean(this.#puller) },
       'workplace connector started',
     );
+  }
+
+  /** Graph and SCIM clients (null without an accessToken), shared with governance actions (client.ts). */
+  get clients(): { graph: WorkplaceClient; scim: WorkplaceClient } | null {
+    return this.#graph && this.#scim ? { graph: this.#graph, scim: this.#scim } : null;
   }
 
   /** The audit puller, when enabled (tests and the API drive `pullOnce`). */
@@ -178,7 +191,16 @@ export class WorkplaceConnector implements Connector {
     const tenant = this.config.communityId ?? '';
     try {
       const observedAt = new Date().toISOString();
-      const [resources, adminIds] = await Promise.all([fetchScimUsers(this.#scim, this.config.scimPageSize), fetchAdminIds(this.#graph)]);
+      const graph = this.#graph;
+      const [resources, adminIds, deactivationTimes] = await Promise.all([
+        fetchScimUsers(this.#scim, this.config.scimPageSize),
+        fetchAdminIds(graph),
+        fetchDeactivationTimes(graph).catch((err: unknown) => {
+          // Optional: without it a deactivation is timed by the sync that first sees it.
+          ctx.logger.warn({ code: (err as WorkplaceApiError).code, connector: CONNECTOR_ID }, 'former_members unavailable; deactivation times are approximate');
+          return new Map<string, string>();
+        }),
+      ]);
       const fresh: DirectoryUser[] = [];
       for (const r of resources) {
         try {
@@ -191,7 +213,8 @@ export class WorkplaceConnector implements Connector {
         }
       }
       const previous = new Map((await ctx.store.listDirectoryUsers('workplace')).map((u) => [u.id, u]));
-      const diff = diffDirectory(previous, fresh, observedAt, tenant);
+      await this.#confirmMissing(previous, fresh, adminIds, tenant, observedAt);
+      const diff = diffDirectory(previous, fresh, observedAt, tenant, deactivationTimes);
       // Changes first: if we crash before the directory update, the next sync emits them again with the same ids.
       if (diff.activities.length) await ctx.ingest(diff.activities);
       await ctx.updateDirectory(diff.users);
@@ -212,6 +235,32 @@ export class WorkplaceConnector implements Connector {
       this.#directoryMessage = (err as Error).message;
       ctx.logger.error({ code: (err as WorkplaceApiError).code, connector: CONNECTOR_ID }, `directory sync failed: ${this.#directoryMessage}`);
       throw err;
+    }
+  }
+
+  /**
+   * Offset paging can skip a user when the list shifts during a sync, so a user missing from the listing is
+   * looked up directly before being called removed (404). Beyond MAX_REMOVAL_CHECKS the previous state is kept.
+   */
+  async #confirmMissing(previous: ReadonlyMap<string, DirectoryUser>, fresh: DirectoryUser[], adminIds: Set<string>, tenant: string, observedAt: string): Promise<void> {
+    const MAX_REMOVAL_CHECKS = 100;
+    const listed = new Set(fresh.map((u) => u.id));
+    const missing = [...previous.values()].filter((u) => !listed.has(u.id) && u.active);
+    if (missing.length > MAX_REMOVAL_CHECKS) {
+      this.#ctx?.logger.warn({ connector: CONNECTOR_ID, missing: missing.length }, 'many users missing from the SCIM listing; keeping their previous state this sync');
+      fresh.push(...missing);
+      return;
+    }
+    for (const u of missing) {
+      try {
+        const res = await this.#scim!.get<Record<string, unknown>>(`Users/${encodeURIComponent(u.id)}`);
+        const again = scimUserToDirectoryUser(res.body, tenant, observedAt);
+        again.isAdmin = adminIds.has(again.id);
+        fresh.push(again);
+      } catch (err) {
+        if (err instanceof WorkplaceApiError && err.httpStatus === 404) continue; // really gone
+        fresh.push(u); // unknown: keep the previous state rather than guess
+      }
     }
   }
 
@@ -241,6 +290,7 @@ export class WorkplaceConnector implements Connector {
   }
 
   async stop(): Promise<void> {
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
     this.#abort.abort();
     await this.#committer?.drain();
     await this.#puller?.stop();

@@ -10,8 +10,9 @@ import { userKey, type Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { Detection } from '../detection.ts';
 import type { FilterEnv } from './fields.ts';
-import { compileFilter, FilterCompileError, type CompiledFilter, type FilterIssue } from './filters.ts';
+import { compileFilter, FilterCompileError, type CompiledFilter, type FilterCondition, type FilterIssue } from './filters.ts';
 import { PolicySchema, type Policy, type PolicyInput, type RepeatedActOn } from './schema.ts';
+import { wordsOf } from './operators.ts';
 
 /** MDCA: "Policies that trigger more than 200,000 matches per day, or 100,000 matches per 3 hours, may be disabled automatically". */
 export const DEFAULT_AUTO_DISABLE = { maxMatchesPerDay: 200_000, maxMatchesPer3Hours: 100_000 } as const;
@@ -34,6 +35,8 @@ export interface CompiledPolicy {
   /** Lower-cased apps / actions from positive equality conditions; null = any (the catch-all bucket). */
   readonly apps: readonly string[] | null;
   readonly actions: readonly string[] | null;
+  /** When no exact actions: first words of a positive, unquoted `action contains` (the action must hold one). */
+  readonly actionWords: readonly string[] | null;
   /** Position in the set, so results come out in a stable order. */
   readonly ordinal: number;
 }
@@ -41,7 +44,20 @@ export interface CompiledPolicy {
 /** Compiles one policy (raw or parsed). Throws FilterCompileError with paths relative to the policy object. */
 export function compilePolicy(input: Policy | PolicyInput, env: FilterEnv = {}, ordinal = 0): CompiledPolicy {
   const parsed = PolicySchema.safeParse(input);
-  if (!parsed.success) throw new FilterCompileError(parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })));
+  if (!parsed.success) {
+    const issues: FilterIssue[] = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    // The schema stops before compiling filters; compile them anyway so one pass reports every problem.
+    const filters = (input as { filters?: unknown } | null)?.filters;
+    if (Array.isArray(filters) && !issues.some((i) => i.path[0] === 'filters')) {
+      try {
+        compileFilter(filters as FilterCondition[], env);
+      } catch (e) {
+        if (!(e instanceof FilterCompileError)) throw e;
+        issues.push(...e.issues.map((i) => ({ ...i, path: ['filters', ...i.path] })));
+      }
+    }
+    throw new FilterCompileError(issues);
+  }
   const policy = parsed.data;
   let filter: CompiledFilter;
   try {
@@ -50,7 +66,22 @@ export function compilePolicy(input: Policy | PolicyInput, env: FilterEnv = {}, 
     if (e instanceof FilterCompileError) throw new FilterCompileError(e.issues.map((i) => ({ ...i, path: ['filters', ...i.path] })));
     throw e;
   }
-  return { policy, detectionId: policyDetectionId(policy.name), filter, apps: indexKeys(filter, 'app'), actions: indexKeys(filter, 'action'), ordinal };
+  const actions = indexKeys(filter, 'action');
+  return { policy, detectionId: policyDetectionId(policy.name), filter, apps: indexKeys(filter, 'app'), actions, actionWords: actions ? null : wordKeys(filter), ordinal };
+}
+
+/**
+ * For `action contains v1 | v2 ...` (positive, unquoted): the first word of each value. An action can only
+ * match when its words include one of them, so the policy can be filed under those words.
+ */
+function wordKeys(filter: CompiledFilter): string[] | null {
+  for (const c of filter.conditions) {
+    if (c.field !== 'action' || c.not || c.op !== 'contains') continue;
+    if (c.values.some((v) => v.length >= 2 && v.startsWith('"') && v.endsWith('"'))) continue;
+    const firsts = c.values.map((v) => wordsOf(v)[0]);
+    if (firsts.every((w): w is string => Boolean(w))) return [...new Set(firsts)];
+  }
+  return null;
 }
 
 /** Values of the first positive equality condition on `field`; such a condition must hold, so it can index. */
@@ -137,8 +168,30 @@ interface PolicyState {
 
 interface Bucket {
   byAction: Map<string, CompiledPolicy[]>;
+  byWord: Map<string, CompiledPolicy[]>;
   anyAction: CompiledPolicy[];
 }
+
+const newBucket = (): Bucket => ({ byAction: new Map(), byWord: new Map(), anyAction: [] });
+
+const ACTION_WORDS_MAX = 4096;
+const actionWordsCache = new Map<string, string[]>();
+/** Distinct words of an action name, cached (actions are a small vocabulary). */
+function actionWords(action: string): string[] {
+  let words = actionWordsCache.get(action);
+  if (!words) {
+    words = [...new Set(wordsOf(action))];
+    if (actionWordsCache.size >= ACTION_WORDS_MAX) actionWordsCache.clear();
+    actionWordsCache.set(action, words);
+  }
+  return words;
+}
+
+const pushTo = (map: Map<string, CompiledPolicy[]>, key: string, cp: CompiledPolicy) => {
+  const list = map.get(key);
+  if (list) list.push(cp);
+  else map.set(key, [cp]);
+};
 
 const newStats = (): PolicyStats => ({ matches: 0, alerts: 0, suppressedByDailyLimit: 0, suppressedByWindow: 0, skippedNoUser: 0 });
 
@@ -164,7 +217,7 @@ export class PolicySet {
   readonly #byName = new Map<string, CompiledPolicy>();
   readonly #state = new Map<CompiledPolicy, PolicyState>();
   readonly #byApp = new Map<string, Bucket>();
-  readonly #anyApp: Bucket = { byAction: new Map(), anyAction: [] };
+  readonly #anyApp: Bucket = newBucket();
   readonly #maxPerDay: number;
   readonly #maxPer3h: number;
   readonly #maxWindows: number;
@@ -219,6 +272,12 @@ export class PolicySet {
     return cp ? { ...this.#state.get(cp)!.stats } : undefined;
   }
 
+  /** The automatic-disable record of a policy while it is disabled (also after a restored state), else null. */
+  disabledRecord(name: string): AutoDisableRecord | null {
+    const cp = this.#byName.get(name);
+    return cp ? this.#state.get(cp)!.disabled : null;
+  }
+
   /** Policies disabled automatically since the set was built, with time, counts and reason. */
   autoDisabled(): readonly AutoDisableRecord[] {
     return this.#disabledLog;
@@ -255,18 +314,14 @@ export class PolicySet {
     if (cp.apps) {
       for (const app of cp.apps) {
         let b = this.#byApp.get(app);
-        if (!b) this.#byApp.set(app, (b = { byAction: new Map(), anyAction: [] }));
+        if (!b) this.#byApp.set(app, (b = newBucket()));
         buckets.push(b);
       }
     } else buckets.push(this.#anyApp);
     for (const b of buckets) {
-      if (!cp.actions) b.anyAction.push(cp);
-      else
-        for (const action of cp.actions) {
-          const list = b.byAction.get(action);
-          if (list) list.push(cp);
-          else b.byAction.set(action, [cp]);
-        }
+      if (cp.actions) for (const action of cp.actions) pushTo(b.byAction, action, cp);
+      else if (cp.actionWords) for (const word of cp.actionWords) pushTo(b.byWord, word, cp);
+      else b.anyAction.push(cp);
     }
   }
 
@@ -275,18 +330,28 @@ export class PolicySet {
     const action = a.action.toLowerCase();
     const appBucket = this.#byApp.get(a.app.toLowerCase());
     const lists: CompiledPolicy[][] = [];
-    const push = (l: CompiledPolicy[] | undefined) => {
-      if (l && l.length) lists.push(l);
+    let viaWords = false;
+    const collect = (b: Bucket) => {
+      const exact = b.byAction.get(action);
+      if (exact) lists.push(exact);
+      if (b.byWord.size) {
+        for (const w of actionWords(action)) {
+          const l = b.byWord.get(w);
+          if (l) {
+            lists.push(l);
+            viaWords = true;
+          }
+        }
+      }
+      if (b.anyAction.length) lists.push(b.anyAction);
     };
-    if (appBucket) {
-      push(appBucket.byAction.get(action));
-      push(appBucket.anyAction);
-    }
-    push(this.#anyApp.byAction.get(action));
-    push(this.#anyApp.anyAction);
+    if (appBucket) collect(appBucket);
+    collect(this.#anyApp);
     if (lists.length === 0) return [];
     if (lists.length === 1) return lists[0];
-    return lists.flat().sort((x, y) => x.ordinal - y.ordinal);
+    const merged = lists.flat();
+    // A policy filed under several words can come up more than once.
+    return (viaWords ? [...new Set(merged)] : merged).sort((x, y) => x.ordinal - y.ordinal);
   }
 
   /** Stateless: the enabled, not auto-disabled policies whose filters this activity satisfies. */
@@ -447,7 +512,7 @@ export class PolicySet {
       key: first,
       activityIds: ids.slice(-MAX_ALERT_ACTIVITY_IDS),
       evidence: [
-        `Activity policy "${cp.policy.name}" (${cp.policy.category}) matched ${count} ${what}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
+        `Activity policy "${cp.policy.name}" (${cp.policy.category}): ${count} ${actOn.uniqueTargets ? 'distinct objects' : 'activities'}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
         ...cp.filter.explain(a),
       ],
       details: this.#details(cp, { count, activities, firstSeen: first, lastSeen: a.time, user, ...(actOn.singleApp ? { app: a.app } : {}) }),

@@ -31,10 +31,10 @@ export {
   type PolicySetOptions,
   type PolicyStats,
 } from './compile.ts';
-export { loadPolicies, loadPolicyFile, formatIssue, type LoadedPolicy, type LoadResult, type PolicyIssue } from './load.ts';
+export { loadPolicies, loadPolicyFile, checkPolicyObject, formatIssue, type LoadedPolicy, type LoadResult, type PolicyIssue } from './load.ts';
 export { queryFilteredActivities, type FilteredQuery, type FilteredPage } from './query.ts';
 export { lintPolicy, type LintWarning } from './lint.ts';
-export { backtest, backtestScan, storeActivities, type BacktestReport, type BacktestOptions } from './backtest.ts';
+export { backtest, backtestScan, storeActivities, warmupStart, type BacktestReport, type BacktestOptions } from './backtest.ts';
 
 /** The folder of the shipped templates (copy them into the policies folder to use them). */
 export const TEMPLATES_DIR = fileURLToPath(new URL('./templates/', import.meta.url));

@@ -9,7 +9,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import type { ErrorCode } from '../../core/errors.ts';
 import type { FilterEnv } from './fields.ts';
 import { compilePolicy } from './compile.ts';
-import { compileFilter, FilterCompileError, type FilterCondition } from './filters.ts';
+import { FilterCompileError } from './filters.ts';
 import { lintPolicy } from './lint.ts';
 import type { Policy } from './schema.ts';
 
@@ -133,18 +133,7 @@ export function loadPolicyFile(file: string, env: FilterEnv = {}, text?: string)
       policy = compilePolicy(data as Policy, env).policy;
     } catch (e) {
       if (!(e instanceof FilterCompileError)) throw e;
-      const all = [...e.issues];
-      // The schema stops before compiling filters; compile them anyway so one run reports every problem.
-      const filters = (data as { filters?: unknown })?.filters;
-      if (Array.isArray(filters) && !all.some((i) => i.path[0] === 'filters')) {
-        try {
-          compileFilter(filters as FilterCondition[], env);
-        } catch (fe) {
-          if (!(fe instanceof FilterCompileError)) throw fe;
-          all.push(...fe.issues.map((i) => ({ ...i, path: ['filters', ...i.path] })));
-        }
-      }
-      const located = all.map((i) => {
+      const located = e.issues.map((i) => {
         const unknownKey = /^Unrecognized key/.test(i.message) ? (i.message.match(/"([^"]+)"/)?.[1] ?? undefined) : undefined;
         return err(i.message, { ...at(i.path, unknownKey), path: i.path.join('.'), policy: name });
       });
@@ -174,4 +163,21 @@ function position(doc: Document, lc: LineCounter, path: (string | number)[], key
     return lc.linePos(target.range[0]);
   }
   return {};
+}
+
+/**
+ * Checks a policy given as an object (the API): the parsed policy when valid, every error with its path,
+ * and the lint warnings. Nothing is thrown.
+ */
+export function checkPolicyObject(
+  input: unknown,
+  env: FilterEnv = {},
+): { policy: Policy | null; errors: { path: string; message: string }[]; warnings: { path: string; message: string }[] } {
+  try {
+    const policy = compilePolicy(input as Policy, env).policy;
+    return { policy, errors: [], warnings: lintPolicy(policy, env).map((w) => ({ path: w.path.join('.'), message: w.message })) };
+  } catch (e) {
+    if (!(e instanceof FilterCompileError)) throw e;
+    return { policy: null, errors: e.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), warnings: [] };
+  }
 }

@@ -97,7 +97,8 @@ export function parseRange(text: string): Range {
 /** "Contains searches only for full words – separated by commas, dots, spaces, or underscores" (MDCA). */
 const WORD_SEPARATORS = /[\s,._]+/;
 const isSeparator = (c: string | undefined): boolean => c === undefined || /[\s,._]/.test(c);
-const wordsOf = (s: string): string[] => s.toLowerCase().split(WORD_SEPARATORS).filter(Boolean);
+/** Lower-cased words of a text, split the way `contains` splits. */
+export const wordsOf = (s: string): string[] => s.toLowerCase().split(WORD_SEPARATORS).filter(Boolean);
 /**
  * " w1 w2 w3 " so a word sequence is a plain substring search. Cached: many policies test the same attribute
  * of the same activity, and tokenizing is the expensive part of contains.

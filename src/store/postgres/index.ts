@@ -46,10 +46,17 @@ const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.met
 const ROWS_PER_INSERT = 2000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * One parameter per statement: a JSON array of rows `[id, time, app, tenant, actor_id, actor_email, ip, action,
+ * category, outcome, body, raw]`, serialised by one JSON.stringify and parsed once by the server. `r->11` (json)
+ * is the raw payload's text exactly as sent. When $2 is true, raw was sent as a JSON string holding its JSON text
+ * (see activityRowsJson).
+ */
 const INSERT_ACTIVITIES =
   'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, raw) ' +
-  'SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], ' +
-  '$8::text[], $9::text[], $10::text[], $11::jsonb[], $12::json[]) ' +
+  "SELECT r->>0, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, (r->10)::jsonb, " +
+  'CASE WHEN $2::boolean THEN (r->>11)::json ELSE r->11 END ' +
+  'FROM json_array_elements($1::json) AS r ' +
   'ON CONFLICT (id) DO NOTHING RETURNING id';
 const SET_CHECKPOINT =
   'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES ($1, $2, $3, now()) ' +
@@ -57,6 +64,7 @@ const SET_CHECKPOINT =
 
 const dialect: Dialect = {
   placeholder: (n) => `$${n}`,
+  activityTime: (iso) => iso,
   textMatch: (p, needle) => {
     const n = p.add(needle);
     return (
@@ -111,6 +119,19 @@ function pgSafe(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** The parameters of INSERT_ACTIVITIES for a chunk of activities. */
+function activityRowsJson(chunk: Activity[]): [string, boolean] {
+  const rows = chunk.map((a) => {
+    const c = activityColumns(a);
+    return [c.id, c.time, c.app, c.tenant, c.actorId, c.actorEmail, c.ip, c.action, c.category, c.outcome, { ...a, raw: undefined }, a.raw ?? null];
+  });
+  const json = JSON.stringify(rows);
+  if (!/\\u0000|\\ud[89a-f]/i.test(json)) return [json, false];
+  // Rare: U+0000 or a lone surrogate somewhere. The server cannot even read such a row through json operators, so
+  // clean every part that becomes text/jsonb, and send raw double-encoded: its JSON text, kept verbatim (json type).
+  return [JSON.stringify(rows.map((r) => [...(pgSafe(r.slice(0, 11)) as unknown[]), JSON.stringify(r[11])])), true];
 }
 
 /** A text column value PostgreSQL accepts (no U+0000). */
@@ -254,25 +275,7 @@ export class PostgresStore implements Store {
         const inserted = new Set<string>();
         for (let start = 0; start < activities.length; start += ROWS_PER_INSERT) {
           const chunk = activities.slice(start, start + ROWS_PER_INSERT);
-          const cols: (string | null)[][] = Array.from({ length: 12 }, () => new Array(chunk.length));
-          for (let i = 0; i < chunk.length; i++) {
-            const a = chunk[i];
-            const c = activityColumns(a);
-            cols[0][i] = c.id;
-            cols[1][i] = c.time;
-            cols[2][i] = pgText(c.app);
-            cols[3][i] = pgText(c.tenant);
-            cols[4][i] = pgText(c.actorId);
-            cols[5][i] = pgText(c.actorEmail);
-            cols[6][i] = pgText(c.ip);
-            cols[7][i] = pgText(c.action);
-            cols[8][i] = c.category;
-            cols[9][i] = c.outcome;
-            cols[10][i] = pgJson({ ...a, raw: undefined });
-            // json (not jsonb) keeps the original text; it accepts \u0000 and lone-surrogate escapes as written.
-            cols[11][i] = JSON.stringify(a.raw ?? null);
-          }
-          const res = await client.query<{ id: string }>(INSERT_ACTIVITIES, cols);
+          const res = await client.query<{ id: string }>(INSERT_ACTIVITIES, activityRowsJson(chunk));
           for (const r of res.rows) inserted.add(r.id);
         }
         if (checkpoint) await client.query(SET_CHECKPOINT, [checkpoint.connector, checkpoint.key, checkpoint.value]);

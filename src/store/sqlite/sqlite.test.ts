@@ -14,3 +14,10 @@ runStoreContract('sqlite', async (opts) => {
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
+
+// The same contract with activity batches written on the writer thread.
+runStoreContract('sqlite (worker writer)', async (opts) => {
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker' });
+  if (opts?.migrate !== false) await store.migrate();
+  return store;
+});

@@ -5,7 +5,7 @@
 
 CREATE TABLE IF NOT EXISTS activities (
   id          TEXT PRIMARY KEY,
-  time        TEXT NOT NULL,              -- ISO-8601 UTC with milliseconds: sorts as text
+  time        INTEGER NOT NULL,           -- epoch milliseconds (the ISO text is in body)
   app         TEXT NOT NULL,
   tenant      TEXT NOT NULL DEFAULT '',
   actor_id    TEXT,

@@ -1,0 +1,17 @@
+// Child process for the kill -9 durability test: writes batches forever and prints, after each putActivities
+// resolves (i.e. the batch is acknowledged), the number of activities committed so far.
+import { SqliteStore } from './index.ts';
+import { ActivitySchema } from '../../schema/activity.ts';
+
+const path = process.argv[2];
+const store = new SqliteStore({ path, writer: process.argv[3] === 'worker' ? 'worker' : 'inline' });
+await store.migrate();
+const BATCH = 500;
+for (let batch = 0; ; batch++) {
+  const rows = Array.from({ length: BATCH }, (_, i) => {
+    const time = new Date(Date.UTC(2026, 2, 1) + batch * 1000 + i).toISOString();
+    return ActivitySchema.parse({ id: `k-${batch}-${i}`, time, receivedAt: time, app: 'workplace', action: 'USER_LOGIN', actor: { id: String(i) } });
+  });
+  await store.putActivities(rows, { connector: 'crash', key: 'batch', value: String(batch) });
+  process.stdout.write(`committed ${(batch + 1) * BATCH} ${batch}\n`);
+}
