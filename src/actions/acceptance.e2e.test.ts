@@ -58,7 +58,7 @@ describe.skipIf(!mods)('acceptance: credential stuffing -> failed_logins -> auto
     const metrics = new Metrics();
     gov = new GovernanceService({ config: config.governance, store, logger, metrics, env: { WP_TOKEN: sim.accessToken } });
     await gov.start();
-    const engine = mods!.main.buildEngine(config, []);
+    const { engine } = mods!.main.buildEngine(config, []);
     pipeline = new Pipeline({
       store,
       enricher: await mods!.main.buildEnricher(config, store),

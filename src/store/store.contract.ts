@@ -531,6 +531,21 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.deleteDoc('policy', 'admin-risky')).toBe(false);
         expect(await store.getDoc('policy', 'admin-risky')).toBeNull();
       });
+
+      it('putDocIf writes only when the stored version is the expected one (compare-and-set)', async () => {
+        const store = await open();
+        expect(store.putDocIf).toBeTypeOf('function');
+        const doc = (v: number, body: unknown) => ({ kind: 'governance', id: 'a1', body, updatedAt: at(v) });
+        expect(await store.putDocIf!(doc(1, { s: 'pending' }), null)).toBe(true);
+        expect(await store.putDocIf!(doc(1, { s: 'other' }), null)).toBe(false); // already exists
+        expect(await store.putDocIf!(doc(2, { s: 'running' }), at(9))).toBe(false); // stale expectation
+        expect((await store.getDoc('governance', 'a1'))?.body).toEqual({ s: 'pending' });
+        expect(await store.putDocIf!(doc(2, { s: 'running' }), at(1))).toBe(true);
+        expect(await store.getDoc('governance', 'a1')).toEqual(doc(2, { s: 'running' }));
+        // Two racing claims from the same version: exactly one wins.
+        const results = await Promise.all([store.putDocIf!(doc(3, { by: 'x' }), at(2)), store.putDocIf!(doc(3, { by: 'y' }), at(2))]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
     });
   });
 }

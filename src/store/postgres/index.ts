@@ -2,7 +2,7 @@
  * @module store/postgres
  * The server store on PostgreSQL through `pg` (a Pool). An activity is a JSONB column plus its indexed columns;
  * `raw` goes to a `json` column, which keeps the payload text verbatim. Batches are inserted with one
- * `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT (id) DO NOTHING RETURNING id` per chunk, inside one
+ * `INSERT ... SELECT FROM json_array_elements($1) ON CONFLICT (id) DO NOTHING RETURNING id` per chunk, inside one
  * transaction with the connector checkpoint. A transaction is durable at COMMIT (synchronous_commit=on, the
  * server default). Every statement is parameterised.
  */
@@ -493,6 +493,28 @@ export class PostgresStore implements Store {
         [pgText(doc.kind), pgText(doc.id), doc.updatedAt, pgJson(doc.body)],
       ),
     );
+  }
+
+  /** Compare-and-set in one statement: written only when the stored updatedAt is `expected` (null = absent). */
+  async putDocIf(doc: Doc, expected: string | null): Promise<boolean> {
+    return this.#write('putDocIf', async () => {
+      const res =
+        expected === null
+          ? await this.#pool.query('INSERT INTO docs (kind, id, updated_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, id) DO NOTHING', [
+              pgText(doc.kind),
+              pgText(doc.id),
+              doc.updatedAt,
+              pgJson(doc.body),
+            ])
+          : await this.#pool.query('UPDATE docs SET updated_at = $1, body = $2 WHERE kind = $3 AND id = $4 AND updated_at = $5', [
+              doc.updatedAt,
+              pgJson(doc.body),
+              pgText(doc.kind),
+              pgText(doc.id),
+              expected,
+            ]);
+      return res.rowCount === 1;
+    });
   }
 
   async getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null> {

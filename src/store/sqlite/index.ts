@@ -244,6 +244,8 @@ export class SqliteStore implements Store {
     const id = ++this.#workerSeq;
     const indexes = await new Promise<number[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
+      // Keep the process alive while a batch is in flight, never because of an idle writer.
+      worker.ref();
       worker.postMessage({ id, rows, checkpoint: checkpoint ? { ...checkpoint } : null });
     });
     return putResult(activities, new Set(indexes.map((i) => activities[i].id)));
@@ -259,6 +261,7 @@ export class SqliteStore implements Store {
       const p = this.#pending.get(msg.id);
       if (!p) return;
       this.#pending.delete(msg.id);
+      if (this.#pending.size === 0) worker.unref();
       if (msg.ok) p.resolve(msg.inserted!);
       else p.reject(new RampartError('RAMPART_ERR_STORE_WRITE_FAILED', [`putActivities (${msg.code})`]));
     });
@@ -270,6 +273,7 @@ export class SqliteStore implements Store {
         p.reject(new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'the writer thread stopped'], { cause }));
       }
     };
+    worker.unref();
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`writer exited with code ${code}`)));
     this.#worker = worker;
@@ -483,6 +487,18 @@ export class SqliteStore implements Store {
           'ON CONFLICT(kind, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body',
       ).run(doc.kind, doc.id, doc.updatedAt, JSON.stringify(doc.body ?? null)),
     );
+  }
+
+  /** Compare-and-set in one statement: written only when the stored updatedAt is `expected` (null = absent). */
+  async putDocIf(doc: Doc, expected: string | null): Promise<boolean> {
+    return this.#write('putDocIf', () => {
+      const body = JSON.stringify(doc.body ?? null);
+      const r =
+        expected === null
+          ? this.#stmt('INSERT INTO docs (kind, id, updated_at, body) VALUES (?, ?, ?, ?) ON CONFLICT(kind, id) DO NOTHING').run(doc.kind, doc.id, doc.updatedAt, body)
+          : this.#stmt('UPDATE docs SET updated_at = ?, body = ? WHERE kind = ? AND id = ? AND updated_at = ?').run(doc.updatedAt, body, doc.kind, doc.id, expected);
+      return r.changes === 1;
+    });
   }
 
   async getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null> {
