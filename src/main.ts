@@ -174,7 +174,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
 
   // The REST API (docs/api.md): after the connectors so it lists them, before listen.
-  const api = registerApi(http, { store, enricher, engine, pipeline, connectors, config, logger: logger.child({ component: 'api' }), metrics, posture, ...(opts.api ?? {}) });
+  const api = registerApi(http, { store, enricher, engine, pipeline, connectors, config, logger: logger.child({ component: 'api' }), metrics, posture: config.posture.enabled ? posture : null, ...(opts.api ?? {}) });
   await api.bootstrap();
 
   const saveState = async () => {

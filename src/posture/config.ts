@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 export const PostureConfigSchema = z
   .object({
+    /** false: no scheduled recompute and no /api/posture routes (503); `rampart posture` still works. */
     enabled: z.boolean().default(true),
     /** Scheduled recompute; 0 disables the schedule (on-demand recompute still works). */
     intervalSecs: z.number().int().min(0).max(7 * 86_400).default(3_600),
