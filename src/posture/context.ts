@@ -2,6 +2,7 @@
  * @module posture/context
  * Builds a check's CheckContext from the store: the instance's directory users, the age of the activity
  * log, indexed per-user lookups and bounded activity windows. Checks never see the store itself.
+ * Windows have no upper bound: an event stamped slightly in the future (clock skew) is still recent.
  */
 import type { DirectoryUser } from '../schema/directory.ts';
 import type { Store } from '../store/store.ts';
@@ -57,7 +58,7 @@ export function buildContext(
       // Workplace events carry the actor id; activities from other inputs may carry only the email.
       for (const key of [user.id, user.email]) {
         if (!key) continue;
-        const page = await store.queryActivities({ app: instance.app, user: key, action, from, to: src.now, limit: 1, order: 'desc' });
+        const page = await store.queryActivities({ app: instance.app, user: key, action, from, limit: 1, order: 'desc' });
         if (page.items[0]) return page.items[0].time;
       }
       return null;
@@ -68,7 +69,7 @@ export function buildContext(
       for (const action of actions) {
         let cursor: string | null = null;
         do {
-          const page = await store.queryActivities({ app: instance.app, action, from, to: src.now, limit: 1000, order: 'asc', cursor });
+          const page = await store.queryActivities({ app: instance.app, action, from, limit: 1000, order: 'asc', cursor });
           items.push(...page.items);
           cursor = page.next;
           if (items.length >= MAX_WINDOW_ACTIVITIES) {

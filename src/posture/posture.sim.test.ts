@@ -23,8 +23,16 @@ describe('posture against the Workplace simulator', () => {
   beforeAll(async () => {
     sim = await startWorkplaceSimulator({ seed: 21, users: 60 });
     h = await startHarness(
-      { communityId: sim.org.communityId, accessToken: { env: 'T' }, graphBaseUrl: sim.graphUrl, scimBaseUrl: sim.scimUrl, directorySyncIntervalSecs: 0 },
-      { env: { T: sim.accessToken }, retry: FAST_RETRY },
+      {
+        communityId: sim.org.communityId,
+        accessToken: { env: 'T' },
+        appSecret: { env: 'S' },
+        verifyToken: { env: 'V' },
+        graphBaseUrl: sim.graphUrl,
+        scimBaseUrl: sim.scimUrl,
+        directorySyncIntervalSecs: 0,
+      },
+      { env: { T: sim.accessToken, S: sim.appSecret, V: 'vt-posture' }, retry: FAST_RETRY },
     );
     svc = new PostureService({
       store: h.store,
@@ -99,5 +107,19 @@ describe('posture against the Workplace simulator', () => {
     await h.connector.syncDirectory();
     await svc.recompute();
     expect(alerts.filter((a) => a.detection === `posture:${SSO}`)).toHaveLength(1);
+  });
+
+  it('two-factor disabled for an admin, delivered as a signed webhook by the simulator, makes that check not compliant', async () => {
+    const TWO_FA = 'workplace.admin_two_factor_disabled';
+    const before = (await svc.recompute()).recommendations.find((x) => x.id === TWO_FA)!;
+    expect(before.result).toBe('unknown'); // nothing found, and the log is younger than 90 days
+    await sim.webhooks.subscribe(`${h.url}/webhooks/workplace`, 'vt-posture');
+    const admin = sim.org.admins[0];
+    const injected = await sim.inject('impersonation', { userId: admin.id, deliver: true });
+    expect(injected.report?.unacked.length).toBe(0);
+    const after = (await svc.recompute()).recommendations.find((x) => x.id === TWO_FA)!;
+    expect(after).toMatchObject({ result: 'not_compliant', scoreEarned: 0, observed: 'observed' });
+    expect(after.evidence.accounts.map((a) => a.id)).toEqual([admin.id]);
+    expect(after.evidence.accounts[0].activityIds).toHaveLength(1);
   });
 });
