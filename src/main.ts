@@ -13,7 +13,8 @@ import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { existsSync } from 'node:fs';
 import { DetectionEngine } from './detect/engine.ts';
-import { loadPolicies, PolicySet, type AutoDisableRecord, type PolicyIssue } from './detect/policy/index.ts';
+import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Policy, type PolicyIssue } from './detect/policy/index.ts';
+import { POLICY_KIND } from './api/routes/policies.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
@@ -65,15 +66,18 @@ export interface EngineBuild {
 export function buildEngine(
   config: Config,
   directory: readonly DirectoryUser[] = [],
-  o: { onAutoDisable?: (r: AutoDisableRecord) => void } = {},
+  o: { onAutoDisable?: (r: AutoDisableRecord) => void; apiPolicies?: readonly Policy[] } = {},
 ): EngineBuild {
   const engine = new DetectionEngine({ config: config.detections });
   engine.setDirectory(directory);
   const env = { orgDomains: config.organization.domains, directoryUser: (app: string, id: string) => engine.lookupUser(app, id) };
   // A missing policies folder is normal (no custom policies yet); anything else is reported.
   const loaded = existsSync(config.policies.directory) ? loadPolicies([config.policies.directory], env) : { policies: [], issues: [] };
+  // Policies managed through the API (Store documents) join the folder's; a file wins a name clash.
+  const fromFiles = loaded.policies.map((p) => p.policy);
+  const fromApi = (o.apiPolicies ?? []).filter((p) => !fromFiles.some((f) => f.name === p.name));
   const policies = new PolicySet(
-    loaded.policies.map((p) => p.policy),
+    [...fromFiles, ...fromApi],
     {
       env,
       autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
@@ -123,7 +127,14 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const store = await openStore(config.store);
   const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
   const stopFeedRefresh = enricher.startFeedRefresh();
+  const apiPolicies: Policy[] = [];
+  for (const d of await store.listDocs(POLICY_KIND)) {
+    const p = PolicySchema.safeParse(d.body);
+    if (p.success) apiPolicies.push(p.data);
+    else logger.error({ policy: d.id, issues: p.error.issues.slice(0, 3) }, 'stored policy is invalid; skipped');
+  }
   const { engine, policies, policyIssues } = buildEngine(config, await store.listDirectoryUsers(), {
+    apiPolicies,
     onAutoDisable: (r) => {
       logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
       void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
@@ -174,7 +185,21 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
 
   // The REST API (docs/api.md): after the connectors so it lists them, before listen.
-  const api = registerApi(http, { store, enricher, engine, pipeline, connectors, config, logger: logger.child({ component: 'api' }), metrics, posture: config.posture.enabled ? posture : null, ...(opts.api ?? {}) });
+  const api = registerApi(http, {
+    store,
+    enricher,
+    engine,
+    pipeline,
+    connectors,
+    config,
+    logger: logger.child({ component: 'api' }),
+    metrics,
+    governance,
+    posture: config.posture.enabled ? posture : null,
+    // The engine registers policies once at start (it has no unregister yet): API changes apply at the next start.
+    onPoliciesChanged: () => logger.info('policies changed through the API; they apply to live detection at the next start'),
+    ...(opts.api ?? {}),
+  });
   await api.bootstrap();
 
   const saveState = async () => {

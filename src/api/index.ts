@@ -72,7 +72,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
   deps.pipeline?.setSuppressor?.(suppressions);
   const ctx: ApiContext = { ...deps, accounts, audit, stream, suppressions, locks: newLocks(), now, filterEnv: filterEnvCache(deps.store, deps.config, now) };
 
-  installGuard(app, { accounts, audit, logger: deps.logger, metrics: deps.metrics, tls: Boolean(deps.config.server.tls), prefix: API_PREFIX });
+  installGuard(app, { accounts, audit, logger: deps.logger, metrics: deps.metrics, tls: Boolean(deps.config.server.tls), allowedOrigins: deps.config.api.allowedOrigins, prefix: API_PREFIX });
 
   let doc: Record<string, unknown> | null = null;
   const openapi = () => (doc ??= buildOpenApi(routes, { version: version(), tls: Boolean(deps.config.server.tls) }));

@@ -45,6 +45,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
       ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
       'x-rampart-access': r.access,
+      ...(r.readOnly ? { 'x-rampart-read-only': true } : {}),
       security: r.access === 'public' ? [] : [{ session: [] }, { token: [] }],
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...(r.body

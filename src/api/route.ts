@@ -50,6 +50,10 @@ export interface RouteDef<P extends AnyObject, Q extends AnyObject, B extends z.
   /** Content types of a handler-written response, for the document. */
   produces?: string[];
   status?: number;
+  /** A POST that only reads (queries, validation): not written to the audit log unless the handler notes it. */
+  readOnly?: boolean;
+  /** Callable by a session whose password must be changed first (sign-out, me, password change). */
+  beforePasswordChange?: boolean;
   handler(c: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<z.input<R> | void>;
 }
 
@@ -66,6 +70,8 @@ export interface AnyRoute {
   response?: z.ZodType;
   produces?: string[];
   status?: number;
+  readOnly?: boolean;
+  beforePasswordChange?: boolean;
   handler(c: HandlerContext<any, any, any>): Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -111,6 +117,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access;
+    readOnly?: boolean;
+    beforePasswordChange?: boolean;
   }
 }
 
@@ -138,7 +146,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
       method: r.method,
       url: r.url,
       bodyLimit: opts.bodyLimit,
-      config: { access: r.access },
+      config: { access: r.access, readOnly: r.readOnly ?? false, beforePasswordChange: r.beforePasswordChange ?? false },
       handler: async (req, reply) => {
         const params = parsePart(r.params, req.params, 'params');
         const query = parsePart(r.query, req.query, 'query');

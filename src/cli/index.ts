@@ -10,13 +10,13 @@ import { register as feeds } from './commands/feeds.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as deliver } from './commands/deliver.ts';
-import { register as policy } from './commands/policy.ts';
 import { register as act } from './commands/act.ts';
 import { register as simulate } from './commands/simulate.ts';
+import { register as policy } from './commands/policy.ts';
 import { register as users } from './commands/users.ts';
 import { register as posture } from './commands/posture.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, policy, act, simulate, users, posture];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

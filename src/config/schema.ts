@@ -54,6 +54,8 @@ export const StoreConfigSchema = z.discriminatedUnion('driver', [
     .object({
       driver: z.literal('sqlite'),
       path: z.string().min(1).default('./data/rampart.db'),
+      /** `worker`: activity batches are written on a separate thread, so a large commit never blocks HTTP (default inline). */
+      writer: z.enum(['inline', 'worker']).optional(),
     })
     .strict(),
   z
@@ -92,9 +94,11 @@ export const ConfigSchema = z
         loginAttemptsPerMinute: z.number().int().min(1).max(10_000).default(10),
         /** Largest JSON body an API route accepts. */
         maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+        /** Origins the console is reached at besides this server's own (e.g. `https://rampart.acme.example` behind a TLS proxy). */
+        allowedOrigins: z.array(z.url({ protocol: /^https?$/ }).max(512)).max(20).default([]),
       })
       .strict()
-      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024 }),
+      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024, allowedOrigins: [] }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

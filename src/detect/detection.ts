@@ -11,6 +11,13 @@ import type { DirectoryUser } from '../schema/directory.ts';
 export interface DetectionContext {
   /** Directory entry of the activity's actor, when known. */
   directoryUser(a: Activity): DirectoryUser | null;
+  /**
+   * The actor's directory entry only when the directory reports it inactive or with a term date, else null.
+   * Answered from a small index, so it is cheap enough to ask on every activity.
+   */
+  endedDirectoryUser(a: Activity): DirectoryUser | null;
+  /** Increases whenever the directory changes (lets a detection cache directory answers per user). */
+  readonly directoryVersion: number;
   /** Event time of the first activity seen for this tenant (learning is measured from it). */
   tenantFirstSeen(tenant: string): string;
   /** True while the tenant is in its learning period at `time`. */
@@ -24,8 +31,14 @@ export interface DetectionContext {
   readonly learning: boolean;
   /** Baseline window (detections.lookbackDays), milliseconds. */
   readonly lookbackMs: number;
-  /** Distinct users seen for the tenant so far (for "widely used by the organisation" suppressions). */
+  /** Distinct users seen for the tenant within the lookback (for "widely used by the organisation" suppressions). */
   tenantUserCount(tenant: string): number;
+  /**
+   * The attributed user's state record, one slot per registered detection (index = Detection.slot), or null
+   * when the activity has no user. The engine keeps one record per user so that all detections share a single
+   * lookup per activity, and forgets records untouched for the lookback.
+   */
+  readonly userSlots: unknown[] | null;
 }
 
 export interface Detection {
@@ -42,6 +55,13 @@ export interface Detection {
   importState?(state: unknown): void;
   /** Forget state last touched before `beforeMs` (event time): keeps memory bounded to the lookback. */
   prune?(beforeMs: number): void;
+  /** True when the detection keeps per-user state in ctx.userSlots (only those get a slot in each user's record). */
+  readonly userState?: boolean;
+  /** Assigned by the engine at registration when `userState`: this detection's index in ctx.userSlots. */
+  slot?: number;
+  /** Per-user slot state to JSON-safe data and back (default: the value itself). */
+  serializeUser?(state: unknown): unknown;
+  deserializeUser?(data: unknown): unknown;
 }
 
 /** Returned by evaluate() when nothing is anomalous: one shared empty array, no allocation per activity. */

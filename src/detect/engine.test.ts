@@ -110,6 +110,15 @@ describe('alerts and dedup', () => {
     expect(later.count).toBe(1);
   });
 
+  it('cumulative drafts replace the evidence: a long brute force keeps one current summary, not 50 stale lines', () => {
+    const engine = new DetectionEngine({ config: { learningDays: 0 } });
+    const alerts = run(engine, Array.from({ length: 20 }, (_, i) => ({ at: i, place: 'paris' as const, ip: '203.0.113.20', outcome: 'failure' as const })));
+    const last = alerts.filter((a) => a.detection === 'failed_logins').at(-1)!;
+    expect(last.count).toBe(13);
+    expect(last.evidence).toHaveLength(3);
+    expect(last.evidence[0]).toBe(`${String(last.details.count)} failed sign-ins within 15 min (from 2026-03-02T08:04:00.000Z to 2026-03-02T08:19:00.000Z)`);
+  });
+
   it('caps activity ids on a long-running alert', () => {
     const engine = new DetectionEngine({ maxActivityIdsPerAlert: 5 });
     const alerts = run(engine, Array.from({ length: 20 }, (_, i) => ({ at: i, place: 'berlin' as const, ip: '185.220.101.1', ipCategory: 'tor' as const })));
@@ -185,6 +194,7 @@ describe('extra detections (activity policies plug in as Detections)', () => {
     const engine = new DetectionEngine({ builtins: false });
     engine.register(mass, { excludeUsers: ['bot@example.com'], cooldownSecs: 60 });
     expect(engine.detections.map((d) => d.id)).toEqual(['policy:mass-download']);
+    expect(mass.slot).toBeUndefined(); // stateless: no room in every user's record, however many policies
     const alerts = run(engine, [
       { at: 0, action: 'file.download', category: 'file' },
       { at: 0.5, action: 'file.download', category: 'file' },

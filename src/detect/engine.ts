@@ -52,6 +52,24 @@ interface Registration {
   scoped: boolean;
 }
 
+/**
+ * One record per user shared by all detections, so an activity costs one map lookup and touches one small
+ * array: a header (tenant, last event time, cached directory entry and the directory version it is valid
+ * for), then one slot per registered detection that keeps per-user state (`userState`; Detection.slot). Stateless
+ * detections (activity policies, the IP reputation ones) take no room in the record.
+ */
+type UserRecord = unknown[];
+const REC_TENANT = 0;
+/** Last event time in whole seconds since 2020 (a small integer: no heap box, no allocation per update). */
+const REC_LAST_SEC = 1;
+const EPOCH_2020_MS = 1_577_836_800_000;
+function toRecSec(ms: number): number {
+  return Math.floor((ms - EPOCH_2020_MS) / 1000);
+}
+const REC_DIR = 2;
+const REC_DIR_VERSION = 3;
+const REC_HEADER = 4;
+
 interface OpenAlert {
   alert: Alert;
   lastMs: number;
@@ -61,22 +79,34 @@ interface OpenAlert {
 export interface EngineState {
   version: 1;
   tenants: Array<[string, number]>;
-  tenantUsers: Array<[string, string[]]>;
+  /** [user, tenant, lastMs, { detectionId: slot state }]. */
+  users: Array<[string, string, number, Record<string, unknown>]>;
   openAlerts: OpenAlert[];
   detections: Record<string, unknown>;
 }
 
+/** Returned when an activity raises nothing: shared, never mutated (no allocation per event). */
+const NO_ALERTS_OUT: Alert[] = [];
 const lowerSet = (xs: readonly string[] | undefined) => new Set((xs ?? []).map((x) => x.toLowerCase()));
 const PRUNE_EVERY_MS = DAY_MS;
 
 export class DetectionEngine implements AlertProducer {
   readonly config: DetectionsConfig;
   readonly #regs: Registration[] = [];
+  /** The enabled registrations, in order (the hot loop skips disabled ones without a check). */
+  #enabled: Registration[] = [];
+  /** Detections with per-user state (each has one slot in every user record). */
+  #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
-  readonly #tenantUsers = new Map<string, Set<string>>();
+  readonly #users = new Map<string, UserRecord>();
+  readonly #tenantUserCounts = new Map<string, number>();
+  #dirVersion = 0;
   readonly #open = new Map<string, OpenAlert>();
   readonly #byId = new Map<string, Map<string, DirectoryUser>>(); // app -> id -> user
   readonly #byEmail = new Map<string, Map<string, DirectoryUser>>(); // app -> email -> user
+  /** Only users the directory reports inactive or with a term date, by app then id / email (small, cache-friendly). */
+  readonly #endedById = new Map<string, Map<string, DirectoryUser>>();
+  readonly #endedByEmail = new Map<string, Map<string, DirectoryUser>>();
   readonly #clock: () => number;
   readonly #maxIds: number;
   readonly #maxEvidence: number;
@@ -114,7 +144,9 @@ export class DetectionEngine implements AlertProducer {
       scoped: false,
     };
     reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
+    if (det.userState) det.slot = REC_HEADER + this.#slotCount++;
     this.#regs.push(reg);
+    this.#enabled = this.#regs.filter((r) => r.enabled);
   }
 
   /** The registered detections, in evaluation order. */
@@ -126,16 +158,33 @@ export class DetectionEngine implements AlertProducer {
   setDirectory(users: readonly DirectoryUser[]): void {
     this.#byId.clear();
     this.#byEmail.clear();
+    this.#endedById.clear();
+    this.#endedByEmail.clear();
     this.updateDirectory(users);
   }
 
   /** Adds or replaces directory entries (incremental sync, e.g. a reactivation). */
   updateDirectory(users: readonly DirectoryUser[]): void {
+    this.#dirVersion++;
     for (const u of users) {
       let ids = this.#byId.get(u.app);
       if (!ids) this.#byId.set(u.app, (ids = new Map()));
       const old = ids.get(u.id);
       if (old?.email) this.#byEmail.get(u.app)?.delete(old.email.toLowerCase());
+      if (old) {
+        this.#endedById.get(u.app)?.delete(old.id);
+        if (old.email) this.#endedByEmail.get(u.app)?.delete(old.email.toLowerCase());
+      }
+      if (!u.active || u.termDate) {
+        let byId = this.#endedById.get(u.app);
+        if (!byId) this.#endedById.set(u.app, (byId = new Map()));
+        byId.set(u.id, u);
+        if (u.email) {
+          let byEmail = this.#endedByEmail.get(u.app);
+          if (!byEmail) this.#endedByEmail.set(u.app, (byEmail = new Map()));
+          byEmail.set(u.email.toLowerCase(), u);
+        }
+      }
       ids.set(u.id, u);
       if (u.email) {
         let emails = this.#byEmail.get(u.app);
@@ -162,12 +211,37 @@ export class DetectionEngine implements AlertProducer {
     return email !== null ? (this.#byEmail.get(a.app)?.get(email.toLowerCase()) ?? null) : null;
   }
 
+  get directoryVersion(): number {
+    return this.#dirVersion;
+  }
+
+  /** The actor's directory entry when the directory reports it inactive or with a term date, else null. */
+  endedDirectoryUser(a: Activity): DirectoryUser | null {
+    if (this.#endedById.size === 0) return null;
+    if (a.actor.id !== null) {
+      const u = this.#endedById.get(a.app)?.get(a.actor.id);
+      if (u) return u;
+    }
+    if (a.actor.email === null) return null;
+    return this.#endedByEmail.get(a.app)?.get(a.actor.email.toLowerCase()) ?? null;
+  }
+
   tenantFirstSeenMs(tenant: string): number | undefined {
     return this.#tenantFirst.get(tenant);
   }
 
   tenantUserCount(tenant: string): number {
-    return this.#tenantUsers.get(tenant)?.size ?? 0;
+    return this.#tenantUserCounts.get(tenant) ?? 0;
+  }
+
+  /** Directory entry for the current activity, cached on the user's record until the directory changes. */
+  cachedDirectoryUser(a: Activity, rec: UserRecord | null): DirectoryUser | null {
+    if (rec === null) return this.directoryUser(a);
+    if (rec[REC_DIR_VERSION] !== this.#dirVersion) {
+      rec[REC_DIR] = this.directoryUser(a);
+      rec[REC_DIR_VERSION] = this.#dirVersion;
+    }
+    return rec[REC_DIR] as DirectoryUser | null;
   }
 
   inLearningMs(tenant: string, timeMs: number): boolean {
@@ -179,27 +253,35 @@ export class DetectionEngine implements AlertProducer {
     return this.#lookbackMs;
   }
 
+  /** Evaluates one activity; returns new or updated alerts (the empty result is shared: do not mutate it). */
   process(a: Activity): Alert[] {
-    const timeMs = Date.parse(a.time);
-    if (Number.isNaN(timeMs)) return [];
+    const timeMs = parseIsoMs(a.time);
+    if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
-    const first = this.#tenantFirst.get(tenant);
-    if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, timeMs);
+    let first = this.#tenantFirst.get(tenant);
+    if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, (first = timeMs));
     const user = userKey(a);
+    let rec: UserRecord | null = null;
     if (user !== null) {
-      let users = this.#tenantUsers.get(tenant);
-      if (!users) this.#tenantUsers.set(tenant, (users = new Set()));
-      users.add(user);
+      rec = this.#users.get(user) ?? null;
+      if (rec === null) {
+        rec = this.#newRecord(tenant, timeMs);
+        this.#users.set(user, rec);
+        this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
+      } else {
+        const sec = toRecSec(timeMs);
+        if (sec > (rec[REC_LAST_SEC] as number)) rec[REC_LAST_SEC] = sec;
+      }
     }
     if (timeMs > this.#maxTimeMs) this.#maxTimeMs = timeMs;
     if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
 
     const ctx = this.#ctx;
-    ctx.set(a, user, timeMs, this.inLearningMs(tenant, timeMs));
+    ctx.set(a, user, timeMs, timeMs < first + this.#learningMs, rec);
     let out: Alert[] | null = null;
-    for (let i = 0; i < this.#regs.length; i++) {
-      const r = this.#regs[i];
-      if (!r.enabled) continue;
+    const regs = this.#enabled;
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
       const drafts = r.det.evaluate(a, ctx);
       if (drafts.length === 0) continue;
       if (r.det.learns && ctx.learning) continue;
@@ -209,13 +291,13 @@ export class DetectionEngine implements AlertProducer {
         (out ??= []).push(this.#raise(r, d, a, timeMs, alertUser));
       }
     }
-    return out ?? [];
+    return out ?? NO_ALERTS_OUT;
   }
 
   /** Exclude wins; an empty include list includes everyone. Groups also match the directory department. */
   #inScope(r: Registration, a: Activity, user: string): boolean {
     const actorId = a.actor.id?.toLowerCase() ?? null;
-    const dir = r.includeGroups.size + r.excludeGroups.size > 0 ? this.directoryUser(a) : null;
+    const dir = r.includeGroups.size + r.excludeGroups.size > 0 ? this.#ctx.directoryUser(a) : null;
     const groups = dir ? [...dir.groups, ...(dir.department ? [dir.department] : [])].map((g) => g.toLowerCase()) : [];
     if (r.excludeUsers.has(user) || (actorId !== null && r.excludeUsers.has(actorId))) return false;
     if (groups.some((g) => r.excludeGroups.has(g))) return false;
@@ -236,7 +318,10 @@ export class DetectionEngine implements AlertProducer {
       if (a.time > al.lastSeen) al.lastSeen = a.time;
       if (timeMs > open.lastMs) open.lastMs = timeMs;
       for (const id of d.activityIds) if (al.activityIds.length < this.#maxIds && !al.activityIds.includes(id)) al.activityIds.push(id);
-      for (const e of d.evidence) if (al.evidence.length < this.#maxEvidence && !al.evidence.includes(e)) al.evidence.push(e);
+      if (d.cumulative) {
+        al.evidence = d.evidence.slice(0, this.#maxEvidence);
+        if (d.description) al.description = d.description;
+      } else for (const e of d.evidence) if (al.evidence.length < this.#maxEvidence && !al.evidence.includes(e)) al.evidence.push(e);
       for (const ip of d.ips ?? (a.ip ? [a.ip] : [])) if (al.ips.length < 20 && !al.ips.includes(ip)) al.ips.push(ip);
       al.details = d.details;
       if (SEVERITY_RANK[severity] > SEVERITY_RANK[al.severity]) {
@@ -279,10 +364,25 @@ export class DetectionEngine implements AlertProducer {
     return copyAlert(alert);
   }
 
+  #newRecord(tenant: string, lastMs: number): UserRecord {
+    const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
+    rec[REC_TENANT] = tenant;
+    rec[REC_LAST_SEC] = toRecSec(lastMs);
+    rec[REC_DIR] = null;
+    rec[REC_DIR_VERSION] = -1;
+    return rec;
+  }
+
   #prune(nowMs: number): void {
     this.#lastPruneMs = nowMs;
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
+    for (const [u, rec] of this.#users) {
+      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) continue;
+      this.#users.delete(u);
+      const tenant = rec[REC_TENANT] as string;
+      this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
+    }
     for (const r of this.#regs) r.det.prune?.(before);
   }
 
@@ -295,10 +395,20 @@ export class DetectionEngine implements AlertProducer {
   exportState(): EngineState {
     const detections: Record<string, unknown> = {};
     for (const r of this.#regs) if (r.det.exportState) detections[r.det.id] = r.det.exportState();
+    const users: EngineState['users'] = [];
+    for (const [u, rec] of this.#users) {
+      const slots: Record<string, unknown> = {};
+      for (const r of this.#regs) {
+        if (r.det.slot === undefined) continue;
+        const v = rec[r.det.slot];
+        if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+      }
+      users.push([u, rec[REC_TENANT] as string, (rec[REC_LAST_SEC] as number) * 1000 + EPOCH_2020_MS, slots]);
+    }
     return {
       version: 1,
       tenants: [...this.#tenantFirst],
-      tenantUsers: [...this.#tenantUsers].map(([t, s]) => [t, [...s]]),
+      users,
       openAlerts: [...this.#open.values()].map((o) => ({ ...o, alert: copyAlert(o.alert) })),
       detections,
     };
@@ -307,13 +417,27 @@ export class DetectionEngine implements AlertProducer {
   /** Restores exportState() output. Unknown detections' state is ignored; a malformed state throws. */
   importState(state: unknown): void {
     const s = state as Partial<EngineState> | null;
-    if (!s || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.tenants) || !Array.isArray(s.openAlerts)) {
+    if (!s || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.tenants) || !Array.isArray(s.openAlerts) || !Array.isArray(s.users)) {
       throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', ['engine', 'not a version 1 engine state']);
     }
     this.#tenantFirst.clear();
     for (const [t, ms] of s.tenants) this.#tenantFirst.set(String(t), Number(ms));
-    this.#tenantUsers.clear();
-    for (const [t, users] of s.tenantUsers ?? []) this.#tenantUsers.set(String(t), new Set(users));
+    this.#users.clear();
+    this.#tenantUserCounts.clear();
+    const byId = new Map(this.#regs.map((r) => [r.det.id, r.det]));
+    try {
+      for (const [u, tenant, lastMs, slots] of s.users) {
+        const rec = this.#newRecord(String(tenant), Number(lastMs));
+        for (const [id, v] of Object.entries(slots ?? {})) {
+          const det = byId.get(id);
+          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v) : v;
+        }
+        this.#users.set(u, rec);
+        this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
+      }
+    } catch (err) {
+      throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', ['engine users', err instanceof Error ? err.message : String(err)], { cause: err });
+    }
     this.#open.clear();
     for (const o of s.openAlerts) {
       this.#open.set(o.alert.dedupKey, { alert: copyAlert(o.alert), lastMs: o.lastMs, cooldownMs: o.cooldownMs });
@@ -331,6 +455,28 @@ export class DetectionEngine implements AlertProducer {
   }
 }
 
+/**
+ * Epoch ms of an ISO time. Activity times are normalised to `YYYY-MM-DDTHH:mm:ss.sssZ`, which is read by
+ * position (several times faster than Date.parse on the hot path); anything else goes to Date.parse.
+ */
+export function parseIsoMs(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
+  const ms = Date.UTC(
+    digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
+    digit(s, 5) * 10 + digit(s, 6) - 1,
+    digit(s, 8) * 10 + digit(s, 9),
+    digit(s, 11) * 10 + digit(s, 12),
+    digit(s, 14) * 10 + digit(s, 15),
+    digit(s, 17) * 10 + digit(s, 18),
+    digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22),
+  );
+  return Number.isNaN(ms) ? Date.parse(s) : ms;
+}
+
+function digit(s: string, i: number): number {
+  return s.charCodeAt(i) - 48;
+}
+
 function copyAlert(a: Alert): Alert {
   return { ...a, activityIds: [...a.activityIds], evidence: [...a.evidence], ips: [...a.ips] };
 }
@@ -339,8 +485,9 @@ function copyAlert(a: Alert): Alert {
 class MutableContext implements DetectionContext {
   readonly #engine: DetectionEngine;
   #activity: Activity | null = null;
-  #dir: DirectoryUser | null | undefined = undefined;
+  #rec: UserRecord | null = null;
   user: string | null = null;
+  userSlots: unknown[] | null = null;
   timeMs = 0;
   learning = false;
   readonly lookbackMs: number;
@@ -350,9 +497,10 @@ class MutableContext implements DetectionContext {
     this.lookbackMs = engine.lookbackMs;
   }
 
-  set(a: Activity, user: string | null, timeMs: number, learning: boolean): void {
+  set(a: Activity, user: string | null, timeMs: number, learning: boolean, rec: UserRecord | null): void {
     this.#activity = a;
-    this.#dir = undefined;
+    this.#rec = rec;
+    this.userSlots = rec;
     this.user = user;
     this.timeMs = timeMs;
     this.learning = learning;
@@ -360,8 +508,7 @@ class MutableContext implements DetectionContext {
 
   directoryUser(a: Activity): DirectoryUser | null {
     if (a !== this.#activity) return this.#engine.directoryUser(a);
-    if (this.#dir === undefined) this.#dir = this.#engine.directoryUser(a);
-    return this.#dir;
+    return this.#engine.cachedDirectoryUser(a, this.#rec);
   }
 
   tenantFirstSeen(tenant: string): string {
@@ -375,5 +522,13 @@ class MutableContext implements DetectionContext {
 
   tenantUserCount(tenant: string): number {
     return this.#engine.tenantUserCount(tenant);
+  }
+
+  endedDirectoryUser(a: Activity): DirectoryUser | null {
+    return this.#engine.endedDirectoryUser(a);
+  }
+
+  get directoryVersion(): number {
+    return this.#engine.directoryVersion;
   }
 }

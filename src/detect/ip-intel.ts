@@ -109,6 +109,13 @@ export function suspiciousReason(a: Activity): string | null {
   return t ? `tag "${t}"` : null;
 }
 
+/** Hot-path check: true when the address has no physical location (see nonPhysicalReason for the why). */
+export function isNonPhysical(a: Activity): boolean {
+  if (a.ipCategory !== null && NON_PHYSICAL_CATEGORIES.has(a.ipCategory)) return true;
+  if (a.asn !== null && SATELLITE_ASNS.has(a.asn)) return true;
+  return a.ipTags.length > 0 && hasTag(a, NON_PHYSICAL_TAGS) !== null;
+}
+
 /** Why the address has no physical location (VPN, cloud, hosting, satellite, relay), or null. */
 export function nonPhysicalReason(a: Activity): string | null {
   if (a.ipCategory !== null && NON_PHYSICAL_CATEGORIES.has(a.ipCategory)) return `category ${a.ipCategory}`;
@@ -119,9 +126,12 @@ export function nonPhysicalReason(a: Activity): string | null {
 
 /** A country to reason about: a geo country, and not a private/unroutable address. */
 export function usableCountry(a: Activity): string | null {
-  if (a.ipCategory === 'private' || !a.geo || a.ipTags.includes(IP_TAGS.private)) return null;
+  if (a.ipCategory === 'private' || !a.geo || (a.ipTags.length > 0 && a.ipTags.includes(IP_TAGS.private))) return null;
   const c = a.geo.country;
-  return c && c.length === 2 ? c.toUpperCase() : null;
+  if (!c || c.length !== 2) return null;
+  const x = c.charCodeAt(0);
+  const y = c.charCodeAt(1);
+  return x >= 65 && x <= 90 && y >= 65 && y <= 90 ? c : c.toUpperCase(); // enrichment gives upper case already
 }
 
 /** Coordinates to measure travel with, or null (no geo, private IP, unknown). */

@@ -154,3 +154,21 @@ export interface DetectionCase {
   directory?: Array<Partial<DirectoryUser> & { email: string }>;
   steps: CaseStep[];
 }
+
+/** A detection context for evaluating one detection outside the engine (no directory, never learning). */
+export function standaloneContext(over: Partial<import('./detection.ts').DetectionContext> = {}): import('./detection.ts').DetectionContext {
+  return {
+    directoryUser: () => null,
+    endedDirectoryUser: () => null,
+    directoryVersion: 0,
+    tenantFirstSeen: () => '',
+    inLearning: () => false,
+    user: null,
+    timeMs: 0,
+    learning: false,
+    lookbackMs: 30 * 86_400_000,
+    tenantUserCount: () => 0,
+    userSlots: null,
+    ...over,
+  };
+}

@@ -78,4 +78,9 @@ export interface AlertDraft {
   ips?: string[];
   /** Overrides the alert's user (e.g. `null` for a password-spray alert about an IP, not one user). */
   user?: string | null;
+  /**
+   * The draft describes the whole episode so far (e.g. "12 failures in 15 min"): on an open alert its evidence
+   * and description replace the old ones. Default: new evidence lines are appended.
+   */
+  cumulative?: boolean;
 }

@@ -71,6 +71,18 @@ describe('activities', () => {
     expect(post.body.items.length).toBeLessThan(expected);
   });
 
+  it('describes the filter language for filter builders', async () => {
+    const r = await h.call('GET', '/api/filter-language', { session: viewer });
+    expect(r.status).toBe(200);
+    const fields = Object.fromEntries(r.body.fields.map((f: { name: string }) => [f.name, f]));
+    expect(fields['user.email'].roles).toEqual(['actor', 'target', 'any']);
+    expect(fields.ip.kind).toBe('ip');
+    const ops = Object.fromEntries(r.body.operators.map((o: { name: string }) => [o.name, o]));
+    expect(ops.neq.matchesMissing).toBe(true);
+    expect(ops.cidr.kinds).toEqual(['ip']);
+    expect(ops.is_set.arity).toBe('none');
+  });
+
   it('rejects bad filters with 400 naming the problem', async () => {
     const badJson = await h.call('GET', '/api/activities?filters=%7Bnope', { session: viewer });
     expect(badJson.status).toBe(400);
@@ -127,9 +139,12 @@ describe('activities', () => {
     const filtered = await h.call('GET', `/api/activities/export?format=ndjson&filters=${encodeURIComponent(JSON.stringify([{ field: 'geo.country', op: 'eq', value: 'FR' }]))}`, { session: viewer });
     expect(filtered.text.trim().split('\n').length).toBe(Math.ceil(N / 5));
 
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     const audit = await h.call('GET', '/api/audit?action=activity.export', { session: admin });
     expect(audit.body.items.length).toBe(3);
     expect(audit.body.items[0].actor).toBe('vic@acme.example');
+    // Queries by POST are reads: they do not fill the audit log.
+    const all = await h.call('GET', '/api/audit?limit=1000', { session: admin });
+    expect(all.body.items.filter((e: { route: string }) => e.route === '/api/activities/query')).toEqual([]);
   });
 });

@@ -73,7 +73,7 @@ describe('alerts', () => {
     expect(hist.body.items[2].changes.status).toEqual({ from: 'resolved', to: 'new' });
     for (const e of hist.body.items) expect(Date.parse(e.at)).not.toBeNaN();
 
-    const audit = await h.call('GET', `/api/audit?action=alert.update`, { session: await h.login('admin@localhost', h.bootstrapPassword) });
+    const audit = await h.call('GET', `/api/audit?action=alert.update`, { session: await h.login('admin@localhost', h.adminPassword) });
     expect(audit.body.items.filter((e: { target: string; outcome: string }) => e.target === a.id && e.outcome === 'success')).toHaveLength(3);
     expect(audit.body.items.some((e: { target: string; outcome: string; status: number }) => e.target === a.id && e.outcome === 'failure' && e.status === 400)).toBe(true);
   });
@@ -127,6 +127,29 @@ describe('alerts', () => {
   });
 });
 
+describe('alert stats', () => {
+  it('counts alerts per day by severity, and totals by detection and status', async () => {
+    const day = Date.parse('2025-06-10T00:00:00Z');
+    const mk = (d: number, severity: 'low' | 'high', detection: string) => alert({ severity, detection, time: new Date(day + d * 86_400_000 + 3_600_000).toISOString() });
+    for (const a of [mk(0, 'low', 'failed_logins'), mk(0, 'high', 'impossible_travel'), mk(2, 'high', 'impossible_travel')]) await h.service.store.putAlert(a);
+    const r = await h.call('GET', '/api/alerts/stats?from=2025-06-10T00:00:00Z&to=2025-06-13T00:00:00Z', { session: viewer });
+    expect(r.status).toBe(200);
+    expect(r.body.buckets).toEqual([
+      { start: '2025-06-10T00:00:00.000Z', total: 2, bySeverity: { low: 1, high: 1 } },
+      { start: '2025-06-11T00:00:00.000Z', total: 0, bySeverity: {} },
+      { start: '2025-06-12T00:00:00.000Z', total: 1, bySeverity: { high: 1 } },
+    ]);
+    expect(r.body.byDetection).toEqual({ impossible_travel: 2, failed_logins: 1 });
+    expect(r.body.byStatus).toEqual({ new: 3 });
+    expect(r.body.total).toBe(3);
+    const hourly = await h.call('GET', '/api/alerts/stats?from=2025-06-10T00:00:00Z&to=2025-06-11T00:00:00Z&interval=hour', { session: viewer });
+    expect(hourly.body.buckets).toHaveLength(24);
+    expect(hourly.body.buckets[1].total).toBe(2);
+    const tooMany = await h.call('GET', '/api/alerts/stats?from=2020-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&interval=hour', { session: viewer });
+    expect(tooMany.status).toBe(400);
+  });
+});
+
 describe('suppressions from triage feedback', () => {
   it('a false positive can suppress the same detection for this user and IP; matches are stored resolved, counted, listed', async () => {
     const a = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
@@ -164,7 +187,7 @@ describe('suppressions from triage feedback', () => {
 
 describe('live events (SSE)', () => {
   it('pushes an alert raised by the pipeline, then its update', async () => {
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     // An org range marks the address risky with a Tor tag: the enricher applies it live, detection alerts.
     const range = await h.call('POST', '/api/ip-ranges', { session: admin, body: { name: 'bad-exit', category: 'risky', subnets: ['198.51.100.0/24'], tags: ['Tor'] } });
     expect(range.status).toBe(201);
@@ -199,6 +222,21 @@ describe('live events (SSE)', () => {
     const updated = await nextEvent('alert\\.updated');
     expect(updated).toMatchObject({ id: raised.id, status: 'in_progress' });
     ac.abort();
+  });
+
+  it('service close ends open streams instead of waiting for them', async () => {
+    const other = await startHarness();
+    const s = await other.account('v@acme.example', 'viewer');
+    const res = await fetch(`${other.url}/api/events`, { headers: { cookie: s.cookie } });
+    const reader = res.body!.getReader();
+    await reader.read(); // the ": connected" comment
+    expect(other.service.api.stream.clientCount).toBe(1);
+    await other.close();
+    for (;;) {
+      const { done } = await reader.read().catch(() => ({ done: true }));
+      if (done) break;
+    }
+    expect(other.service.api.stream.clientCount).toBe(0);
   });
 
   it('refuses the stream without credentials', async () => {

@@ -24,7 +24,10 @@ export interface Harness {
   service: Service;
   url: string;
   dir: string;
+  /** The one-time password printed at first start (already replaced by adminPassword). */
   bootstrapPassword: string;
+  /** admin@localhost's password after the harness changed the one-time one. */
+  adminPassword: string;
   printed: string[];
   call(method: string, path: string, c?: Call): Promise<{ status: number; body: any; headers: Headers; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   login(email: string, password: string): Promise<Session>;
@@ -34,6 +37,7 @@ export interface Harness {
 }
 
 export const PASSWORD = 'correct horse battery staple';
+export const ADMIN_PASSWORD = 'the boss passphrase of the tests';
 
 export async function startHarness(opts: { yaml?: string; serve?: ServeOptions } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-api-'));
@@ -42,7 +46,7 @@ export async function startHarness(opts: { yaml?: string; serve?: ServeOptions }
 demo: { enabled: false }
 log: { level: silent }
 policies: { directory: ${JSON.stringify(join(dir, 'policies'))} }
-api: { lockoutThreshold: 3, lockoutSecs: 600, loginAttemptsPerMinute: 1000 }
+api: { lockoutThreshold: 3, lockoutSecs: 600, loginAttemptsPerMinute: 1000, allowedOrigins: ['https://rampart.acme.example'] }
 ${opts.yaml ?? ''}`,
   );
   const printed: string[] = [];
@@ -84,9 +88,15 @@ ${opts.yaml ?? ''}`,
     return { cookie: setCookie.split(';')[0], csrf: body.csrfToken };
   };
 
+  // The one-time password opens only the password change: replace it, as a person would at first sign-in.
+  if (bootstrapPassword) {
+    const first = await login('admin@localhost', bootstrapPassword);
+    const r = await call('POST', '/api/auth/password', { session: first, body: { currentPassword: bootstrapPassword, newPassword: ADMIN_PASSWORD } });
+    if (r.status !== 200) throw new Error(`password change: ${r.status} ${r.text}`);
+  }
   let admin: Session | null = null;
   const account: Harness['account'] = async (email, role) => {
-    admin ??= await login('admin@localhost', bootstrapPassword);
+    admin ??= await login('admin@localhost', ADMIN_PASSWORD);
     const r = await call('POST', '/api/accounts', { session: admin, body: { email, role, password: PASSWORD } });
     if (r.status !== 201 && r.status !== 409) throw new Error(`create ${email}: ${r.status} ${r.text}`);
     return login(email, PASSWORD);
@@ -97,6 +107,7 @@ ${opts.yaml ?? ''}`,
     url,
     dir,
     bootstrapPassword,
+    adminPassword: ADMIN_PASSWORD,
     printed,
     call,
     login,

@@ -14,7 +14,7 @@ const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ strict: false, 
 
 beforeAll(async () => {
   h = await startHarness();
-  admin = await h.login('admin@localhost', h.bootstrapPassword);
+  admin = await h.login('admin@localhost', h.adminPassword);
   doc = (await h.call('GET', '/api/openapi.json')).body;
 });
 afterAll(async () => h?.close());

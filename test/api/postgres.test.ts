@@ -29,7 +29,7 @@ describe.skipIf(!url)('API on PostgreSQL', () => {
     const logger = createLogger({ level: 'silent' });
     const metrics = new Metrics();
     const enricher = await buildEnricher(config, store);
-    const { engine } = buildEngine(config); // main's buildEngine returns { engine, policies, policyIssues }
+    const { engine } = buildEngine(config);
     const pipeline = new Pipeline({ store, enricher, engine, logger, metrics });
     const http = createHttpServer({ config, logger, metrics, ready: () => true });
     api = registerApi(http, { store, enricher, engine, pipeline, connectors: [], config, logger, metrics, printOnce: (t) => printed.push(t), scryptCost: 2 ** 12 });
@@ -54,6 +54,8 @@ describe.skipIf(!url)('API on PostgreSQL', () => {
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
     const csrf = ((await login.json()) as { csrfToken: string }).csrfToken;
+    const changed = await fetch(`${base}/api/auth/password`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword: password, newPassword: 'postgres boss passphrase' }) });
+    expect(changed.status).toBe(200);
     const call = async (method: string, path: string, body?: unknown, auth: Record<string, string> = { cookie, 'x-csrf-token': csrf }) => {
       const r = await fetch(base + path, { method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
       return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -58,7 +58,7 @@ beforeAll(async () => {
     env: { OKTA_TOKEN: okta.apiToken },
   });
   h.service.api.setGovernance(gov);
-  admin = await h.login('admin@localhost', h.bootstrapPassword);
+  admin = await h.login('admin@localhost', h.adminPassword);
   analyst = await h.account('ana@acme.example', 'analyst');
   viewer = await h.account('vic@acme.example', 'viewer');
 });

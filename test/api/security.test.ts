@@ -18,19 +18,38 @@ let h: Harness;
 let admin: Session;
 beforeAll(async () => {
   h = await startHarness();
-  admin = await h.login('admin@localhost', h.bootstrapPassword);
+  admin = await h.login('admin@localhost', h.adminPassword);
 });
 afterAll(async () => h?.close());
 
 describe('first start', () => {
-  it('prints a one-time password once, stores only its scrypt hash, and asks for a change', async () => {
+  it('prints a one-time password once and stores only its scrypt hash', async () => {
     expect(h.printed).toHaveLength(1);
     expect(h.printed[0]).toContain('admin@localhost');
+    expect(h.bootstrapPassword).toMatch(/^\S{20,}$/);
     const doc = await h.service.store.getDoc<{ passwordHash: string; mustChangePassword: boolean }>('api_account', 'admin@localhost');
     expect(doc!.body.passwordHash).toMatch(/^scrypt\$\d+\$8\$1\$/);
     expect(JSON.stringify(doc)).not.toContain(h.bootstrapPassword);
-    const me = await h.call('GET', '/api/auth/me', { session: admin });
-    expect(me.body).toMatchObject({ kind: 'session', id: 'admin@localhost', role: 'admin', mustChangePassword: true });
+    // The harness replaced it at first sign-in: it no longer opens anything.
+    expect(doc!.body.mustChangePassword).toBe(false);
+    expect((await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.bootstrapPassword } })).status).toBe(401);
+  });
+
+  it('a one-time password opens only me, sign-out and the password change', async () => {
+    const created = await h.call('POST', '/api/accounts', { session: admin, body: { email: 'newbie@acme.example', role: 'analyst' } });
+    expect(created.status).toBe(201);
+    const oneTime = created.body.password as string;
+    expect(oneTime).toMatch(/^\S{20,}$/);
+    expect(created.body.account.mustChangePassword).toBe(true);
+    const s = await h.login('newbie@acme.example', oneTime);
+    const me = await h.call('GET', '/api/auth/me', { session: s });
+    expect(me.body).toMatchObject({ id: 'newbie@acme.example', mustChangePassword: true });
+    const blocked = await h.call('GET', '/api/alerts', { session: s });
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.code).toBe('RAMPART_ERR_API_PASSWORD_CHANGE_REQUIRED');
+    expect((await h.call('POST', '/api/auth/password', { session: s, body: { currentPassword: oneTime, newPassword: 'my own passphrase here' } })).status).toBe(200);
+    expect((await h.call('GET', '/api/alerts', { session: s })).status).toBe(200);
+    expect((await h.call('GET', '/api/auth/me', { session: s })).body.mustChangePassword).toBe(false);
   });
 
   it('prints nothing at the next start on the same store', async () => {
@@ -49,7 +68,7 @@ describe('first start', () => {
 
 describe('sessions and CSRF', () => {
   it('sets an HttpOnly, SameSite=Strict cookie (not Secure without TLS) and returns a CSRF token', async () => {
-    const res = await fetch(`${h.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password: h.bootstrapPassword }) });
+    const res = await fetch(`${h.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password: h.adminPassword }) });
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^rampart_session=[\w-]{40,};/);
@@ -74,8 +93,11 @@ describe('sessions and CSRF', () => {
     expect((await h.call('GET', '/api/accounts', { session: admin, noCsrf: true })).status).toBe(200);
     const ok = await h.call('POST', '/api/accounts', { session: admin, body, headers: { origin: h.url } });
     expect(ok.status).toBe(201);
-    const loginCsrf = await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.bootstrapPassword }, headers: { origin: 'https://evil.example' } });
+    const loginCsrf = await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.adminPassword }, headers: { origin: 'https://evil.example' } });
     expect(loginCsrf.status).toBe(403);
+    // The public origin of a TLS proxy in front is accepted when configured (api.allowedOrigins).
+    const proxied = await h.call('POST', '/api/auth/login', { body: { email: 'admin@localhost', password: h.adminPassword }, headers: { origin: 'https://rampart.acme.example' } });
+    expect(proxied.status).toBe(200);
   });
 
   it('API tokens need no CSRF header (no ambient credential)', async () => {

@@ -43,7 +43,7 @@ describe('users', () => {
   });
 
   it('uses the weights from the settings', async () => {
-    const admin = await h.login('admin@localhost', h.bootstrapPassword);
+    const admin = await h.login('admin@localhost', h.adminPassword);
     const set = await h.call('PATCH', '/api/settings', { session: admin, body: { priorityWeights: { alert: { informational: 1, low: 5, medium: 10, high: 50 }, riskyIp: 0, failedSignIn: 1, impersonated: 1 } } });
     expect(set.status).toBe(200);
     const r = await h.call('GET', '/api/users/uma@acme.example', { session: analyst });
@@ -63,6 +63,14 @@ describe('users', () => {
     expect(r.body.seen.ips.map((i: { value: string }) => i.value)).toContain('192.0.2.66');
     expect(r.body.seen.devices).toEqual([expect.objectContaining({ value: 'desktop / Linux / Firefox', count: 1 })]);
     expect(r.body.seen.activities).toBe(8);
+  });
+
+  it('ranks the users with the highest priority', async () => {
+    const r = await h.call('GET', '/api/users/top?limit=5', { session: analyst });
+    expect(r.status).toBe(200);
+    expect(r.body.items.map((x: { user: string }) => x.user)).toEqual(['uma@acme.example', 'someone-else@acme.example']);
+    expect(r.body.items[0].priority.score).toBeGreaterThan(r.body.items[1].priority.score);
+    expect(r.body.items[1].priority.score).toBe(50); // one high alert, with the weights set above
   });
 
   it('resets the priority score', async () => {

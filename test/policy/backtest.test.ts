@@ -1,3 +1,4 @@
+import { standaloneContext } from '../../src/detect/testing.ts';
 import { describe, expect, it } from 'vitest';
 import { backtest, backtestScan, storeActivities, warmupStart } from '../../src/detect/policy/backtest.ts';
 import { PolicySet } from '../../src/detect/policy/compile.ts';
@@ -38,7 +39,7 @@ interface Raised {
 function live(acts: Iterable<Activity>): { raised: Raised[]; disabled: string[] } {
   const set = new PolicySet(policies, { env, autoDisable });
   const detections = set.detections();
-  const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
+  const ctx = standaloneContext();
   const raised: Raised[] = [];
   for (const a of acts)
     for (const d of detections) for (const draft of d.evaluate(a, ctx)) raised.push({ detection: d.id, time: a.time, title: draft.title, activityIds: draft.activityIds });

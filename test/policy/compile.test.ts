@@ -1,3 +1,4 @@
+import { standaloneContext } from '../../src/detect/testing.ts';
 import { describe, expect, it } from 'vitest';
 import { PolicySet, type AutoDisableRecord } from '../../src/detect/policy/compile.ts';
 import type { PolicyInput } from '../../src/detect/policy/schema.ts';
@@ -258,7 +259,7 @@ describe('as detections for the engine', () => {
       ['policy:logins', 'medium', null, false],
       ['policy:failures', 'high', 'credential_access', false],
     ]);
-    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
+    const ctx = standaloneContext();
     const a = act({ category: 'login', outcome: 'failure' });
     expect(dets[0].evaluate(a, ctx)).toHaveLength(1);
     expect(dets[1].evaluate(a, ctx)).toHaveLength(1);
@@ -275,7 +276,7 @@ describe('state export and import (restart)', () => {
       { name: 'capped', filters: [{ field: 'action', op: 'eq', value: 'FILE_DOWNLOAD' }], alerts: { dailyLimit: 3 } },
     ];
     const acts = [0, 5, 6, 7, 10, 11, 12, 13, 14, 80, 81, 82, 83, 84, 85].map((s, i) => download(s, { objects: [{ type: 'file', id: `f${i % 6}`, name: null }] }));
-    const ctx = { directoryUser: () => null, tenantFirstSeen: () => '', inLearning: () => false, user: null, timeMs: 0, learning: false, lookbackMs: 30 * 86_400_000, tenantUserCount: () => 0 };
+    const ctx = standaloneContext();
     const runDetections = (set: PolicySet, xs: typeof acts) => xs.flatMap((a) => set.detections().flatMap((d) => d.evaluate(a, ctx).map((x) => `${d.id}:${x.activityIds.join(',')}`)));
     const whole = runDetections(new PolicySet(policies), acts);
     expect(whole.length).toBeGreaterThan(3);

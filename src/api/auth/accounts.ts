@@ -292,7 +292,7 @@ export class AccountService {
     }
     const a = await this.get(s.email);
     if (!a || a.disabled) return null;
-    return { kind: 'session', id: a.email, name: a.email, role: a.role, csrf: s.csrf, sessionHash: hash };
+    return { kind: 'session', id: a.email, name: a.email, role: a.role, csrf: s.csrf, sessionHash: hash, mustChangePassword: a.mustChangePassword };
   }
 
   async logout(sessionHash: string): Promise<void> {

@@ -11,6 +11,8 @@ export interface Principal {
   /** Sessions only: the CSRF token bound to the session, and the session's hashed id. */
   csrf?: string;
   sessionHash?: string;
+  /** Sessions only: the account still has a one-time password; only sign-out, `me` and password change are allowed. */
+  mustChangePassword?: boolean;
   /** Tokens only: the account that created the token. */
   createdBy?: string;
 }

@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
 import { ActivitySchema, CATEGORIES, OUTCOMES, userKey, type Activity } from '../../schema/activity.ts';
-import { FilterCompileError, FiltersSchema, queryFilteredActivities, type FilterCondition } from '../../detect/policy/index.ts';
+import { FIELDS, FilterCompileError, FiltersSchema, OPERATORS, queryFilteredActivities, type FilterCondition } from '../../detect/policy/index.ts';
+import { USER_ROLES } from '../../detect/policy/fields.ts';
 import type { ActivityQuery, Page } from '../../store/store.ts';
 import type { ApiContext } from '../context.ts';
 import { pageOf, q, route } from '../route.ts';
@@ -175,6 +176,21 @@ export function activityRoutes(ctx: ApiContext) {
   return [
     route({
       method: 'GET',
+      url: '/api/filter-language',
+      access: 'viewer',
+      tag: 'activities',
+      summary: 'Fields and operators of the policy filter language (for filter builders)',
+      response: z.object({
+        fields: z.array(z.object({ name: z.string(), kind: z.string(), label: z.string(), roles: z.array(z.string()) })),
+        operators: z.array(z.object({ name: z.string(), label: z.string(), kinds: z.array(z.string()), arity: z.enum(['none', 'some', 'pair']), matchesMissing: z.boolean() })),
+      }),
+      handler: async () => ({
+        fields: Object.entries(FIELDS).map(([name, f]) => ({ name, kind: f.kind, label: f.label, roles: f.roles ? [...USER_ROLES] : [] })),
+        operators: Object.values(OPERATORS).map((o) => ({ name: o.name, label: o.label, kinds: [...o.kinds], arity: o.arity, matchesMissing: o.matchesMissing })),
+      }),
+    }),
+    route({
+      method: 'GET',
       url: '/api/activities',
       access: 'viewer',
       tag: 'activities',
@@ -186,6 +202,7 @@ export function activityRoutes(ctx: ApiContext) {
     route({
       method: 'POST',
       url: '/api/activities/query',
+      readOnly: true,
       access: 'viewer',
       tag: 'activities',
       summary: 'Query activities with the policy filter language (a read: no state changes)',

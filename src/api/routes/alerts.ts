@@ -120,6 +120,8 @@ export async function updateAlert(ctx: ApiContext, id: string, u: AlertUpdate, b
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(256) });
+/** Most alerts counted by one stats call. */
+const MAX_STATS_ALERTS = 200_000;
 
 export function alertRoutes(ctx: ApiContext) {
   return [
@@ -141,6 +143,58 @@ export function alertRoutes(ctx: ApiContext) {
       }),
       response: pageOf(AlertSchema),
       handler: async ({ query }) => ctx.store.listAlerts(query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/alerts/stats',
+      access: 'viewer',
+      tag: 'alerts',
+      summary: 'Alert counts over time by severity, and totals by detection and status (for the overview)',
+      query: z.object({ from: q.iso().optional(), to: q.iso().optional(), interval: z.enum(['hour', 'day']).default('day') }),
+      response: z.object({
+        from: z.string(),
+        to: z.string(),
+        interval: z.enum(['hour', 'day']),
+        buckets: z.array(z.object({ start: z.string(), total: z.number().int(), bySeverity: z.record(z.string(), z.number().int()) })),
+        byDetection: z.record(z.string(), z.number().int()),
+        byStatus: z.record(z.string(), z.number().int()),
+        bySeverity: z.record(z.string(), z.number().int()),
+        total: z.number().int(),
+        truncated: z.boolean(),
+      }),
+      handler: async ({ query }) => {
+        const step = query.interval === 'hour' ? 3_600_000 : 86_400_000;
+        const to = query.to ?? new Date(ctx.now()).toISOString();
+        const from = query.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
+        if (from >= to) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['query.from: must be before to']);
+        const first = Math.floor(Date.parse(from) / step) * step;
+        const count = Math.ceil((Date.parse(to) - first) / step);
+        if (count > 2000) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', [`query.interval: ${count} buckets; use a shorter range or interval=day`]);
+        const buckets = Array.from({ length: count }, (_, i) => ({ start: new Date(first + i * step).toISOString(), total: 0, bySeverity: {} as Record<string, number> }));
+        const byDetection: Record<string, number> = {};
+        const byStatus: Record<string, number> = {};
+        const bySeverity: Record<string, number> = {};
+        const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+        let total = 0;
+        let truncated = false;
+        let cursor: string | null = null;
+        do {
+          const page = await ctx.store.listAlerts({ from, to, limit: 1000, cursor });
+          for (const a of page.items) {
+            const b = buckets[Math.floor((Date.parse(a.time) - first) / step)];
+            if (!b) continue;
+            b.total++;
+            inc(b.bySeverity, a.severity);
+            inc(byDetection, a.detection);
+            inc(byStatus, a.status);
+            inc(bySeverity, a.severity);
+            total++;
+          }
+          cursor = page.next;
+          if (total >= MAX_STATS_ALERTS) truncated = cursor !== null;
+        } while (cursor && !truncated);
+        return { from, to, interval: query.interval, buckets, byDetection, byStatus, bySeverity, total, truncated };
+      },
     }),
     route({
       method: 'GET',

@@ -41,7 +41,7 @@ export function authRoutes(ctx: ApiContext) {
       handler: async ({ body, req, reply, audit }) => {
         audit('auth.login', body.email);
         // Login CSRF: a cross-site page must not sign the browser into an attacker's account.
-        checkOrigin(req, tls);
+        checkOrigin(req, tls, ctx.config.api.allowedOrigins);
         const wait = limiter.take(req.ip);
         if (wait) {
           reply.header('retry-after', String(wait));
@@ -61,6 +61,7 @@ export function authRoutes(ctx: ApiContext) {
     route({
       method: 'POST',
       url: '/api/auth/logout',
+      beforePasswordChange: true,
       access: 'viewer',
       tag: 'auth',
       summary: 'Sign out: ends the session and clears the cookie',
@@ -75,6 +76,7 @@ export function authRoutes(ctx: ApiContext) {
     route({
       method: 'GET',
       url: '/api/auth/me',
+      beforePasswordChange: true,
       access: 'viewer',
       tag: 'auth',
       summary: 'Who is calling, with what role (and, for a session, its CSRF token)',
@@ -88,6 +90,7 @@ export function authRoutes(ctx: ApiContext) {
     route({
       method: 'POST',
       url: '/api/auth/password',
+      beforePasswordChange: true,
       access: 'viewer',
       tag: 'auth',
       summary: "Change the signed-in person's password (ends their other sessions)",

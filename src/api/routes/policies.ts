@@ -224,6 +224,7 @@ export function policyRoutes(ctx: ApiContext) {
     route({
       method: 'POST',
       url: '/api/policies/validate',
+      readOnly: true,
       access: 'viewer',
       tag: 'policies',
       summary: 'Validate a policy without saving it: errors and lint warnings with paths (a read: no state changes)',

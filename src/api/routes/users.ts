@@ -18,6 +18,8 @@ const SEEN_DAYS = 30;
 /** Most activities read to build one user's page (the result says when it stopped early). */
 const MAX_SCAN = 100_000;
 export const PRIORITY_RESET_KIND = 'user_priority_reset';
+/** Users scored by one /api/users/top call. */
+const MAX_TOP_CANDIDATES = 200;
 
 const RISKY_IP_CATEGORIES = new Set(['risky', 'tor', 'anonymizer']);
 
@@ -140,6 +142,34 @@ export function userRoutes(ctx: ApiContext) {
           (u) => !needle || u.email?.toLowerCase().includes(needle) || u.name?.toLowerCase().includes(needle) || u.id.toLowerCase().includes(needle),
         );
         return { items: all.slice(0, query.limit), total: all.length };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/users/top',
+      access: 'viewer',
+      tag: 'users',
+      summary: 'Users with the highest investigation priority (among users with alerts in the last 7 days)',
+      query: z.object({ limit: q.int(1, 100).default(10) }),
+      response: z.object({ items: z.array(z.object({ user: z.string(), priority: PrioritySchema })), candidates: z.number().int() }),
+      handler: async ({ query }) => {
+        const settings = await readSettings(ctx.store);
+        const since = new Date(ctx.now() - PRIORITY_DAYS * DAY_MS).toISOString();
+        // Candidates: users with an alert in the window, most alerts first (a user with none scores only risky activities).
+        const counts = new Map<string, number>();
+        let cursor: string | null = null;
+        let seen = 0;
+        do {
+          const page = await ctx.store.listAlerts({ from: since, limit: 1000, cursor });
+          for (const a of page.items) if (a.user) counts.set(a.user.toLowerCase(), (counts.get(a.user.toLowerCase()) ?? 0) + 1);
+          seen += page.items.length;
+          cursor = page.next;
+        } while (cursor && seen < MAX_SCAN);
+        const candidates = [...counts].sort((a, b) => b[1] - a[1]).slice(0, MAX_TOP_CANDIDATES).map(([u]) => u);
+        const scored = [];
+        for (const user of candidates) scored.push({ user, priority: await investigationPriority(ctx, user, settings.priorityWeights) });
+        scored.sort((a, b) => b.priority.score - a.priority.score || (a.user < b.user ? -1 : 1));
+        return { items: scored.slice(0, query.limit), candidates: candidates.length };
       },
     }),
     route({

@@ -31,7 +31,11 @@ interface FailState {
   alertIps: string[];
 }
 
+type SprayEntry = { user: string; ms: number } | Map<string, number>;
+
 const MAX_WINDOW_ENTRIES = 512;
+/** Shared initial value of FailState.alertIps (replaced, never mutated). */
+const NO_IPS: string[] = [];
 const MAX_PEAK_DAYS = 31;
 const MIN_BASELINE_DAYS = 3;
 const MAX_SPRAY_USERS = 200;
@@ -42,19 +46,26 @@ export class FailedLogins implements Detection {
   readonly defaultSeverity = 'low' as const;
   readonly mitreTactic = 'credential_access' as const;
   readonly learns = true;
+  readonly userState = true;
+  slot = -1;
   readonly #cfg: FailedLoginsConfig;
-  readonly #users = new Map<string, FailState>();
-  /** `tenant|ip` -> user -> last failure ms, for password spray. */
-  readonly #ips = new Map<string, Map<string, number>>();
+  /**
+   * Password spray: `tenant|ip` -> the users failing from it. Most addresses only ever see one user, so that
+   * case is one small object; a Map appears only when a second user fails from the same address.
+   */
+  readonly #ips = new Map<string, SprayEntry>();
 
   constructor(cfg: FailedLoginsConfig) {
     this.#cfg = cfg;
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (a.category !== 'login' || ctx.user === null) return NO_ALERTS;
-    if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user);
-    if (a.outcome === 'success') return this.#onSuccess(a, ctx, ctx.user);
+    if (a.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
+    if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots);
+    if (a.outcome === 'success') {
+      const st = ctx.userSlots[this.slot] as FailState | undefined;
+      return st === undefined ? NO_ALERTS : this.#onSuccess(a, ctx, st);
+    }
     return NO_ALERTS;
   }
 
@@ -64,34 +75,43 @@ export class FailedLogins implements Detection {
     return { normal: recent.length >= MIN_BASELINE_DAYS ? median(recent) : 0, days: recent.length };
   }
 
-  #onFailure(a: Activity, ctx: DetectionContext, user: string): AlertDraft[] {
+  #onFailure(a: Activity, ctx: DetectionContext, user: string, slots: unknown[]): AlertDraft[] {
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const windowMs = cfg.windowSecs * 1000;
     const today = dayNumber(t);
-    let st = this.#users.get(user);
-    if (!st) this.#users.set(user, (st = { times: [], ips: [], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: [] }));
-    if (today !== st.day) {
-      if (st.peak > 0) {
-        st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
-        if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
+    let st = slots[this.slot] as FailState | undefined;
+    if (!st) {
+      // Exact-size arrays: most users fail rarely, so most states hold one failure.
+      slots[this.slot] = st = { times: [t], ips: [a.ip ?? ''], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
+    } else {
+      if (today !== st.day) {
+        if (st.peak > 0) {
+          st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
+          if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
+        }
+        st.day = today;
+        st.peak = 0;
       }
-      st.day = today;
-      st.peak = 0;
+      let drop = 0;
+      while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
+      if (drop === st.times.length) {
+        st.times = [t];
+        st.ips = [a.ip ?? ''];
+      } else {
+        if (drop) {
+          st.times.splice(0, drop);
+          st.ips.splice(0, drop);
+        }
+        if (st.times.length >= MAX_WINDOW_ENTRIES) {
+          st.times.shift();
+          st.ips.shift();
+        }
+        st.times.push(t);
+        st.ips.push(a.ip ?? '');
+      }
+      st.lastMs = t;
     }
-    let drop = 0;
-    while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
-    if (drop) {
-      st.times.splice(0, drop);
-      st.ips.splice(0, drop);
-    }
-    if (st.times.length >= MAX_WINDOW_ENTRIES) {
-      st.times.shift();
-      st.ips.shift();
-    }
-    st.times.push(t);
-    st.ips.push(a.ip ?? '');
-    st.lastMs = t;
     const count = st.times.length;
     if (count > st.peak) st.peak = count;
 
@@ -108,9 +128,8 @@ export class FailedLogins implements Detection {
     return out;
   }
 
-  #onSuccess(a: Activity, ctx: DetectionContext, user: string): AlertDraft[] {
-    const st = this.#users.get(user);
-    if (!st || ctx.timeMs - st.alertMs > this.#cfg.windowSecs * 1000 || ctx.timeMs < st.alertMs) return NO_ALERTS;
+  #onSuccess(a: Activity, ctx: DetectionContext, st: FailState): AlertDraft[] {
+    if (ctx.timeMs - st.alertMs > this.#cfg.windowSecs * 1000 || ctx.timeMs < st.alertMs) return NO_ALERTS;
     const net = networkOf(a.ip);
     const sameIp = a.ip !== null && st.alertIps.includes(a.ip);
     const sameNet = !sameIp && net !== null && st.alertIps.some((ip) => networkOf(ip) === net);
@@ -142,6 +161,7 @@ export class FailedLogins implements Detection {
         : `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)}, above this user's normal (${normal}).`,
       severity: success ? 'high' : baseSeverity,
       key: 'failures',
+      cumulative: true,
       activityIds: [a.id],
       evidence,
       details: {
@@ -157,9 +177,22 @@ export class FailedLogins implements Detection {
 
   /** Password spray: distinct users failing from one IP within the window. */
   #trackSpray(a: Activity, user: string, t: number, windowMs: number): AlertDraft | null {
-    const k = `${a.tenant}|${a.ip}`;
-    let users = this.#ips.get(k);
-    if (!users) this.#ips.set(k, (users = new Map()));
+    const k = a.tenant === '' ? a.ip! : `${a.tenant}|${a.ip}`;
+    const entry = this.#ips.get(k);
+    if (entry === undefined || (!(entry instanceof Map) && (entry.user === user || t - entry.ms > windowMs))) {
+      if (entry === undefined || entry instanceof Map) this.#ips.set(k, { user, ms: t });
+      else {
+        entry.user = user;
+        entry.ms = t;
+      }
+      return null;
+    }
+    let users: Map<string, number>;
+    if (entry instanceof Map) users = entry;
+    else {
+      users = new Map([[entry.user, entry.ms]]);
+      this.#ips.set(k, users);
+    }
     if (users.size >= MAX_SPRAY_USERS) for (const [u, ms] of users) if (t - ms > windowMs) users.delete(u);
     if (users.size < MAX_SPRAY_USERS || users.has(user)) users.set(user, t);
     let n = 0;
@@ -172,6 +205,7 @@ export class FailedLogins implements Detection {
       severity: 'medium',
       key: `spray:${a.ip}`,
       user: null,
+      cumulative: true,
       activityIds: [a.id],
       evidence: [`${n} distinct users failed from ${a.ip} within ${formatDuration(this.#cfg.windowSecs)} (threshold ${this.#cfg.sprayMinUsers})`, `Targeted users: ${targets.slice(0, 20).join(', ')}${targets.length > 20 ? ', ...' : ''}`],
       details: { kind: 'password_spray', ip: a.ip, users: n, targets: targets.slice(0, 100), windowSecs: this.#cfg.windowSecs, sprayMinUsers: this.#cfg.sprayMinUsers },
@@ -180,24 +214,27 @@ export class FailedLogins implements Detection {
   }
 
   prune(beforeMs: number): void {
-    for (const [u, st] of this.#users) if (st.lastMs < beforeMs) this.#users.delete(u);
-    for (const [k, users] of this.#ips) {
+    for (const [k, e] of this.#ips) {
       let newest = -Infinity;
-      for (const ms of users.values()) if (ms > newest) newest = ms;
+      if (e instanceof Map) for (const ms of e.values()) newest = Math.max(newest, ms);
+      else newest = e.ms;
       if (newest < beforeMs) this.#ips.delete(k);
     }
   }
 
+  deserializeUser(data: unknown): FailState {
+    const st = data as FailState;
+    return { ...st, alertMs: st.alertMs ?? -Infinity };
+  }
+
   exportState(): unknown {
-    return { users: [...this.#users], ips: [...this.#ips].map(([k, m]) => [k, [...m]]) };
+    return { ips: [...this.#ips].map(([k, e]) => [k, e instanceof Map ? [...e] : [[e.user, e.ms]]]) };
   }
 
   importState(state: unknown): void {
-    const s = state as { users: Array<[string, FailState]>; ips: Array<[string, Array<[string, number]>]> };
-    if (!Array.isArray(s?.users) || !Array.isArray(s.ips)) throw new Error('expected users and ips arrays');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, { ...st, alertMs: st.alertMs ?? -Infinity });
+    const s = state as { ips: Array<[string, Array<[string, number]>]> };
+    if (!Array.isArray(s?.ips)) throw new Error('expected an ips array');
     this.#ips.clear();
-    for (const [k, m] of s.ips) this.#ips.set(k, new Map(m));
+    for (const [k, m] of s.ips) this.#ips.set(k, m.length === 1 ? { user: m[0][0], ms: m[0][1] } : new Map(m));
   }
 }

@@ -9,28 +9,32 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, countryFromCode, dayNumber, haversineKm } from '../geo.ts';
+import { countryCode, dayNumber, haversineKm } from '../geo.ts';
 import { sameOrBordering } from '../country-adjacency.ts';
-import { isOrgTrusted, nonPhysicalReason, usablePoint } from '../ip-intel.ts';
+import { isOrgTrusted, isNonPhysical, usablePoint } from '../ip-intel.ts';
 import { formatDuration, isCountedSignIn, placeOf, round1 } from './common.ts';
 
 /** The last physical location of a user, plus how often the user's countries were seen (user suppression). */
 interface TravelState {
-  t: number;
+  /** Event time in whole seconds since 2020-01-01 and coordinates in 1e-4 degrees (~11 m): small integers,
+   * which V8 stores inline, where doubles would each take a separate heap box. */
+  sec: number;
   id: string;
   ip: string;
-  lat: number;
-  lon: number;
+  lat4: number;
+  lon4: number;
   cc: string;
   city: string | null;
   asn: number | null;
-  isp: string | null;
   safe: boolean;
   /** Countries the user signs in from: triples [code, lastDay, distinctDays], at most 8 countries. */
   loc: number[];
 }
 
 const MAX_COUNTRIES = 8;
+const EPOCH_2020_SECS = 1_577_836_800;
+const toSec = (ms: number): number => Math.floor(ms / 1000) - EPOCH_2020_SECS;
+const toMs = (sec: number): number => (sec + EPOCH_2020_SECS) * 1000;
 const MAX_TENANT_ISPS = 1000;
 
 export class ImpossibleTravel implements Detection {
@@ -39,8 +43,9 @@ export class ImpossibleTravel implements Detection {
   readonly defaultSeverity = 'medium' as const;
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
+  readonly userState = true;
+  slot = -1;
   readonly #cfg: ImpossibleTravelConfig;
-  readonly #users = new Map<string, TravelState>();
   /** Tenant suppression: ISPs (ASN or name) already alerted on in the organisation -> day of the alert. */
   readonly #alertedIsps = new Map<string, Map<string, number>>();
 
@@ -49,13 +54,27 @@ export class ImpossibleTravel implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    const user = ctx.user;
-    if (user === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    if (ctx.userSlots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    const geo = a.geo;
+    if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
+    const slot = ctx.userSlots[this.slot] as TravelState | undefined;
+    if (slot !== undefined && slot.ip === a.ip && slot.cc === geo.country) {
+      // Same address as the user's last physical location (the common case): nothing to compare, only the
+      // last-seen time and the country's day count move. Same address means same verdict, so no re-checks.
+      const sec = toSec(ctx.timeMs);
+      if (sec >= slot.sec) {
+        slot.sec = sec;
+        slot.id = a.id;
+      }
+      bumpCountry(slot.loc, countryCode(slot.cc), dayNumber(ctx.timeMs), ctx.lookbackMs / 86_400_000);
+      return NO_ALERTS;
+    }
     const p = usablePoint(a);
-    if (p === null || nonPhysicalReason(a) !== null) return NO_ALERTS;
+    if (p === null || isNonPhysical(a)) return NO_ALERTS;
     const t = ctx.timeMs;
     const day = dayNumber(t);
-    const prev = this.#users.get(user);
+    const slots = ctx.userSlots!;
+    const prev = slots[this.slot] as TravelState | undefined;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     const commonDays = prev ? countryDays(prev.loc, countryCode(p.country), day, lookbackDays) : 0;
     let out: AlertDraft[] = NO_ALERTS;
@@ -63,7 +82,8 @@ export class ImpossibleTravel implements Detection {
       const draft = this.#compare(prev, a, p, t, commonDays, ctx);
       if (draft) out = [draft];
     }
-    this.#remember(user, prev, a, p, t, day, lookbackDays);
+    const st = this.#remember(prev, a, p, t, day, lookbackDays);
+    if (!prev) slots[this.slot] = st;
     return out;
   }
 
@@ -72,9 +92,12 @@ export class ImpossibleTravel implements Detection {
     // System suppressions: always on, whatever the sensitivity.
     if (sameOrBordering(prev.cc, p.country)) return null;
     if (prev.asn !== null && prev.asn === a.asn) return null; // one carrier's gateways in two countries
-    const distanceKm = haversineKm(prev.lat, prev.lon, p.lat, p.lon);
+    const prevLat = prev.lat4 / 1e4;
+    const prevLon = prev.lon4 / 1e4;
+    const prevMs = toMs(prev.sec);
+    const distanceKm = haversineKm(prevLat, prevLon, p.lat, p.lon);
     if (distanceKm <= cfg.minDistanceKm) return null;
-    const elapsedSecs = Math.abs(t - prev.t) / 1000;
+    const elapsedSecs = Math.abs(t - prevMs) / 1000;
     const speedKmh = distanceKm / (Math.max(elapsedSecs, 1) / 3600);
     if (speedKmh <= cfg.maxSpeedKmh) return null;
     const safeNow = isOrgTrusted(a);
@@ -92,9 +115,9 @@ export class ImpossibleTravel implements Detection {
       if (m.size < MAX_TENANT_ISPS || m.has(ispKey)) m.set(ispKey, dayNumber(t));
     }
 
-    const from = { activityId: prev.id, time: new Date(prev.t).toISOString(), ip: prev.ip, country: prev.cc, city: prev.city, lat: prev.lat, lon: prev.lon, asn: prev.asn, isp: prev.isp, safe: prev.safe };
+    const from = { activityId: prev.id, time: new Date(prevMs).toISOString(), ip: prev.ip, country: prev.cc, city: prev.city, lat: prevLat, lon: prevLon, asn: prev.asn, safe: prev.safe };
     const to = { activityId: a.id, time: a.time, ip: a.ip, country: p.country, city: a.geo?.city ?? null, lat: p.lat, lon: p.lon, asn: a.asn, isp: a.isp, safe: safeNow };
-    const fromPlace = placeOf({ geo: { country: prev.cc, city: prev.city, lat: prev.lat, lon: prev.lon } });
+    const fromPlace = placeOf({ geo: { country: prev.cc, city: prev.city, lat: prevLat, lon: prevLon } });
     const toPlace = placeOf(a);
     return {
       title: `Impossible travel: ${fromPlace} to ${toPlace}`,
@@ -120,52 +143,44 @@ export class ImpossibleTravel implements Detection {
     };
   }
 
-  #remember(user: string, prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
+  #remember(prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): TravelState {
     const code = countryCode(p.country);
-    if (prev && t < prev.t) {
+    if (prev && toSec(t) < prev.sec) {
       bumpCountry(prev.loc, code, day, lookbackDays);
-      return; // out of order: keep the newer location as "previous"
+      return prev; // out of order: keep the newer location as "previous"
     }
-    const st: TravelState = prev ?? ({ loc: [] } as unknown as TravelState);
-    st.t = t;
+    if (!prev) {
+      // One literal object with its fields in a fixed order and an exact-size array: the smallest per-user state.
+      return { sec: toSec(t), id: a.id, ip: a.ip ?? '', lat4: Math.round(p.lat * 1e4), lon4: Math.round(p.lon * 1e4), cc: p.country, city: a.geo?.city ?? null, asn: a.asn, safe: isOrgTrusted(a), loc: [code, day, 1] };
+    }
+    const st = prev;
+    st.sec = toSec(t);
     st.id = a.id;
     st.ip = a.ip ?? '';
-    st.lat = p.lat;
-    st.lon = p.lon;
+    st.lat4 = Math.round(p.lat * 1e4);
+    st.lon4 = Math.round(p.lon * 1e4);
     st.cc = p.country;
     st.city = a.geo?.city ?? null;
     st.asn = a.asn;
-    st.isp = a.isp;
     st.safe = isOrgTrusted(a);
     bumpCountry(st.loc, code, day, lookbackDays);
-    if (!prev) this.#users.set(user, st);
+    return st;
   }
 
   prune(beforeMs: number): void {
-    for (const [u, st] of this.#users) if (st.t < beforeMs) this.#users.delete(u);
     const day = dayNumber(beforeMs);
     for (const m of this.#alertedIsps.values()) for (const [k, d] of m) if (d < day) m.delete(k);
   }
 
   exportState(): unknown {
-    return { users: [...this.#users], alertedIsps: [...this.#alertedIsps].map(([t, m]) => [t, [...m]]) };
+    return { alertedIsps: [...this.#alertedIsps].map(([t, m]) => [t, [...m]]) };
   }
 
   importState(state: unknown): void {
-    const s = state as { users: Array<[string, TravelState]>; alertedIsps: Array<[string, Array<[string, number]>]> };
-    if (!Array.isArray(s?.users) || !Array.isArray(s.alertedIsps)) throw new Error('expected users and alertedIsps arrays');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, st);
+    const s = state as { alertedIsps: Array<[string, Array<[string, number]>]> };
+    if (!Array.isArray(s?.alertedIsps)) throw new Error('expected an alertedIsps array');
     this.#alertedIsps.clear();
     for (const [t, m] of s.alertedIsps) this.#alertedIsps.set(t, new Map(m));
-  }
-
-  /** For tests and docs: the countries a user commonly signs in from. */
-  commonCountries(user: string): string[] {
-    const loc = this.#users.get(user)?.loc ?? [];
-    const out: string[] = [];
-    for (let i = 0; i < loc.length; i += 3) if (loc[i + 2] >= this.#cfg.commonLocationMinDays) out.push(countryFromCode(loc[i]));
-    return out;
   }
 }
 

@@ -106,6 +106,10 @@ export const cases: DetectionCase[] = [
     steps: [...usHistory(9), { at: 9 * D, place: 'moscow', ip: '203.0.113.8', interactive: false, category: 'other', action: 'api.call' }],
   },
   {
+    name: 'The organisation VPN exit in another country is not a visit to that country',
+    steps: [...usHistory(9), { at: 9 * D, place: 'amsterdam', ip: '203.0.113.8', ipCategory: 'vpn' }],
+  },
+  {
     name: 'Private addresses are ignored even when geo is present',
     steps: [...usHistory(9), { at: 9 * D, place: 'moscow', ip: '10.1.2.3', ipCategory: 'private' }],
   },

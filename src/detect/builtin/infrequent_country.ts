@@ -9,7 +9,7 @@ import type { AlertDraft } from '../../schema/alert.ts';
 import type { InfrequentCountryConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { countryCode, countryFromCode, dayNumber, dayToDate } from '../geo.ts';
-import { usableCountry } from '../ip-intel.ts';
+import { isNonPhysical, usableCountry } from '../ip-intel.ts';
 import { countryName, isCountedSignIn } from './common.ts';
 
 interface CountryState {
@@ -27,8 +27,9 @@ export class InfrequentCountry implements Detection {
   readonly defaultSeverity = 'low' as const;
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
+  readonly userState = true;
+  slot = -1;
   readonly #cfg: InfrequentCountryConfig;
-  readonly #users = new Map<string, CountryState>();
   /** Organisation scope: tenant -> country code -> last day anyone used it. */
   readonly #org = new Map<string, Map<number, number>>();
 
@@ -37,18 +38,19 @@ export class InfrequentCountry implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    const user = ctx.user;
-    if (user === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    const slots = ctx.userSlots;
+    if (slots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
     const cc = usableCountry(a);
-    if (cc === null) return NO_ALERTS;
+    // A VPN/cloud/relay/satellite exit's country says nothing about where the user is (anonymous_ip covers Tor).
+    if (cc === null || isNonPhysical(a)) return NO_ALERTS;
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
     const today = dayNumber(ctx.timeMs);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    let st = this.#users.get(user);
+    let st = slots[this.slot] as CountryState | undefined;
     const isNewUser = st === undefined;
-    if (!st) this.#users.set(user, (st = { first: today, c: [] }));
+    if (!st) slots[this.slot] = st = { first: today, c: [] as number[] };
     const lastDay = lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
@@ -57,19 +59,16 @@ export class InfrequentCountry implements Detection {
       orgLast = m.get(code);
       if (orgLast === undefined || today > orgLast) m.set(code, today);
     }
-    const unseen = (last: number | undefined) => last === undefined || today - last > lookbackDays;
-    const alert =
-      !isNewUser &&
-      st.c.length > 0 &&
-      today - st.first >= cfg.minHistoryDays &&
-      (cfg.scope === 'organization' ? unseen(orgLast) : unseen(lastDay));
+    const last = cfg.scope === 'organization' ? orgLast : lastDay;
+    const alert = !isNewUser && st.c.length > 0 && today - st.first >= cfg.minHistoryDays && (last === undefined || today - last > lookbackDays);
     const known = alert
       ? st.c
           .filter((p) => Math.floor(p / PACK) !== code)
           .map((p) => ({ country: countryFromCode(Math.floor(p / PACK)), lastSeen: dayToDate(p % PACK) }))
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
-    this.#touchUser(st, code, today);
+    if (isNewUser) st.c = [code * PACK + today]; // exact-size array: most users keep one country
+    else this.#touchUser(st, code, today);
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);
@@ -118,21 +117,16 @@ export class InfrequentCountry implements Detection {
 
   prune(beforeMs: number): void {
     const day = dayNumber(beforeMs);
-    // Users with nothing within the lookback are forgotten; others keep their (bounded) list, so an alert can
-    // still say when an old country was last used.
-    for (const [u, st] of this.#users) if (!st.c.some((p) => p % PACK >= day)) this.#users.delete(u);
     for (const m of this.#org.values()) for (const [k, d] of m) if (d < day) m.delete(k);
   }
 
   exportState(): unknown {
-    return { users: [...this.#users], org: [...this.#org].map(([t, m]) => [t, [...m]]) };
+    return { org: [...this.#org].map(([t, m]) => [t, [...m]]) };
   }
 
   importState(state: unknown): void {
-    const s = state as { users: Array<[string, CountryState]>; org: Array<[string, Array<[number, number]>]> };
-    if (!Array.isArray(s?.users) || !Array.isArray(s.org)) throw new Error('expected users and org arrays');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, { first: st.first, c: [...st.c] });
+    const s = state as { org: Array<[string, Array<[number, number]>]> };
+    if (!Array.isArray(s?.org)) throw new Error('expected an org array');
     this.#org.clear();
     for (const [t, m] of s.org) this.#org.set(t, new Map(m));
   }

@@ -4,8 +4,10 @@
  * activities with gaps under `sessionGapSecs`. Per user: the counts of past sessions within the lookback (at
  * most 32, packed day * 10000 + count) and the hashes of action types seen (at most 64, with last-seen days).
  * Volume alert: the session's count exceeds max(minSessionActions, median + madK x max(scaled MAD,
- * 25% of the median, 1)); robust statistics, so an admin whose normal sessions hold 40 actions does not alert
- * on 40. Novelty alert: an action type the user never performed within the lookback.
+ * 25% of the median, 1)) of the user's past sessions AND the day's total so far exceeds the same bound over
+ * the user's past daily totals. Robust statistics, and the daily check means an admin whose normal day holds
+ * 40 actions does not alert on a day of 40, however the day splits into sessions. Novelty alert: an action
+ * type the user never performed within the lookback.
  */
 import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft, MitreTactic, Severity } from '../../schema/alert.ts';
@@ -24,12 +26,33 @@ interface SessionState {
   newTypes: string[];
   /** Past sessions: day * 10000 + min(count, 9999), oldest first. */
   hist: number[];
+  /** Current day and its count; past days with activity, packed like `hist`. */
+  day: number;
+  dayCount: number;
+  days: number[];
+  /** Cached baselines (recomputed when a session closes or the day changes; not persisted). */
+  base?: Baseline | null;
+  daily?: Baseline | null;
   /** Seen action types: hash32(action), with the last day seen in `typeDays`. */
   types: number[];
   typeDays: number[];
 }
 
 const MAX_SESSIONS = 32;
+
+interface Baseline {
+  median: number;
+  mad: number;
+  /** How many past sessions (or days) the baseline holds. */
+  sessions: number;
+  threshold: number;
+}
+
+/** Appends (day, count) and drops entries beyond MAX_SESSIONS or older than the lookback. */
+function pushPacked(hist: number[], day: number, count: number, today: number, lookbackDays: number): void {
+  hist.push(day * 10000 + Math.min(count, 9999));
+  while (hist.length > MAX_SESSIONS || (hist.length && today - Math.floor(hist[0] / 10000) > lookbackDays)) hist.shift();
+}
 const MAX_TYPES = 64;
 const MAX_NEW_TYPES = 10;
 
@@ -48,9 +71,10 @@ export class SessionBaselineDetection implements Detection {
   readonly defaultSeverity: Severity;
   readonly mitreTactic: MitreTactic;
   readonly learns = true;
+  readonly userState = true;
+  slot = -1;
   readonly #spec: SessionBaselineSpec;
   readonly #cfg: SessionBaselineConfig;
-  readonly #users = new Map<string, SessionState>();
 
   constructor(spec: SessionBaselineSpec, cfg: SessionBaselineConfig) {
     this.#spec = spec;
@@ -62,24 +86,33 @@ export class SessionBaselineDetection implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    const user = ctx.user;
-    if (user === null || !this.#spec.matches(a)) return NO_ALERTS;
+    const slots = ctx.userSlots;
+    if (slots === null || !this.#spec.matches(a)) return NO_ALERTS;
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const today = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    let st = this.#users.get(user);
+    let st = slots[this.slot] as SessionState | undefined;
     if (!st) {
-      st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], types: [], typeDays: [] };
-      this.#users.set(user, st);
+      st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], day: today, dayCount: 0, days: [], types: [], typeDays: [] };
+      slots[this.slot] = st;
     } else if (t - st.last > cfg.sessionGapSecs * 1000) {
       this.#closeSession(st, today, lookbackDays);
+      st.base = null;
       st.start = t;
       st.count = 0;
       st.firstId = a.id;
       st.newTypes = [];
     }
+    if (today !== st.day) {
+      if (st.dayCount > 0) pushPacked(st.days, st.day, st.dayCount, today, lookbackDays);
+      st.day = today;
+      st.dayCount = 0;
+      st.base = null;
+      st.daily = null;
+    }
     st.count++;
+    st.dayCount++;
     if (t > st.last) st.last = t;
 
     let out: AlertDraft[] | null = null;
@@ -94,15 +127,19 @@ export class SessionBaselineDetection implements Detection {
       (out ??= []).push(this.#noveltyDraft(a, st));
     }
     // Volume: this session against the user's past sessions.
-    const base = this.#baseline(st, today, lookbackDays);
-    if (st.count > base.threshold) (out ??= []).push(this.#volumeDraft(a, st, base));
+    const base = (st.base ??= this.#baseline(st.hist, today, lookbackDays));
+    if (st.count > base.threshold) {
+      const daily = (st.daily ??= this.#baseline(st.days, today, lookbackDays));
+      if (st.dayCount > daily.threshold) (out ??= []).push(this.#volumeDraft(a, st, base, daily));
+    }
     return out ?? NO_ALERTS;
   }
 
-  #baseline(st: SessionState, today: number, lookbackDays: number): { median: number; mad: number; sessions: number; threshold: number } {
+  /** Robust threshold over packed (day, count) history within the lookback. */
+  #baseline(hist: number[], today: number, lookbackDays: number): Baseline {
     const cfg = this.#cfg;
     const counts: number[] = [];
-    for (const p of st.hist) if (today - Math.floor(p / 10000) <= lookbackDays) counts.push(p % 10000);
+    for (const p of hist) if (today - Math.floor(p / 10000) <= lookbackDays) counts.push(p % 10000);
     if (counts.length < cfg.minBaselineSessions) return { median: 0, mad: 0, sessions: counts.length, threshold: cfg.minSessionActions };
     const med = median(counts);
     const mad = scaledMad(counts, med);
@@ -111,8 +148,7 @@ export class SessionBaselineDetection implements Detection {
   }
 
   #closeSession(st: SessionState, today: number, lookbackDays: number): void {
-    st.hist.push(dayNumber(st.start) * 10000 + Math.min(st.count, 9999));
-    while (st.hist.length > MAX_SESSIONS || (st.hist.length && today - Math.floor(st.hist[0] / 10000) > lookbackDays)) st.hist.shift();
+    pushPacked(st.hist, dayNumber(st.start), st.count, today, lookbackDays);
   }
 
   #addType(st: SessionState, h: number, today: number): void {
@@ -145,37 +181,28 @@ export class SessionBaselineDetection implements Detection {
     };
   }
 
-  #volumeDraft(a: Activity, st: SessionState, base: { median: number; mad: number; sessions: number; threshold: number }): AlertDraft {
+  #volumeDraft(a: Activity, st: SessionState, base: Baseline, daily: Baseline): AlertDraft {
     const s = this.#spec;
     const c = this.#common(a, st);
     return {
       title: `Unusual ${s.noun} activity: ${st.count} actions in one session`,
       description: `${st.count} ${s.noun} actions in one session; this user's normal is ${base.median} (threshold ${base.threshold}).`,
       key: `volume:${st.start}`,
+      cumulative: true,
       activityIds: [st.firstId, a.id],
       evidence: [
         `${st.count} ${s.noun} actions in the session starting ${c.sessionStart}${c.by}`,
         base.sessions >= this.#cfg.minBaselineSessions
           ? `Baseline: median ${base.median} per session, MAD ${base.mad}, over ${base.sessions} sessions; threshold ${base.threshold}`
           : `Baseline: only ${base.sessions} past sessions; floor threshold ${base.threshold}`,
+        `${st.dayCount} ${s.noun} actions today; daily median ${daily.median} over ${daily.sessions} days, threshold ${daily.threshold}`,
         ...(st.newTypes.length ? [`Unusual action types in this session: ${st.newTypes.join(', ')}`] : []),
       ],
-      details: { kind: 'volume', sessionStart: c.sessionStart, sessionCount: st.count, baseline: base, unusualActionTypes: [...st.newTypes], lastAction: a.action, impersonator: c.impersonator },
+      details: { kind: 'volume', sessionStart: c.sessionStart, sessionCount: st.count, baseline: base, dayCount: st.dayCount, dailyBaseline: daily, unusualActionTypes: [...st.newTypes], lastAction: a.action, impersonator: c.impersonator },
     };
   }
 
-  prune(beforeMs: number): void {
-    for (const [u, st] of this.#users) if (st.last < beforeMs) this.#users.delete(u);
-  }
-
-  exportState(): unknown {
-    return { users: [...this.#users] };
-  }
-
-  importState(state: unknown): void {
-    const s = state as { users: Array<[string, SessionState]> };
-    if (!Array.isArray(s?.users)) throw new Error('expected a users array');
-    this.#users.clear();
-    for (const [u, st] of s.users) this.#users.set(u, st);
+  serializeUser(state: unknown): unknown {
+    return { ...(state as SessionState), base: null, daily: null };
   }
 }
