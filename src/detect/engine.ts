@@ -391,6 +391,19 @@ export class DetectionEngine implements AlertProducer {
     return this.#open.size;
   }
 
+  /** One user's learned state per detection (serialised as in exportState), for the API's user page; null when unknown. */
+  userState(user: string): Record<string, unknown> | null {
+    const rec = this.#users.get(user);
+    if (!rec) return null;
+    const slots: Record<string, unknown> = {};
+    for (const r of this.#regs) {
+      if (r.det.slot === undefined) continue;
+      const v = rec[r.det.slot];
+      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+    }
+    return slots;
+  }
+
   /** Everything needed to continue after a restart: learning clocks, open alerts, every detection's baselines. */
   exportState(): EngineState {
     const detections: Record<string, unknown> = {};

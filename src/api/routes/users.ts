@@ -109,18 +109,9 @@ function seenAdd(m: Map<string, z.output<typeof SeenSchema>>, value: string | nu
   }
 }
 
-/** Each detection's learned state for this user (detections that keep a per-user `users` table). */
+/** Each detection's learned state for this user (the engine's per-user record). */
 export function userBaselines(ctx: ApiContext, user: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const key = user.toLowerCase();
-  for (const d of ctx.engine.detections) {
-    if (!d.exportState || d.id.startsWith('policy:')) continue;
-    const state = d.exportState() as { users?: unknown } | null;
-    if (!state || !Array.isArray(state.users)) continue;
-    const hit = (state.users as Array<[string, unknown]>).find(([u]) => typeof u === 'string' && u.toLowerCase() === key);
-    if (hit) out[d.id] = hit[1];
-  }
-  return out;
+  return ctx.engine.userState(user.toLowerCase()) ?? {};
 }
 
 const UserParams = z.object({ user: z.string().min(1).max(320) });
