@@ -17,6 +17,7 @@ import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Pol
 import { POLICY_KIND } from './api/routes/policies.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
+import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { openStore, pruneByRetention } from './store/index.ts';
@@ -119,6 +120,8 @@ export interface Service {
   policies: PolicySet;
   enricher: RampartEnricher;
   governance: GovernanceService;
+  /** Security posture score (docs/posture.md); its API routes are posture/routes.ts, mounted by registerApi. */
+  posture: PostureService;
   logger: Logger;
   metrics: Metrics;
   api: Api;
@@ -182,6 +185,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   });
   await governance.start(); // resumes actions a crash interrupted
   pipeline.addSink(governance);
+  const posture = createPostureService(config, { store, logger: logger.child({ component: 'posture' }), metrics, onAlert: (a) => pipeline.publish(a) });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -214,6 +218,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     logger: logger.child({ component: 'api' }),
     metrics,
     governance,
+    posture: config.posture.enabled ? posture : null,
     // A policy created, changed or deleted through the API applies to live detection at once.
     onPoliciesChanged: (apiPolicies, changed) => {
       const r = reloadPolicies(config, engine, policies, { apiPolicies, onAutoDisable, changed });
@@ -253,6 +258,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const host = opts.host ?? config.server.host;
   const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ready = true;
+  posture.start(); // scheduled recompute (posture.intervalSecs); the first run is now
   // Not awaited: the tenant retries the webhook handshake while the service comes up.
   demo?.start(url).catch((err) => logger.error({ err }, 'demo tenant failed to start'));
 
@@ -268,6 +274,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       api.close(); // ends live event streams, which would hold http.close() open
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
+      await posture.stop().catch((err) => logger.error({ err }, 'posture stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
       await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
       await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
@@ -285,6 +292,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     },
     enricher,
     governance,
+    posture,
     logger,
     metrics,
     api,

@@ -11,6 +11,7 @@ import type { DetectionEngine } from '../detect/engine.ts';
 import type { Policy } from '../detect/policy/index.ts';
 import { DirectoryIndex, type FilterEnv } from '../detect/policy/index.ts';
 import type { GovernanceService } from '../actions/governance.ts';
+import type { PostureApi } from '../posture/routes.ts';
 import type { RampartEnricher } from '../enrich/index.ts';
 import type { Store } from '../store/store.ts';
 import type { AccountService } from './auth/accounts.ts';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Governance actions (src/actions); without it the /api/actions routes answer 503. */
   governance?: Pick<GovernanceService, 'list' | 'get' | 'act' | 'retry' | 'revert' | 'approve' | 'reject'> | null;
+  /** Security posture (src/posture); without it the /api/posture routes answer 503. */
+  posture?: PostureApi | null;
   /**
    * Told the full list of API-managed policies after every change, to reload the live policy set, with the name
    * of the policy a person just wrote or deleted (a person's write clears that policy's automatic disable).

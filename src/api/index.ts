@@ -24,6 +24,7 @@ import { ipRangeRoutes } from './routes/ip-ranges.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { userRoutes } from './routes/users.ts';
+import { postureRoutes } from '../posture/routes.ts';
 
 export type { ApiDeps } from './context.ts';
 export { AlertStream } from './events.ts';
@@ -85,6 +86,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
     ...ipRangeRoutes(ctx),
     ...actionRoutes(ctx),
     ...connectorRoutes(ctx),
+    ...postureRoutes(ctx),
     ...metaRoutes(ctx, openapi),
   ];
   registerRoutes(app, routes, {

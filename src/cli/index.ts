@@ -14,8 +14,9 @@ import { register as act } from './commands/act.ts';
 import { register as simulate } from './commands/simulate.ts';
 import { register as policy } from './commands/policy.ts';
 import { register as users } from './commands/users.ts';
+import { register as posture } from './commands/posture.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -10,6 +10,7 @@ import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
+import { PostureConfigSchema, POSTURE_DEFAULTS } from '../posture/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -148,6 +149,8 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
+    /** Security posture checks and score (docs/posture.md). */
+    posture: PostureConfigSchema.default(POSTURE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),
