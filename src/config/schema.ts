@@ -79,6 +79,8 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(8080),
         maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         tls: z.object({ certFile: z.string(), keyFile: z.string() }).strict().optional(),
+        /** Bearer token for GET /metrics; without it only loopback clients may read the metrics. */
+        metricsToken: SecretRefSchema.optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, maxBodyBytes: 1024 * 1024 }),
