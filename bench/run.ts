@@ -4,7 +4,7 @@
  * `npm run bench -- pipeline detect`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { meets, type BenchResult } from './types.ts';
@@ -21,8 +21,13 @@ interface Section {
   results: BenchResult[];
   peakRssMb: number;
   error?: string;
+  /** When this section was measured (a subset run keeps the other sections' earlier figures). */
+  at?: string;
 }
 
+// docs/benchmarks.json keeps every section's last figures, so `npm run bench -- <name>` updates one section.
+const JSON_PATH = 'docs/benchmarks.json';
+const previous: Section[] = existsSync(JSON_PATH) ? (JSON.parse(readFileSync(JSON_PATH, 'utf8')) as { sections: Section[] }).sections : [];
 const sections: Section[] = [];
 for (const f of files) {
   process.stderr.write(`bench: ${f} ...\n`);
@@ -34,12 +39,12 @@ for (const f of files) {
   });
   const line = r.stdout?.split('\n').find((l) => l.startsWith('@@BENCH@@'));
   if (r.status !== 0 || !line) {
-    sections.push({ file: f, title: f, results: [], peakRssMb: 0, error: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}` });
+    sections.push({ file: f, title: f, results: [], peakRssMb: 0, error: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}`, at: new Date().toISOString() });
     process.stderr.write(`bench: ${f} failed (exit ${r.status})\n`);
     continue;
   }
   const parsed = JSON.parse(line.slice('@@BENCH@@'.length)) as Omit<Section, 'file'>;
-  sections.push({ file: f, ...parsed });
+  sections.push({ file: f, ...parsed, at: new Date().toISOString() });
   for (const x of parsed.results) process.stdout.write(`${parsed.title} | ${x.name}: ${x.value} ${x.unit}${x.target ? ` (target ${x.target.op} ${x.target.value}: ${meets(x) ? 'met' : 'NOT met'})` : ''}\n`);
 }
 
@@ -53,8 +58,11 @@ try {
 const fmt = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : String(v));
 let md = `# Benchmarks\n\nProduced by \`npm run bench\` (bench/run.ts); each benchmark runs in its own process. Throughput figures are\ncompared with a ceiling measured in the same run, because the machines are shared and noisy: read the ratios,\nnot the absolute numbers. The test suite has no timing assertions.\n\n`;
 md += `- Date: ${new Date().toISOString()}\n- Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${distro} (kernel ${release()})\n- Node.js: ${process.version}\n\n`;
-for (const s of sections) {
-  md += `## ${s.title}\n\n\`bench/${s.file}\`${s.peakRssMb ? ` — peak RSS of the process ${s.peakRssMb} MB` : ''}\n\n`;
+const merged = [...previous.filter((p) => !sections.some((s) => s.file === p.file) && existsSync(join('bench', p.file))), ...sections].sort((x, y) =>
+  x.file.localeCompare(y.file),
+);
+for (const s of merged) {
+  md += `## ${s.title}\n\n\`bench/${s.file}\`${s.at ? `, measured ${s.at.slice(0, 16).replace('T', ' ')} UTC` : ''}${s.peakRssMb ? ` — peak RSS of the process ${s.peakRssMb} MB` : ''}\n\n`;
   if (s.error) {
     md += `Failed: ${s.error}\n\n`;
     continue;
@@ -68,5 +76,5 @@ for (const s of sections) {
   if (notes.length) md += `\n${notes.join('\n')}\n`;
   md += '\n';
 }
-if (only.length === 0) writeFileSync('docs/benchmarks.md', md);
-else process.stdout.write('\n(subset run: docs/benchmarks.md not rewritten)\n');
+writeFileSync('docs/benchmarks.md', md);
+writeFileSync(JSON_PATH, JSON.stringify({ sections: merged }, null, 1) + '\n');

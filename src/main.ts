@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer } from './api/server.ts';
+import { registerApi, type Api, type ApiDeps } from './api/index.ts';
 import type { LoadedConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
@@ -12,9 +13,11 @@ import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { existsSync } from 'node:fs';
 import { DetectionEngine } from './detect/engine.ts';
-import { loadPolicies, PolicySet, type AutoDisableRecord, type PolicyIssue } from './detect/policy/index.ts';
+import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Policy, type PolicyIssue } from './detect/policy/index.ts';
+import { POLICY_KIND } from './api/routes/policies.ts';
 import { AlertDispatcher } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
+import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { openStore, pruneByRetention } from './store/index.ts';
@@ -60,27 +63,53 @@ export interface EngineBuild {
   policyIssues: PolicyIssue[];
 }
 
-/** The detection engine with the built-in detections and the activity policies of `policies.directory`. */
-export function buildEngine(
-  config: Config,
-  directory: readonly DirectoryUser[] = [],
-  o: { onAutoDisable?: (r: AutoDisableRecord) => void } = {},
-): EngineBuild {
-  const engine = new DetectionEngine({ config: config.detections });
-  engine.setDirectory(directory);
+type PolicyOptions = { onAutoDisable?: (r: AutoDisableRecord) => void; apiPolicies?: readonly Policy[] };
+
+/** The activity policies of `policies.directory` plus those managed through the API (a file wins a name clash). */
+function buildPolicySet(config: Config, engine: DetectionEngine, o: PolicyOptions): { policies: PolicySet; policyIssues: PolicyIssue[] } {
   const env = { orgDomains: config.organization.domains, directoryUser: (app: string, id: string) => engine.lookupUser(app, id) };
   // A missing policies folder is normal (no custom policies yet); anything else is reported.
   const loaded = existsSync(config.policies.directory) ? loadPolicies([config.policies.directory], env) : { policies: [], issues: [] };
-  const policies = new PolicySet(
-    loaded.policies.map((p) => p.policy),
-    {
-      env,
-      autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
-      onAutoDisable: o.onAutoDisable,
-    },
-  );
+  const fromFiles = loaded.policies.map((p) => p.policy);
+  const fromApi = (o.apiPolicies ?? []).filter((p) => !fromFiles.some((f) => f.name === p.name));
+  const policies = new PolicySet([...fromFiles, ...fromApi], {
+    env,
+    autoDisable: { maxMatchesPerDay: config.policies.autoDisableMatchesPerDay, maxMatchesPer3Hours: config.policies.autoDisableMatchesPer3Hours },
+    onAutoDisable: o.onAutoDisable,
+  });
+  return { policies, policyIssues: loaded.issues };
+}
+
+/** The detection engine with the built-in detections and the activity policies. */
+export function buildEngine(config: Config, directory: readonly DirectoryUser[] = [], o: PolicyOptions = {}): EngineBuild {
+  const engine = new DetectionEngine({ config: config.detections });
+  engine.setDirectory(directory);
+  const { policies, policyIssues } = buildPolicySet(config, engine, o);
   for (const d of policies.detections()) engine.register(d);
-  return { engine, policies, policyIssues: loaded.issues };
+  return { engine, policies, policyIssues };
+}
+
+/**
+ * Swaps the engine's policies for a fresh set (after a change through the API), carrying over each kept policy's
+ * runtime state (counters, daily limit, windows while its filters are unchanged). Synchronous: no activity is
+ * evaluated half-way through the swap.
+ */
+export function reloadPolicies(
+  config: Config,
+  engine: DetectionEngine,
+  old: PolicySet,
+  o: PolicyOptions & { changed?: string },
+): { policies: PolicySet; policyIssues: PolicyIssue[] } {
+  const next = buildPolicySet(config, engine, o);
+  for (const cp of next.policies.policies) {
+    const state = old.exportState(cp.policy.name);
+    // A person's write to a policy is their decision to run it: it clears an automatic disable and the match
+    // counts that caused it (else the next match would disable it again at once).
+    if (state) next.policies.importState(cp.policy.name, cp.policy.name === o.changed ? { ...state, disabled: null, minutes: [], matchesToday: 0 } : state);
+  }
+  for (const d of old.detections()) engine.unregister(d.id);
+  for (const d of next.policies.detections()) engine.register(d);
+  return next;
 }
 
 export interface Service {
@@ -94,8 +123,11 @@ export interface Service {
   governance: GovernanceService;
   /** The session proxy, when the config has a `proxy` key (docs/session-control.md). */
   proxy: SessionProxy | null;
+  /** Security posture score (docs/posture.md); its API routes are posture/routes.ts, mounted by registerApi. */
+  posture: PostureService;
   logger: Logger;
   metrics: Metrics;
+  api: Api;
   /** Stops accepting, flushes everything accepted, saves detection state, closes the store. */
   close(): Promise<void>;
 }
@@ -108,6 +140,8 @@ export interface ServeOptions {
   sinks?: AlertSink[];
   /** Connectors to start (default: those enabled in the config, see connectors/registry.ts). */
   connectors?: Connector[];
+  /** Optional API parts: governance service, policy reload hook, where the first-start password is printed. */
+  api?: Pick<ApiDeps, 'governance' | 'onPoliciesChanged' | 'printOnce' | 'scryptCost'>;
 }
 
 export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}): Promise<Service> {
@@ -119,12 +153,19 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const store = await openStore(config.store);
   const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
   const stopFeedRefresh = enricher.startFeedRefresh();
-  const { engine, policies, policyIssues } = buildEngine(config, await store.listDirectoryUsers(), {
-    onAutoDisable: (r) => {
-      logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
-      void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
-    },
-  });
+  const apiPolicies: Policy[] = [];
+  for (const d of await store.listDocs(POLICY_KIND)) {
+    const p = PolicySchema.safeParse(d.body);
+    if (p.success) apiPolicies.push(p.data);
+    else logger.error({ policy: d.id, issues: p.error.issues.slice(0, 3) }, 'stored policy is invalid; skipped');
+  }
+  const onAutoDisable = (r: AutoDisableRecord) => {
+    logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
+    void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
+  };
+  const built = buildEngine(config, await store.listDirectoryUsers(), { apiPolicies, onAutoDisable });
+  const { engine, policyIssues } = built;
+  let policies = built.policies;
   for (const i of policyIssues) logger[i.level === 'error' ? 'error' : 'warn']({ file: i.file, line: i.line, code: i.code }, `policy: ${i.message}`);
   const saved = await store.getDoc(ENGINE_STATE_DOC.kind, ENGINE_STATE_DOC.id);
   if (saved) {
@@ -149,6 +190,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   pipeline.addSink(governance);
   // Real-time session control: its activities go through the same pipeline (docs/session-control.md).
   const proxy = await startProxyForConfig(loaded, { sink: pipeline, logger, metrics, directoryUser: (app, id) => engine.lookupUser(app, id) });
+  const posture = createPostureService(config, { store, logger: logger.child({ component: 'posture' }), metrics, onAlert: (a) => pipeline.publish(a) });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
   const abort = new AbortController();
@@ -169,6 +211,28 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       signal: abort.signal,
     });
   }
+
+  // The REST API (docs/api.md): after the connectors so it lists them, before listen.
+  const api = registerApi(http, {
+    store,
+    enricher,
+    engine,
+    pipeline,
+    connectors,
+    config,
+    logger: logger.child({ component: 'api' }),
+    metrics,
+    governance,
+    posture: config.posture.enabled ? posture : null,
+    // A policy created, changed or deleted through the API applies to live detection at once.
+    onPoliciesChanged: (apiPolicies, changed) => {
+      const r = reloadPolicies(config, engine, policies, { apiPolicies, onAutoDisable, changed });
+      policies = r.policies;
+      logger.info({ policies: r.policies.policies.length }, 'activity policies reloaded');
+    },
+    ...(opts.api ?? {}),
+  });
+  await api.bootstrap();
 
   const saveState = async () => {
     await pipeline.drain();
@@ -199,6 +263,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const host = opts.host ?? config.server.host;
   const url = `${config.server.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ready = true;
+  posture.start(); // scheduled recompute (posture.intervalSecs); the first run is now
   // Not awaited: the tenant retries the webhook handshake while the service comes up.
   demo?.start(url).catch((err) => logger.error({ err }, 'demo tenant failed to start'));
 
@@ -211,14 +276,33 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       stopFeedRefresh();
       abort.abort();
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
+      api.close(); // ends live event streams, which would hold http.close() open
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
       await proxy?.close().catch((err) => logger.error({ err }, 'session proxy stop failed'));
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
+      await posture.stop().catch((err) => logger.error({ err }, 'posture stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
       await governance.close().catch((err) => logger.error({ err }, 'governance stop failed'));
       await dispatcher.close({ graceMs: 10_000 }).catch((err) => logger.error({ err }, 'alert delivery drain failed'));
       await store.close();
     })());
 
-  return { url, http, store, pipeline, engine, policies, enricher, governance, proxy, logger, metrics, close };
+  return {
+    url,
+    http,
+    store,
+    pipeline,
+    engine,
+    get policies() {
+      return policies;
+    },
+    enricher,
+    governance,
+    posture,
+    proxy,
+    logger,
+    metrics,
+    api,
+    close,
+  };
 }

@@ -5,6 +5,8 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readSecret } from '../config/secret.ts';
 import { isRampartError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -25,12 +27,17 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
     // One log line per request would drown the log at webhook rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.config.server.maxBodyBytes,
+    // Path parameters carry emails (up to 320) and ids; the default of 100 would turn long ones into 404s.
+    routerOptions: { maxParamLength: 512 },
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler((err, req, reply) => {
     if (isRampartError(err)) return reply.status(err.status).send(err.toJSON());
     const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && req.url.startsWith('/api/')) {
+      return reply.status(413).send({ code: 'RAMPART_ERR_API_BODY_TOO_LARGE', message: `request body is larger than ${req.routeOptions.bodyLimit ?? o.config.server.maxBodyBytes} bytes` });
+    }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send({ code: 'RAMPART_ERR_CONN_BODY_TOO_LARGE', message: `request body is larger than ${o.config.server.maxBodyBytes} bytes` });
     }
@@ -42,6 +49,23 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` }));
 
   app.get('/healthz', async (_req, reply) => (o.ready() ? reply.send({ status: 'ok' }) : reply.status(503).send({ status: 'starting' })));
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(o.metrics.toPrometheus()));
+  // Metrics: with `server.metricsToken` set, only `Authorization: Bearer <token>` (constant-time check) may read
+  // them; without it, only clients on the loopback interface may. Everyone else gets 404, as for any unknown route.
+  const metricsToken = o.config.server.metricsToken ? readSecret(o.config.server.metricsToken, 'server.metricsToken') : null;
+  app.get('/metrics', async (req, reply) => {
+    const allowed = metricsToken ? bearerMatches(req.headers.authorization, metricsToken) : isLoopback(req.socket.remoteAddress);
+    if (!allowed) return reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: 'route GET /metrics not found' });
+    return reply.type('text/plain; version=0.0.4').send(o.metrics.toPrometheus());
+  });
   return app;
+}
+
+const isLoopback = (addr: string | undefined): boolean =>
+  addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || (addr?.startsWith('127.') ?? false);
+
+/** Constant-time comparison of a bearer token (hashes first, so lengths never leak through timing). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = header?.startsWith('Bearer ') ? header.slice(7) : '';
+  const h = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(h(given), h(token)) && given.length > 0;
 }

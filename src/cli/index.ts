@@ -13,9 +13,11 @@ import { register as deliver } from './commands/deliver.ts';
 import { register as act } from './commands/act.ts';
 import { register as simulate } from './commands/simulate.ts';
 import { register as policy } from './commands/policy.ts';
+import { register as users } from './commands/users.ts';
+import { register as posture } from './commands/posture.ts';
 import { register as proxy } from './commands/proxy.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, proxy];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture, proxy];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

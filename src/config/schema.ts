@@ -11,6 +11,7 @@ import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
 import { ProxyConfigSchema } from '../proxy/config.ts';
+import { PostureConfigSchema, POSTURE_DEFAULTS } from '../posture/config.ts';
 
 export const IpRangeConfigSchema = z
   .object({
@@ -79,9 +80,28 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(8080),
         maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         tls: z.object({ certFile: z.string(), keyFile: z.string() }).strict().optional(),
+        /** Bearer token for GET /metrics; without it only loopback clients may read the metrics. */
+        metricsToken: SecretRefSchema.optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, maxBodyBytes: 1024 * 1024 }),
+    /** The REST API and its sign-in security (docs/api.md). */
+    api: z
+      .object({
+        /** Absolute lifetime of a sign-in session. */
+        sessionTtlSecs: z.number().int().min(60).max(30 * 86_400).default(8 * 3600),
+        /** Failed sign-ins in a row before the account locks. */
+        lockoutThreshold: z.number().int().min(1).max(100).default(5),
+        lockoutSecs: z.number().int().min(1).max(86_400).default(900),
+        /** Sign-in attempts per client address per minute. */
+        loginAttemptsPerMinute: z.number().int().min(1).max(10_000).default(10),
+        /** Largest JSON body an API route accepts. */
+        maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+        /** Origins the console is reached at besides this server's own (e.g. `https://rampart.acme.example` behind a TLS proxy). */
+        allowedOrigins: z.array(z.url({ protocol: /^https?$/ }).max(512)).max(20).default([]),
+      })
+      .strict()
+      .default({ sessionTtlSecs: 8 * 3600, lockoutThreshold: 5, lockoutSecs: 900, loginAttemptsPerMinute: 10, maxBodyBytes: 256 * 1024, allowedOrigins: [] }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -134,6 +154,8 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     governance: GovernanceConfigSchema.default(GOVERNANCE_DEFAULTS),
+    /** Security posture checks and score (docs/posture.md). */
+    posture: PostureConfigSchema.default(POSTURE_DEFAULTS),
     demo: z
       .object({
         enabled: z.boolean().default(true),

@@ -64,6 +64,17 @@ export const ERRORS = {
   RAMPART_ERR_API_UNAUTHENTICATED: spec('authentication required', 401),
   RAMPART_ERR_API_FORBIDDEN: spec('role %s may not %s', 403),
   RAMPART_ERR_API_INTERNAL: spec('internal error', 500),
+  RAMPART_ERR_API_INVALID_CREDENTIALS: spec('email or password is incorrect', 401),
+  RAMPART_ERR_API_INVALID_TOKEN: spec('API token is unknown, revoked or expired', 401),
+  RAMPART_ERR_API_ACCOUNT_LOCKED: spec('account %s is locked after repeated failed sign-ins until %s', 423),
+  RAMPART_ERR_API_RATE_LIMITED: spec('too many sign-in attempts from %s; retry in %s seconds', 429),
+  RAMPART_ERR_API_CSRF: spec('cross-site request refused: %s', 403),
+  RAMPART_ERR_API_CONFLICT: spec('%s %s already exists', 409),
+  RAMPART_ERR_API_UNAVAILABLE: spec('%s is not enabled in this service', 503),
+  RAMPART_ERR_API_WEAK_PASSWORD: spec('password is too weak: %s', 400),
+  RAMPART_ERR_API_PASSWORD_CHANGE_REQUIRED: spec('this account has a one-time password: change it first (POST /api/auth/password)', 403),
+  RAMPART_ERR_API_BODY_TOO_LARGE: spec('request body is larger than %s bytes', 413),
+  RAMPART_ERR_API_ROUTE_UNGUARDED: spec('route %s %s declares no access requirement (every API route must)', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),
   // DELIVER (alert delivery: email, webhook, syslog)
@@ -83,6 +94,10 @@ export const ERRORS = {
   // PROXY
   RAMPART_ERR_PROXY_UPSTREAM: spec('proxy upstream %s failed: %s', 502),
   RAMPART_ERR_PROXY_POLICY_INVALID: spec('session policy %s is invalid: %s', 400),
+  // POSTURE (security posture checks and score)
+  RAMPART_ERR_POSTURE_UNKNOWN_CHECK: spec('unknown posture check %s', 404),
+  RAMPART_ERR_POSTURE_UNKNOWN_INSTANCE: spec('unknown app instance %s (known: %s)', 404),
+  RAMPART_ERR_POSTURE_CHECK_FAILED: spec('posture check %s failed on %s: %s', 500),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

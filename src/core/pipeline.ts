@@ -23,6 +23,14 @@ export interface AlertSink {
   onAlert(alert: Alert): void | Promise<void>;
 }
 
+/**
+ * Feedback from triage (a false positive or benign verdict can add a suppression): a new alert it matches is
+ * stored already resolved with the suppression named in its comment, counted, logged, and not delivered.
+ */
+export interface AlertSuppressor {
+  check(alert: Alert): Promise<{ id: string; classification: Alert['classification']; reason: string | null } | null>;
+}
+
 export interface PipelineOptions {
   store: Store | null; // null: scan without a store (detection only)
   enricher: Enricher;
@@ -35,6 +43,7 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly #o: PipelineOptions;
   readonly #sinks: AlertSink[];
+  #suppressor: AlertSuppressor | null = null;
   #detectQueue: Promise<void> = Promise.resolve();
 
   constructor(o: PipelineOptions) {
@@ -44,6 +53,10 @@ export class Pipeline {
 
   addSink(sink: AlertSink): void {
     this.#sinks.push(sink);
+  }
+
+  setSuppressor(s: AlertSuppressor | null): void {
+    this.#suppressor = s;
   }
 
   /** Enriches in place. */
@@ -95,7 +108,28 @@ export class Pipeline {
   async publish(alert: Alert): Promise<void> {
     this.#o.metrics.inc('rampart_alerts_total', { detection: alert.detection.startsWith('policy:') ? 'policy' : alert.detection });
     try {
-      await this.#o.store?.putAlert(alert);
+      const store = this.#o.store;
+      if (store) {
+        // A repeat folded into an alert a person already triaged keeps their status, assignee and verdict.
+        const prev = await store.getAlert(alert.id);
+        if (prev) alert = keepTriage(prev, alert);
+        else if (this.#suppressor) {
+          const hit = await this.#suppressor.check(alert).catch((err: unknown) => {
+            // A broken suppression list must not hide alerts: deliver as usual.
+            this.#o.metrics.inc('rampart_errors_total', { component: 'suppress', stage: 'detect', error_type: 'exception' });
+            this.#o.logger.error({ err, alertId: alert.id }, 'suppression check failed; alert delivered');
+            return null;
+          });
+          if (hit) {
+            const suppressed: Alert = { ...alert, status: 'resolved', classification: hit.classification, classificationReason: hit.reason, comment: `suppressed by ${hit.id}` };
+            await store.putAlert(suppressed);
+            this.#o.metrics.inc('rampart_alerts_suppressed_total', { detection: alert.detection.startsWith('policy:') ? 'policy' : alert.detection });
+            this.#o.logger.info({ alertId: alert.id, suppression: hit.id, detection: alert.detection }, 'alert suppressed by triage feedback');
+            return;
+          }
+        }
+        await store.putAlert(alert);
+      }
     } catch (err) {
       this.#o.metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: 'alert_write' });
       this.#o.logger.error({ err, alertId: alert.id }, 'alert could not be stored');
@@ -114,4 +148,24 @@ export class Pipeline {
   async drain(): Promise<void> {
     await this.#detectQueue;
   }
+}
+
+/** The triage fields are a person's (API), the rest the detection's: a re-published alert keeps the former. */
+export function keepTriage(stored: Alert, fresh: Alert): Alert {
+  if (
+    stored.status === fresh.status &&
+    stored.assignee === fresh.assignee &&
+    stored.classification === fresh.classification &&
+    stored.classificationReason === fresh.classificationReason &&
+    stored.comment === fresh.comment
+  )
+    return fresh;
+  return {
+    ...fresh,
+    status: stored.status,
+    assignee: stored.assignee,
+    classification: stored.classification,
+    classificationReason: stored.classificationReason,
+    comment: stored.comment,
+  };
 }

@@ -149,6 +149,19 @@ export class DetectionEngine implements AlertProducer {
     this.#enabled = this.#regs.filter((r) => r.enabled);
   }
 
+  /**
+   * Removes a detection that keeps no per-user state (activity policies reloaded after an API change); returns
+   * whether it was registered. Detections with per-user slots stay for the engine's lifetime.
+   */
+  unregister(id: string): boolean {
+    const i = this.#regs.findIndex((r) => r.det.id === id);
+    if (i < 0) return false;
+    if (this.#regs[i].det.userState) throw new RampartError('RAMPART_ERR_DETECT_DUPLICATE', [`${id} (keeps per-user state and cannot be unregistered)`]);
+    this.#regs.splice(i, 1);
+    this.#enabled = this.#regs.filter((r) => r.enabled);
+    return true;
+  }
+
   /** The registered detections, in evaluation order. */
   get detections(): readonly Detection[] {
     return this.#regs.map((r) => r.det);
@@ -389,6 +402,19 @@ export class DetectionEngine implements AlertProducer {
   /** Number of alerts still open for dedup (for tests and metrics). */
   get openAlertCount(): number {
     return this.#open.size;
+  }
+
+  /** One user's learned state per detection (serialised as in exportState), for the API's user page; null when unknown. */
+  userState(user: string): Record<string, unknown> | null {
+    const rec = this.#users.get(user);
+    if (!rec) return null;
+    const slots: Record<string, unknown> = {};
+    for (const r of this.#regs) {
+      if (r.det.slot === undefined) continue;
+      const v = rec[r.det.slot];
+      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+    }
+    return slots;
   }
 
   /** Everything needed to continue after a restart: learning clocks, open alerts, every detection's baselines. */

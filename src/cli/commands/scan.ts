@@ -1,7 +1,10 @@
 /** `rampart scan`: forensic analysis of exported activity logs (NDJSON, gzip) with every detection and policy. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
+import { DirectoryUserSchema } from '../../schema/directory.ts';
+import { describeZodError } from '../../schema/rampart-format.ts';
 import type { Alert } from '../../schema/alert.ts';
 import { INPUT_FORMATS } from '../../connectors/registry.ts';
 import { parseScimListResponse } from '../../connectors/workplace/directory.ts';
@@ -26,7 +29,7 @@ export function register(program: Command): void {
     .description('analyse exported activity logs (NDJSON or gzip; formats detected per line) and print alerts')
     .argument('<files...>', 'NDJSON files (.gz accepted)')
     .option('-c, --config <file>', 'config file (detections, policies, IP ranges, feeds)')
-    .option('--directory <file>', 'user directory: a SCIM 2.0 ListResponse JSON export (active, termDate, department)')
+    .option('--directory <file>', 'user directory: a SCIM 2.0 ListResponse JSON export (active, termDate, department), or a JSON array of Rampart directory users')
     .option('--learning-days <n>', 'learning period in days of event time (overrides the config)', parsePositiveInt('--learning-days'))
     .option('--json', 'print alerts as NDJSON on stdout, one per line')
     .option('--rejects <file>', 'where to write rejected lines as NDJSON (default: rampart-rejects.ndjson)')
@@ -74,8 +77,20 @@ function readDirectory(path: string) {
   } catch (cause) {
     throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [path, (cause as Error).message], { cause });
   }
+  let json: unknown;
   try {
-    return parseScimListResponse(JSON.parse(text));
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new RampartError('RAMPART_ERR_INPUT_MALFORMED_JSON', [`${path}: ${(cause as Error).message}`], { cause });
+  }
+  // Rampart's own directory export (a JSON array of directory users), else a SCIM 2.0 ListResponse.
+  if (Array.isArray(json)) {
+    const parsed = z.array(DirectoryUserSchema).safeParse(json);
+    if (!parsed.success) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['directory list', describeZodError(parsed.error)]);
+    return parsed.data;
+  }
+  try {
+    return parseScimListResponse(json);
   } catch (cause) {
     throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', (cause as Error).message], { cause });
   }

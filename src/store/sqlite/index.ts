@@ -180,6 +180,8 @@ export class SqliteStore implements Store {
       this.#worker = null;
       // Batches already handed over finish first: the worker handles messages in order.
       const exited = new Promise((r) => worker.once('exit', r));
+      // An idle writer is unref'd; hold the process open until it has exited, or close() never settles.
+      worker.ref();
       worker.postMessage({ type: 'close' });
       await exited;
     }

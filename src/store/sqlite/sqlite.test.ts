@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { runStoreContract } from '../store.contract.ts';
 import { SqliteStore } from './index.ts';
 
@@ -20,4 +22,19 @@ runStoreContract('sqlite (worker writer)', async (opts) => {
   const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker' });
   if (opts?.migrate !== false) await store.migrate();
   return store;
+});
+
+describe('SqliteStore worker writer', () => {
+  it('close() settles when the idle writer is the only thing left (child process)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-close-'));
+    const activity = {
+      v: 1, id: 'a1', time: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z', app: 'workplace', tenant: '', source: 'scan',
+      action: 'USER_LOGIN', category: 'login', outcome: 'success', interactive: true, isAdminActivity: false, impersonated: false, impersonator: null,
+      actor: { id: 'u1', email: null, name: null }, target: null, objects: [], ip: null, userAgent: null, geo: null, asn: null, isp: null,
+      ipCategory: null, ipTags: [], device: null, userAgentTags: [], raw: null,
+    };
+    const fixture = new URL('./close-worker.fixture.ts', import.meta.url).pathname;
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture, join(dir, 's.db'), JSON.stringify(activity)], { timeout: 60_000 });
+    expect(r.stdout).toBe('closed\n');
+  });
 });
