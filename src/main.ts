@@ -20,25 +20,14 @@ import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
+import { fromStoredRange } from './enrich/ip-ranges.ts';
 import { openStore, pruneByRetention } from './store/index.ts';
-import type { IpRange, Store } from './store/store.ts';
+import type { Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
 import { demoWanted, wireDemo } from './demo.ts';
 import { startProxyForConfig, type SessionProxy } from './proxy/index.ts';
-
-/** Stored ranges allow nulls where the config omits keys. */
-const fromStoredRange = (r: IpRange): EnrichIpRange => ({
-  name: r.name,
-  category: r.category,
-  subnets: r.subnets,
-  tags: r.tags,
-  ...(r.isp ? { isp: r.isp } : {}),
-  ...(r.location
-    ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as EnrichIpRange['location'] }
-    : {}),
-});
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
