@@ -69,6 +69,7 @@ const dialect: Dialect = {
   placeholder: () => '?',
   // Epoch milliseconds: an integer key is a third of the ISO text in each of the five time indexes.
   activityTime: (iso) => Date.parse(iso),
+  unindexed: (c) => `+${c}`,
   // rampart_contains lowercases with JS rules (SQLite's lower() only folds ASCII).
   textMatch: (p, needle) =>
     `(rampart_contains(${p.add(needle)}, action, actor_id, actor_email, json_extract(body, '$.actor.name'), ` +
