@@ -121,6 +121,8 @@ const now = (): number => {
   return (u.user + u.system) / 1000;
 };
 
+export const title = 'Enrichment: IP geo, ASN, classification and user agents';
+
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const add = (name: string, value: number, unit: string, note?: string) => results.push({ name, value: Math.round(value), unit, note });

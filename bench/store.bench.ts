@@ -167,6 +167,8 @@ async function firstPages(store: Store, rows: number): Promise<{ byUserMs: numbe
   return { byUserMs, byIpMs };
 }
 
+export const title = 'Store: SQLite and PostgreSQL writes and first-page queries';
+
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const rows = Number(process.env.RAMPART_BENCH_ROWS ?? 1_000_000);
