@@ -26,6 +26,7 @@ import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
 import { demoWanted, wireDemo } from './demo.ts';
+import { registerConsole } from './web/serve.ts';
 
 /** Stored ranges allow nulls where the config omits keys. */
 const fromStoredRange = (r: IpRange): EnrichIpRange => ({
@@ -139,6 +140,8 @@ export interface ServeOptions {
   connectors?: Connector[];
   /** Optional API parts: governance service, policy reload hook, where the first-start password is printed. */
   api?: Pick<ApiDeps, 'governance' | 'onPoliciesChanged' | 'printOnce' | 'scryptCost'>;
+  /** Folder of the built console (default dist/web). */
+  webDir?: string;
 }
 
 export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}): Promise<Service> {
@@ -228,6 +231,9 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     ...(opts.api ?? {}),
   });
   await api.bootstrap();
+  // The web console (docs/console.md): the built files at `/`, after the API so its guard's headers apply.
+  const web = registerConsole(http, opts.webDir ? { dir: opts.webDir } : {});
+  if (!web.built) logger.warn('web console not built (npm run build:web); / answers a page saying so');
 
   const saveState = async () => {
     await pipeline.drain();

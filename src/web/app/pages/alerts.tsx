@@ -1,0 +1,164 @@
+/** Alerts queue: filters and sort kept in the URL, selection, bulk resolve with a classification, live refresh. */
+import { useCallback, useMemo, useState } from 'react';
+import { api, qs } from '../api.ts';
+import { can, useLive, useMe } from '../session.ts';
+import { Link, navigate, useQueryState } from '../router.tsx';
+import { Async, Empty, Sev, Status, Time, useApi } from '../ui.tsx';
+import { ResolveForm, type Resolution } from './triage.tsx';
+
+const SEV_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3 };
+
+export function AlertsPage() {
+  const me = useMe();
+  const [q, setQ] = useQueryState();
+  const filters = { status: q.get('status') ?? '', severity: q.get('severity') ?? '', detection: q.get('detection') ?? '', user: q.get('user') ?? '' };
+  const sort = q.get('sort') ?? 'time';
+  const [cursor, setCursor] = useState<string | null>(null);
+  const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, limit: 200, cursor }));
+  const detections = useApi<{ byDetection: Record<string, number> }>('/api/alerts/stats?interval=day');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [resolving, setResolving] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  useLive(useCallback(() => r.reload(), [r.reload]));
+
+  const items = useMemo(() => {
+    const list = [...(r.data?.items ?? [])];
+    if (sort === 'severity') list.sort((a, b) => SEV_RANK[b.severity] - SEV_RANK[a.severity] || b.time.localeCompare(a.time));
+    else if (sort === 'user') list.sort((a, b) => String(a.user).localeCompare(String(b.user)));
+    return list;
+  }, [r.data, sort]);
+
+  const toggle = (id: string) => setSelected((s) => (s.has(id) ? (s.delete(id), new Set(s)) : new Set(s.add(id))));
+  const bulk = async (res: Resolution) => {
+    const out = await api<{ updated: number; failed: number; results: { id: string; ok: boolean; error: { message: string } | null }[] }>('POST', '/api/alerts/bulk', { ids: [...selected], update: res });
+    setResolving(false);
+    setSelected(new Set());
+    const failures = out.results.filter((x) => !x.ok).map((x) => `${x.id}: ${x.error?.message}`);
+    setNotice(`Resolved ${out.updated} alert(s)${out.failed ? `; ${out.failed} failed: ${failures.join('; ')}` : ''}.`);
+    r.reload();
+  };
+
+  return (
+    <section>
+      <h1>Alerts</h1>
+      <form className="filters" role="search" aria-label="Alert filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select name="status" value={filters.status} onChange={(e) => setQ({ status: e.target.value })}>
+            <option value="">any</option>
+            <option value="new">new</option>
+            <option value="in_progress">in progress</option>
+            <option value="resolved">resolved</option>
+          </select>
+        </label>
+        <label>
+          Severity
+          <select name="severity" value={filters.severity} onChange={(e) => setQ({ severity: e.target.value })}>
+            <option value="">any</option>
+            {['high', 'medium', 'low', 'informational'].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Detection
+          <select name="detection" value={filters.detection} onChange={(e) => setQ({ detection: e.target.value })}>
+            <option value="">any</option>
+            {Object.keys(detections.data?.byDetection ?? {})
+              .concat(filters.detection && !detections.data?.byDetection[filters.detection] ? [filters.detection] : [])
+              .sort()
+              .map((d) => (
+                <option key={d}>{d}</option>
+              ))}
+          </select>
+        </label>
+        <label>
+          User
+          <input type="search" name="user" defaultValue={filters.user} placeholder="email" onKeyDown={(e) => e.key === 'Enter' && setQ({ user: (e.target as HTMLInputElement).value })} onBlur={(e) => setQ({ user: e.target.value })} />
+        </label>
+        <label>
+          Sort
+          <select name="sort" value={sort} onChange={(e) => setQ({ sort: e.target.value === 'time' ? null : e.target.value })}>
+            <option value="time">newest first</option>
+            <option value="severity">severity</option>
+            <option value="user">user</option>
+          </select>
+        </label>
+      </form>
+      {notice && (
+        <div className="state ok" role="status">
+          {notice}
+        </div>
+      )}
+      {can(me, 'analyst') && (
+        <div className="row">
+          <button type="button" disabled={selected.size === 0} onClick={() => setResolving(true)}>
+            Resolve selected ({selected.size})
+          </button>
+        </div>
+      )}
+      {resolving && <ResolveForm count={selected.size} onSubmit={bulk} onCancel={() => setResolving(false)} />}
+      <Async r={r}>
+        {(d) =>
+          items.length === 0 ? (
+            <Empty>No alerts match these filters.</Empty>
+          ) : (
+            <>
+              <table className="grid" aria-label="Alerts">
+                <thead>
+                  <tr>
+                    <th>
+                      <input
+                        type="checkbox"
+                        aria-label="Select all"
+                        checked={selected.size > 0 && selected.size === items.length}
+                        onChange={(e) => setSelected(e.target.checked ? new Set(items.map((a) => a.id)) : new Set())}
+                      />
+                    </th>
+                    <th>Time</th>
+                    <th>Severity</th>
+                    <th>Alert</th>
+                    <th>User</th>
+                    <th>Status</th>
+                    <th>Classification</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((a) => (
+                    <tr key={a.id} data-alert-id={a.id} data-detection={a.detection}>
+                      <td>
+                        <input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />
+                      </td>
+                      <td>
+                        <Time iso={a.time} />
+                      </td>
+                      <td>
+                        <Sev s={a.severity} />
+                      </td>
+                      <td>
+                        <Link to={`/alerts/${encodeURIComponent(a.id)}`}>{a.title}</Link>
+                        <div className="muted small">{a.detection}</div>
+                      </td>
+                      <td>{a.user ? <Link to={`/users/${encodeURIComponent(a.user)}`}>{a.user}</Link> : '—'}</td>
+                      <td>
+                        <Status s={a.status} />
+                      </td>
+                      <td>{a.classification ? a.classification.replace(/_/g, ' ') : ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <div className="row">
+                {cursor && <button onClick={() => setCursor(null)}>First page</button>}
+                {d.next && <button onClick={() => setCursor(d.next)}>Next page</button>}
+                <button type="button" onClick={() => navigate('/alerts')}>
+                  Clear filters
+                </button>
+              </div>
+            </>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
