@@ -44,7 +44,7 @@ function readTree(dir: string): Map<string, Buffer> {
 }
 
 /** Paths the console must never shadow: they belong to the API and the service. */
-const RESERVED = /^\/(api|healthz|metrics|webhooks?|connectors)(\/|$|\?)/;
+const RESERVED = /^\/(api|healthz|metrics)(\/|$)/;
 
 export interface ConsoleMount {
   /** Whether a build was found (false: the message page is served). */
@@ -75,8 +75,10 @@ export function registerConsole(app: FastifyInstance, o: { dir?: string } = {}):
         .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
         .send(file);
     }
-    // A missing asset is a 404; any other path is a console URL (client-side routing).
-    if (extname(path) !== '') return reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: `file ${path} not found` });
+    // A missing bundle file is a 404; any other path is a console URL (client-side routing), including ones
+    // whose last segment looks like a file name (/users/alice@acme.example).
+    const looksLikeFile = path.startsWith('/assets/') || (path.lastIndexOf('/') === 0 && extname(path) in TYPES);
+    if (looksLikeFile) return reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: `file ${path} not found` });
     return sendIndex(reply);
   });
   return { built: Boolean(index), files: files.size };

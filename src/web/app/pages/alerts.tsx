@@ -28,7 +28,14 @@ export function AlertsPage() {
     return list;
   }, [r.data, sort]);
 
-  const toggle = (id: string) => setSelected((s) => (s.has(id) ? (s.delete(id), new Set(s)) : new Set(s.add(id))));
+  // Updaters must not mutate (StrictMode runs them twice).
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
   const bulk = async (res: Resolution) => {
     const out = await api<{ updated: number; failed: number; results: { id: string; ok: boolean; error: { message: string } | null }[] }>('POST', '/api/alerts/bulk', { ids: [...selected], update: res });
     setResolving(false);
