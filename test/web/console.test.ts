@@ -283,7 +283,7 @@ ipRanges:
       await shot(name);
     }
     await page.getByRole('button', { name: 'Toggle light or dark theme' }).click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await shot('19-overview-dark');
     // Keyboard: "g a" goes to the alerts queue.
     await page.keyboard.press('g');
@@ -291,10 +291,48 @@ ipRanges:
     await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
   });
 
+  it('posture: an admin opens a recommendation, sees its evidence, sets a status, and the score follows', async () => {
+    // A second browser session, as the admin (status changes are admin-only).
+    const admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await admin.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.origin === new URL(h.url).origin) return route.continue();
+      offLoopback.push(route.request().url());
+      return route.abort();
+    });
+    admin.setDefaultTimeout(10_000);
+    const p = await admin.newPage();
+    await p.goto(`${h.url}/posture`);
+    await p.getByLabel('Email').fill('admin@localhost');
+    await p.getByLabel('Password').fill(h.adminPassword);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('posture-score').waitFor();
+    const before = await h.call('GET', '/api/posture', { session: await h.login('admin@localhost', h.adminPassword) });
+    const sso = p.locator('tr[data-rec="workplace.adopt_sso"]');
+    await sso.getByRole('button').click();
+    const detail = p.getByTestId('recommendation');
+    await detail.waitFor();
+    expect(await detail.textContent()).toContain('Remediation');
+    expect(new URL(p.url()).searchParams.get('rec')).toBe('workplace.adopt_sso');
+    await detail.locator('select[name="status"]').selectOption('resolved_through_third_party');
+    await detail.locator('input[name="reason"]').fill('SSO enforced by the identity provider for every account');
+    await detail.getByRole('button', { name: 'Set status' }).click();
+    await expect.poll(() => detail.textContent()).toContain('SSO enforced by the identity provider');
+    await expect.poll(() => sso.textContent()).toContain('resolved through third party');
+    const after = await h.call('GET', '/api/posture', { session: await h.login('admin@localhost', h.adminPassword) });
+    // A resolved-by status earns the check's points (docs/posture.md); the page shows the new score.
+    expect(after.body.overall.earned).toBeGreaterThan(before.body.overall.earned);
+    await expect.poll(() => p.getByTestId('posture-score').textContent()).toBe(`${Math.round(after.body.overall.pct)}%`);
+    await p.screenshot({ path: `${shots}/20-posture-status.png`, fullPage: true });
+    await admin.close();
+  });
+
   it('made no request that left loopback, and logged no page error', () => {
     expect(offLoopback).toEqual([]);
-    // Expected refusals: the wrong password at sign-in (401) and /api/auth/me before signing in (401).
-    expect(failedResponses.filter((r) => !/^401 (POST \/api\/auth\/login|GET \/api\/auth\/me)$/.test(r))).toEqual([]);
-    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    // Expected refusals: the wrong password at sign-in (401), /api/auth/me before signing in (401), and the
+    // live validation of a half-written policy (400 naming the field, shown as a validation message).
+    const expected = /^(401 (POST \/api\/auth\/login|GET \/api\/auth\/me)|400 POST \/api\/policies\/validate)$/;
+    expect(failedResponses.filter((r) => !expected.test(r))).toEqual([]);
+    expect(consoleErrors.filter((e) => !/status of (401|400)/.test(e))).toEqual([]);
   });
 });

@@ -40,7 +40,8 @@ export function WorldMap({ places, path = false, label }: { places: Place[]; pat
           return (
             <g key={i} className="place" data-testid="map-place">
               <circle cx={xy[0]} cy={xy[1]} r="5" />
-              <text x={xy[0] + 8} y={xy[1] - 8}>
+              {/* Labels near the right edge go to the left of their dot so they stay inside the map. */}
+              <text x={xy[0] > W * 0.7 ? xy[0] - 8 : xy[0] + 8} y={xy[1] - 8} textAnchor={xy[0] > W * 0.7 ? 'end' : 'start'}>
                 {`${i + 1}. ${p.label}`}
               </text>
             </g>

@@ -1,5 +1,5 @@
 /** Policies: list, enable/disable, create and edit (validated as you go), backtest with a chart of what it would raise. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, type ApiError } from '../api.ts';
 import { can, useMe } from '../session.ts';
 import { Link, useQueryState } from '../router.tsx';
@@ -45,12 +45,15 @@ function Editor({ initial, isNew, onSaved, onCancel }: { initial: Draft; isNew: 
   const [busy, setBusy] = useState(false);
   const body = () => ({ ...d, filters: clean(d.filters) });
   // Validate as the author types (debounced): errors and lint warnings without saving.
+  // Answers can arrive out of order: only the latest request's answer is shown.
+  const seq = useRef(0);
   useEffect(() => {
     const t = setTimeout(() => {
       if (!d.name) return;
+      const mine = ++seq.current;
       api<{ errors: Issue[]; warnings: Issue[] }>('POST', '/api/policies/validate', body()).then(
-        (v) => setIssues({ errors: v.errors, warnings: v.warnings }),
-        (e: ApiError) => setIssues({ errors: [{ message: e.message }], warnings: [] }),
+        (v) => mine === seq.current && setIssues({ errors: v.errors, warnings: v.warnings }),
+        (e: ApiError) => mine === seq.current && setIssues({ errors: [{ message: e.message }], warnings: [] }),
       );
     }, 300);
     return () => clearTimeout(t);
