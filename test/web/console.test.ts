@@ -41,8 +41,9 @@ const shot = (name: string) => page.screenshot({ path: `${shots}/${name}.png`, f
 
 describe.skipIf(!haveChromium)('web console in Chromium', () => {
   beforeAll(async () => {
-    // Build the console from the current source (about 2 s), so the test never runs an old bundle.
-    execFileSync(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--config', `${root}src/web/vite.config.ts`, '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+    // Build the console from the current source (about 2 s), so the test never runs an old bundle. vitest sets
+    // NODE_ENV=test, which would bundle React's development build: build as production, as npm run build:web does.
+    execFileSync(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--config', `${root}src/web/vite.config.ts`, '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
     mkdirSync(shots, { recursive: true });
     okta = await startOktaSimulator({ users: [{ login: TRAVELLER, sessions: 1 }] });
     h = await startHarness({
