@@ -4,7 +4,8 @@
  * Files are read once at start (the bundle is small) and answered with the API guard's security headers
  * (installed app-wide by registerApi: CSP default-src 'self', frame-ancestors 'none', ...). Any other path that
  * is not under /api, /healthz, /metrics or a connector webhook answers index.html so the console's own URLs
- * (with their filters) can be shared and reloaded. Without a build, `/` answers a page saying how to build it.
+ * (with their filters) can be shared and reloaded. Files are looked up in the in-memory map only (never a disk
+ * path built from the URL), so no traversal can reach outside the build. Without a build, `/` answers a page saying how to build it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
@@ -64,7 +65,12 @@ export function registerConsole(app: FastifyInstance, o: { dir?: string } = {}):
 
   app.get('/', async (_req, reply) => sendIndex(reply));
   app.get('/*', async (req, reply) => {
-    const path = decodeURIComponent(req.url.split('?')[0]);
+    let path: string;
+    try {
+      path = decodeURIComponent(req.url.split('?')[0]);
+    } catch {
+      return reply.status(400).send({ code: 'RAMPART_ERR_API_BAD_REQUEST', message: 'bad request: malformed URL encoding' });
+    }
     if (RESERVED.test(path)) return reply.status(404).send({ code: 'RAMPART_ERR_API_NOT_FOUND', message: `route ${req.method} ${path} not found` });
     const file = files.get(path);
     if (file) {

@@ -37,13 +37,15 @@ const offLoopback: string[] = [];
 const consoleErrors: string[] = [];
 const failedResponses: string[] = [];
 
+/** The shared 2-core machine can be slow: UI conditions get 10 s (vitest's default for expect.poll is 1 s). */
+const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 });
 const shot = (name: string) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
 describe.skipIf(!haveChromium)('web console in Chromium', () => {
   beforeAll(async () => {
     // Build the console from the current source (about 2 s), so the test never runs an old bundle. vitest sets
     // NODE_ENV=test, which would bundle React's development build: build as production, as npm run build:web does.
-    execFileSync(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--config', `${root}src/web/vite.config.ts`, '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+    execFileSync(process.execPath, [`${root}src/web/prepare.mjs`], { cwd: root, stdio: 'inherit' });
     mkdirSync(shots, { recursive: true });
     okta = await startOktaSimulator({ users: [{ login: TRAVELLER, sessions: 1 }] });
     h = await startHarness({
@@ -128,7 +130,7 @@ ipRanges:
     await page.getByLabel('Email').fill('ana@acme.example');
     await page.getByLabel('Password').fill('wrong password here');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('RAMPART_ERR_API');
+    await poll(() => page.getByRole('alert').textContent()).toContain('RAMPART_ERR_API');
     await shot('01-sign-in-error');
     await page.getByLabel('Password').fill(oneTime);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -170,7 +172,7 @@ ipRanges:
     await dialog.getByLabel('Reason').fill('impossible travel Paris to Sydney');
     await shot('05-suspend-confirm');
     await dialog.getByRole('button', { name: 'Suspend user' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('succeeded');
+    await poll(() => page.getByRole('status').first().textContent()).toContain('succeeded');
     expect(okta.user(TRAVELLER)?.status).toBe('SUSPENDED');
     await page.getByRole('link', { name: 'Governance log' }).click();
     const entry = page.locator(`tr[data-action="suspend_user"][data-user="${TRAVELLER}"]`);
@@ -184,12 +186,12 @@ ipRanges:
     await page.goBack();
     await page.getByTestId('alert-status').waitFor();
     await page.getByRole('button', { name: 'Start investigating' }).click();
-    await expect.poll(() => page.getByTestId('alert-status').textContent()).toContain('in progress');
+    await poll(() => page.getByTestId('alert-status').textContent()).toContain('in progress');
     await page.getByRole('button', { name: 'Resolve…' }).click();
     await page.locator('select[name="classification"]').selectOption('true_positive');
     await page.locator('textarea[name="comment"]').fill('confirmed with the user: account compromised');
     await page.getByRole('button', { name: 'Resolve', exact: true }).click();
-    await expect.poll(() => page.getByTestId('alert-status').textContent()).toContain('True positive');
+    await poll(() => page.getByTestId('alert-status').textContent()).toContain('True positive');
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const stored = await h.service.store.getAlert(id);
     expect(stored).toMatchObject({ status: 'resolved', classification: 'true_positive', assignee: 'ana@acme.example' });
@@ -201,23 +203,23 @@ ipRanges:
     await page.getByRole('link', { name: 'Activity log' }).click();
     await page.locator('input[name="user"]').fill(TRAVELLER);
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('user')).toBe(TRAVELLER);
+    await poll(() => new URL(page.url()).searchParams.get('user')).toBe(TRAVELLER);
     const rows = page.locator('tr[data-activity-id]');
-    await expect.poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(3);
     for (const t of await rows.allTextContents()) expect(t).toContain(TRAVELLER);
     await shot('08-activities-by-user');
     // Pivot from an IP cell: every activity from that IP, whoever did it.
     await page.locator('button[data-pivot="ip"]', { hasText: '81.2.69.10' }).first().click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('ip')).toBe('81.2.69.10');
-    await expect.poll(() => rows.count()).toBe(1);
+    await poll(() => new URL(page.url()).searchParams.get('ip')).toBe('81.2.69.10');
+    await poll(() => rows.count()).toBe(1);
     // Narrow by IP and user together, then reload the shared URL: the same rows come back.
     await page.goto(`${h.url}/activities?user=${encodeURIComponent(TRAVELLER)}&ip=1.128.0.20`);
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     expect(await page.locator('input[name="ip"]').inputValue()).toBe('1.128.0.20');
     // Pivot on country via the filter language.
     await page.locator('button[data-pivot="country"]').first().click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('filters')).toContain('geo.country');
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => new URL(page.url()).searchParams.get('filters')).toContain('geo.country');
+    await poll(() => rows.count()).toBe(2);
     expect(await page.locator('a', { hasText: 'Export CSV' }).getAttribute('href')).toContain('/api/activities/export?');
     await shot('09-activities-pivot');
   });
@@ -257,11 +259,11 @@ ipRanges:
     await page.locator('select[name="classification"]').selectOption('false_positive');
     await page.locator('select[name="reason"]').selectOption('not_of_interest');
     await page.getByRole('button', { name: 'Resolve', exact: true }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Resolved 1 alert');
+    await poll(() => page.getByRole('status').first().textContent()).toContain('Resolved 1 alert');
     const id = await policyRow.getAttribute('data-alert-id');
     expect(await h.service.store.getAlert(id!)).toMatchObject({ status: 'resolved', classification: 'false_positive', classificationReason: 'not_of_interest' });
     await page.goto(`${h.url}/alerts?status=resolved&sort=severity`);
-    await expect.poll(() => page.locator('tr[data-alert-id]').count()).toBe(2);
+    await poll(() => page.locator('tr[data-alert-id]').count()).toBe(2);
     expect(await page.locator('select[name="status"]').inputValue()).toBe('resolved');
   });
 
@@ -280,7 +282,7 @@ ipRanges:
     ] as const) {
       await page.goto(h.url + path);
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-      await expect.poll(() => page.locator('.state.loading').count()).toBe(0);
+      await poll(() => page.locator('.state.loading').count()).toBe(0);
       await shot(name);
     }
     await page.getByRole('button', { name: 'Toggle light or dark theme' }).click();
@@ -318,12 +320,12 @@ ipRanges:
     await detail.locator('select[name="status"]').selectOption('resolved_through_third_party');
     await detail.locator('input[name="reason"]').fill('SSO enforced by the identity provider for every account');
     await detail.getByRole('button', { name: 'Set status' }).click();
-    await expect.poll(() => detail.textContent()).toContain('SSO enforced by the identity provider');
-    await expect.poll(() => sso.textContent()).toContain('resolved through third party');
+    await poll(() => detail.textContent()).toContain('SSO enforced by the identity provider');
+    await poll(() => sso.textContent()).toContain('resolved through third party');
     const after = await h.call('GET', '/api/posture', { session: await h.login('admin@localhost', h.adminPassword) });
     // A resolved-by status earns the check's points (docs/posture.md); the page shows the new score.
     expect(after.body.overall.earned).toBeGreaterThan(before.body.overall.earned);
-    await expect.poll(() => p.getByTestId('posture-score').textContent()).toBe(`${Math.round(after.body.overall.pct)}%`);
+    await poll(() => p.getByTestId('posture-score').textContent()).toBe(`${Math.round(after.body.overall.pct)}%`);
     await p.screenshot({ path: `${shots}/20-posture-status.png`, fullPage: true });
     await admin.close();
   });
