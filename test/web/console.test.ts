@@ -292,6 +292,12 @@ ipRanges:
     await page.keyboard.press('g');
     await page.keyboard.press('a');
     await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+    // "j" focuses the first alert, Enter opens it.
+    await page.locator('tr[data-alert-id]').first().waitFor();
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await poll(() => new URL(page.url()).pathname).toMatch(/^\/alerts\/alert_/);
+    await page.getByTestId('alert-status').waitFor();
   });
 
   it('posture: an admin opens a recommendation, sees its evidence, sets a status, and the score follows', async () => {

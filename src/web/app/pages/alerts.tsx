@@ -1,5 +1,5 @@
 /** Alerts queue: filters and sort kept in the URL, selection, bulk resolve with a classification, live refresh. */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { can, useLive, useMe } from '../session.ts';
 import { Link, navigate, useQueryState } from '../router.tsx';
@@ -45,9 +45,30 @@ export function AlertsPage() {
     r.reload();
   };
 
+  // Keyboard triage: j / k move between alerts (focus on the title link, Enter opens it), x selects the focused one.
+  useEffect(() => {
+    const k = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (t.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key !== 'j' && e.key !== 'k' && e.key !== 'x') return;
+      const links = [...document.querySelectorAll<HTMLAnchorElement>('tr[data-alert-id] a.alert-link')];
+      const at = links.findIndex((l) => l === document.activeElement);
+      if (e.key === 'x') {
+        const id = links[at]?.closest('tr')?.dataset.alertId;
+        if (id) toggle(id);
+        return;
+      }
+      const next = links[Math.min(links.length - 1, Math.max(0, at === -1 ? 0 : at + (e.key === 'j' ? 1 : -1)))];
+      next?.focus();
+    };
+    window.addEventListener('keydown', k);
+    return () => window.removeEventListener('keydown', k);
+  }, []);
+
   return (
     <section>
       <h1>Alerts</h1>
+      <p className="muted small">Keys: j / k next / previous alert, Enter opens it, x selects it.</p>
       <form className="filters" role="search" aria-label="Alert filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
@@ -143,7 +164,9 @@ export function AlertsPage() {
                         <Sev s={a.severity} />
                       </td>
                       <td>
-                        <Link to={`/alerts/${encodeURIComponent(a.id)}`}>{a.title}</Link>
+                        <Link className="alert-link" to={`/alerts/${encodeURIComponent(a.id)}`}>
+                          {a.title}
+                        </Link>
                         <div className="muted small">{a.detection}</div>
                       </td>
                       <td>{a.user ? <Link to={`/users/${encodeURIComponent(a.user)}`}>{a.user}</Link> : '—'}</td>

@@ -40,7 +40,7 @@ export function FilterBuilder({ value, onChange }: { value: Condition[]; onChang
             <select aria-label="Field" value={c.field} onChange={(e) => set(i, { field: e.target.value, op: opsFor(e.target.value)[0]?.name ?? 'eq' })}>
               {fields.map((f) => (
                 <option key={f.name} value={f.name}>
-                  {f.label} ({f.name})
+                  {f.label.includes(f.name) ? f.label : `${f.label} (${f.name})`}
                 </option>
               ))}
             </select>

@@ -18,6 +18,18 @@ interface Draft {
 const EMPTY: Draft = { name: '', description: '', enabled: false, severity: 'medium', filters: [], actOn: { mode: 'single' } };
 type Issue = { path?: (string | number)[]; message: string; code?: string };
 
+/** One bar per day of the backtest's range, days without a match included (the report lists only days with some). */
+function everyDay(report: { from: string; to: string; perDay: { day: string; alerts: number }[] }) {
+  const byDay = new Map(report.perDay.map((d) => [d.day, d.alerts]));
+  const out: { label: string; values: Record<string, number> }[] = [];
+  const end = Date.parse(report.to.slice(0, 10));
+  for (let t = Date.parse(report.from.slice(0, 10)); t <= end && out.length < 400; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    out.push({ label: day, values: { alerts: byDay.get(day) ?? 0 } });
+  }
+  return out;
+}
+
 function Backtest({ report }: { report: any }) {
   return (
     <div className="card" data-testid="backtest">
@@ -26,7 +38,7 @@ function Backtest({ report }: { report: any }) {
         Over {report.scanned} stored activities ({report.from.slice(0, 10)} to {report.to.slice(0, 10)}): <strong data-testid="backtest-matches">{report.matches}</strong> matches,{' '}
         <strong>{report.alerts}</strong> alerts it would have raised.
       </p>
-      <BarChart buckets={report.perDay.map((d: any) => ({ label: d.day, values: { alerts: d.alerts } }))} keys={['alerts']} label="Alerts it would have raised per day" />
+      <BarChart buckets={everyDay(report)} keys={['alerts']} label="Alerts it would have raised per day" />
       {report.samples.length > 0 && (
         <details>
           <summary>{report.samples.length} sample matches</summary>

@@ -6,7 +6,7 @@ import { Link } from '../router.tsx';
 import { Async, Confirm, DbIpAttribution, Empty, ErrorBox, Sev, Status, Time, useApi } from '../ui.tsx';
 import { Timeline } from './timeline.tsx';
 
-function Seen({ title, rows, link }: { title: string; rows: { value: string; count: number; firstSeen: string; lastSeen: string }[]; link?: (v: string) => string }) {
+function Seen({ title, column, rows, link }: { title: string; column: string; rows: { value: string; count: number; firstSeen: string; lastSeen: string }[]; link?: (v: string) => string }) {
   return (
     <div>
       <h3>{title}</h3>
@@ -16,7 +16,7 @@ function Seen({ title, rows, link }: { title: string; rows: { value: string; cou
         <table className="grid compact" aria-label={title}>
           <thead>
             <tr>
-              <th>{title.replace(/s$/, '')}</th>
+              <th>{column}</th>
               <th>Count</th>
               <th>First seen</th>
               <th>Last seen</th>
@@ -139,9 +139,9 @@ export function UserPage({ user }: { user: string }) {
               </Confirm>
             )}
             <div className="cols3">
-              <Seen title="Countries" rows={u.seen.countries} link={(v) => `/activities?user=${enc}&filters=${encodeURIComponent(JSON.stringify([{ field: 'geo.country', op: 'eq', value: v }]))}`} />
-              <Seen title="IPs" rows={u.seen.ips} link={(v) => `/activities?ip=${encodeURIComponent(v)}`} />
-              <Seen title="Devices" rows={u.seen.devices} />
+              <Seen title="Countries" column="Country" rows={u.seen.countries} link={(v) => `/activities?user=${enc}&filters=${encodeURIComponent(JSON.stringify([{ field: 'geo.country', op: 'eq', value: v }]))}`} />
+              <Seen title="IPs" column="IP" rows={u.seen.ips} link={(v) => `/activities?ip=${encodeURIComponent(v)}`} />
+              <Seen title="Devices" column="Device" rows={u.seen.devices} />
             </div>
             <DbIpAttribution />
           </>
