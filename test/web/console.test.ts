@@ -262,9 +262,10 @@ ipRanges:
     await poll(() => page.getByRole('status').first().textContent()).toContain('Resolved 1 alert');
     const id = await policyRow.getAttribute('data-alert-id');
     expect(await h.service.store.getAlert(id!)).toMatchObject({ status: 'resolved', classification: 'false_positive', classificationReason: 'not_of_interest' });
-    await page.goto(`${h.url}/alerts?status=resolved&sort=severity`);
+    await page.goto(`${h.url}/alerts?status=resolved&period=24h&sort=severity`);
     await poll(() => page.locator('tr[data-alert-id]').count()).toBe(2);
     expect(await page.locator('select[name="status"]').inputValue()).toBe('resolved');
+    expect(await page.locator('select[name="period"]').inputValue()).toBe('24h');
   });
 
   it('shows the user page, the posture page, the other pages, and the dark theme', async () => {

@@ -7,14 +7,18 @@ import { Async, Empty, Sev, Status, Time, useApi } from '../ui.tsx';
 import { ResolveForm, type Resolution } from './triage.tsx';
 
 const SEV_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3 };
+const PERIODS: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 
 export function AlertsPage() {
   const me = useMe();
   const [q, setQ] = useQueryState();
   const filters = { status: q.get('status') ?? '', severity: q.get('severity') ?? '', detection: q.get('detection') ?? '', user: q.get('user') ?? '' };
+  // The period is kept as a relative choice in the URL (shareable: "last 7 days" stays relative when reopened).
+  const period = q.get('period') ?? '';
+  const from = PERIODS[period] ? new Date(Date.now() - PERIODS[period]).toISOString().slice(0, 16) + ':00.000Z' : null;
   const sort = q.get('sort') ?? 'time';
   const [cursor, setCursor] = useState<string | null>(null);
-  const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, limit: 200, cursor }));
+  const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, from, limit: 200, cursor }));
   const detections = useApi<{ byDetection: Record<string, number> }>('/api/alerts/stats?interval=day');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [resolving, setResolving] = useState(false);
@@ -103,6 +107,15 @@ export function AlertsPage() {
         <label>
           User
           <input type="search" name="user" defaultValue={filters.user} placeholder="email" onKeyDown={(e) => e.key === 'Enter' && setQ({ user: (e.target as HTMLInputElement).value })} onBlur={(e) => setQ({ user: e.target.value })} />
+        </label>
+        <label>
+          Period
+          <select name="period" value={period} onChange={(e) => setQ({ period: e.target.value })}>
+            <option value="">any time</option>
+            <option value="24h">last 24 hours</option>
+            <option value="7d">last 7 days</option>
+            <option value="30d">last 30 days</option>
+          </select>
         </label>
         <label>
           Sort
