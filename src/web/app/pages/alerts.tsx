@@ -73,7 +73,7 @@ export function AlertsPage() {
     <section>
       <h1>Alerts</h1>
       <p className="muted small">Keys: j / k next / previous alert, Enter opens it, x selects it.</p>
-      <form className="filters" role="search" aria-label="Alert filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" role="search" aria-label="Alert filters" onSubmit={(e) => e.preventDefault()} key={filters.user}>
         <label>
           Status
           <select name="status" value={filters.status} onChange={(e) => setQ({ status: e.target.value })}>

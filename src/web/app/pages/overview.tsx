@@ -59,11 +59,13 @@ export function OverviewPage() {
           <h2>Top risky users</h2>
           <Async r={top}>
             {(d) =>
-              d.items.length === 0 ? (
+              d.items.filter((u) => u.priority.score > 0).length === 0 ? (
                 <Empty>No user has an investigation priority above zero.</Empty>
               ) : (
                 <ol className="list">
-                  {d.items.map((u) => (
+                  {d.items
+                    .filter((u) => u.priority.score > 0)
+                    .map((u) => (
                     <li key={u.user}>
                       <Link to={`/users/${encodeURIComponent(u.user)}`}>{u.user}</Link> — priority {u.priority.score} ({u.priority.alerts} alerts)
                     </li>
