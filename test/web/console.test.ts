@@ -334,6 +334,17 @@ ipRanges:
     expect(after.body.overall.earned).toBeGreaterThan(before.body.overall.earned);
     await poll(() => p.getByTestId('posture-score').textContent()).toBe(`${Math.round(after.body.overall.pct)}%`);
     await p.screenshot({ path: `${shots}/20-posture-status.png`, fullPage: true });
+    // Declaring what Rampart cannot observe: the row then says "declared" and the result follows the declaration.
+    const other = p.locator('tr[data-rec="workplace.external_accounts"]');
+    await other.getByRole('button').click();
+    const form = p.getByRole('form', { name: 'Declare the result' });
+    await form.locator('select[name="declaration"]').selectOption('compliant');
+    await form.locator('input[name="justification"]').fill('external accounts reviewed by HR every quarter');
+    await form.getByRole('button', { name: 'Declare' }).click();
+    await poll(() => other.textContent()).toContain('declared');
+    expect(await other.textContent()).toContain('compliant');
+    expect(await p.getByTestId('recommendation').textContent()).toContain('external accounts reviewed by HR every quarter');
+    await p.screenshot({ path: `${shots}/21-posture-declared.png`, fullPage: true });
     await admin.close();
   });
 

@@ -14,6 +14,21 @@ function Recommendation({ id, onChanged }: { id: string; onChanged: () => void }
   const [status, setStatus] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
+  const [declState, setDeclState] = useState('');
+  const [justification, setJustification] = useState('');
+  // What Rampart cannot observe (no settings API in Workplace) an admin may declare, with a justification; the
+  // page always says whether a result is observed or declared.
+  const declare = async (state: string | null) => {
+    setError(null);
+    try {
+      await api('PUT', `/api/posture/recommendations/${encodeURIComponent(id)}/declaration`, { state, justification });
+      setJustification('');
+      r.reload();
+      onChanged();
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  };
   const save = async () => {
     setError(null);
     try {
@@ -85,6 +100,33 @@ function Recommendation({ id, onChanged }: { id: string; onChanged: () => void }
               <button className="primary" type="submit">
                 Set status
               </button>
+            </form>
+          )}
+          {x.declaration && (
+            <p className="state warn">
+              Declared {x.declaration.state.replace(/_/g, ' ')} by {x.declaration.by} (<Time iso={x.declaration.at} />): “{x.declaration.justification}”
+            </p>
+          )}
+          {can(me, 'admin') && (
+            <form className="filters" aria-label="Declare the result" onSubmit={(e) => (e.preventDefault(), void declare(declState))}>
+              <label>
+                Declare
+                <select name="declaration" value={declState} onChange={(e) => setDeclState(e.target.value)} required>
+                  <option value="">choose…</option>
+                  <option value="compliant">compliant</option>
+                  <option value="not_compliant">not compliant</option>
+                </select>
+              </label>
+              <label>
+                Justification
+                <input name="justification" type="text" value={justification} onChange={(e) => setJustification(e.target.value)} required />
+              </label>
+              <button type="submit">Declare</button>
+              {x.declaration && (
+                <button type="button" onClick={() => void declare(null)}>
+                  Withdraw declaration
+                </button>
+              )}
             </form>
           )}
           <ErrorBox error={error} />
