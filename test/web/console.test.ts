@@ -221,6 +221,8 @@ ipRanges:
     await poll(() => new URL(page.url()).searchParams.get('filters')).toContain('geo.country');
     await poll(() => rows.count()).toBe(2);
     expect(await page.locator('a', { hasText: 'Export CSV' }).getAttribute('href')).toContain('/api/activities/export?');
+    await page.locator('tr[data-activity-id]').first().getByRole('button', { name: 'details' }).click();
+    expect(await page.getByTestId('activity-json').textContent()).toContain('"country": "AU"');
     await shot('09-activities-pivot');
   });
 

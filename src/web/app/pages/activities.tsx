@@ -1,5 +1,5 @@
 /** Activity log: simple filters + the filter builder, all in the URL; pivots from cells; CSV/NDJSON export links. */
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { qs } from '../api.ts';
 import { Link, navigate, useQueryState } from '../router.tsx';
 import { Async, DbIpAttribution, Empty, ErrorBox, Time, useApi } from '../ui.tsx';
@@ -24,6 +24,7 @@ export function ActivitiesPage() {
   const [draft, setDraft] = useState<Condition[] | null>(null);
   const conditions = draft ?? parsed.list;
   const [cursor, setCursor] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
   const params = { ...simple, filters: parsed.list.length ? JSON.stringify(parsed.list) : null };
   const r = useApi<{ items: any[]; next: string | null; scanned: number | null }>(qs('/api/activities', { ...params, limit: 100, cursor }));
   // A pivot replaces the filters with one pivot value; a cell click keeps the others (Shift-click style "add").
@@ -96,7 +97,8 @@ export function ActivitiesPage() {
                   {d.items.map((a) => {
                     const user = a.actor.email ?? a.actor.id ?? '';
                     return (
-                      <tr key={a.id} data-activity-id={a.id}>
+                      <Fragment key={a.id}>
+                      <tr data-activity-id={a.id}>
                         <td>
                           <button className="cell" title="activities within 24 h around this one" onClick={() => pivot(when(a.time))}>
                             <Time iso={a.time} />
@@ -138,8 +140,27 @@ export function ActivitiesPage() {
                         <td>
                           {a.isp ?? ''} {a.ipCategory ? <span className="badge">{a.ipCategory}</span> : null}
                         </td>
-                        <td className="small">{a.device ? [a.device.type, a.device.os, a.device.browser].filter(Boolean).join(' · ') : ''}</td>
+                        <td className="small">
+                          {a.device ? [a.device.type, a.device.os, a.device.browser].filter(Boolean).join(' · ') : ''}{' '}
+                          <button type="button" className="cell" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? null : a.id)}>
+                            {open === a.id ? 'hide' : 'details'}
+                          </button>
+                        </td>
                       </tr>
+                      {open === a.id && (
+                        <tr className="detail-row">
+                          <td colSpan={8}>
+                            <pre data-testid="activity-json">{JSON.stringify({ ...a, raw: undefined }, null, 2)}</pre>
+                            {a.raw ? (
+                              <details>
+                                <summary>Raw event as received</summary>
+                                <pre>{JSON.stringify(a.raw, null, 2)}</pre>
+                              </details>
+                            ) : null}
+                          </td>
+                        </tr>
+                      )}
+                      </Fragment>
                     );
                   })}
                 </tbody>
