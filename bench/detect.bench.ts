@@ -12,6 +12,7 @@ import type { Activity, IpCategory } from '../src/schema/activity.ts';
 import type { DirectoryUser } from '../src/schema/directory.ts';
 import { DetectionEngine } from '../src/detect/engine.ts';
 import { NETWORKS_BY_COUNTRY } from '../src/detect/scenarios/ip-table.ts';
+import { mulberry32 } from '../src/core/random.ts';
 
 /** Same shape as bench/types.ts BenchResult on main. */
 interface BenchResult {
@@ -41,16 +42,7 @@ function gcNow(): void {
   gc();
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 interface Net {
   country: string;

@@ -15,6 +15,7 @@ import { GeoDb } from '../src/enrich/geo.ts';
 import { createEnricher } from '../src/enrich/index.ts';
 import { numberToIpv4, parseIp, type ParsedIp } from '../src/enrich/ip.ts';
 import type { Activity } from '../src/schema/activity.ts';
+import { mulberry32 } from '../src/core/random.ts';
 
 export interface BenchResult {
   name: string;
@@ -27,17 +28,7 @@ const EVENTS = Number(process.env.ENRICH_BENCH_EVENTS ?? 1_000_000);
 const DISTINCT_IPS = 40_000;
 const MISS_EVENTS = 100_000;
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // seeded: the same run always writes the same data
 
 function ipPool(rand: () => number): string[] {
   const pool: string[] = [];

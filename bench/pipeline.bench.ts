@@ -19,8 +19,8 @@ import { writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
 
 const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
-const SLICE = 20_000;
-const BATCH = 5_000;
+const SLICE = Number(process.env.RAMPART_BENCH_SLICE ?? 20_000);
+const BATCH = Number(process.env.RAMPART_BENCH_BATCH ?? 5_000);
 const DIR = join(process.cwd(), '.bench-tmp');
 
 const cpuMs = () => {

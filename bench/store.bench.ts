@@ -14,6 +14,7 @@ import type { Activity } from '../src/schema/activity.ts';
 import type { Store } from '../src/store/store.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 import { PostgresStore } from '../src/store/postgres/index.ts';
+import { mulberry32 } from '../src/core/random.ts';
 
 export interface BenchResult {
   name: string;
@@ -25,17 +26,7 @@ export interface BenchResult {
 const BATCH = 10_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
-/** A seeded PRNG (mulberry32): the same run always writes the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // seeded: the same run always writes the same data
 
 const ACTIONS = [
   ['USER_LOGIN', 'login'],

@@ -20,25 +20,15 @@ import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
+import { fromStoredRange } from './enrich/ip-ranges.ts';
 import { openStore, pruneByRetention } from './store/index.ts';
-import type { IpRange, Store } from './store/store.ts';
+import type { Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
 import { demoWanted, wireDemo } from './demo.ts';
+import { startProxyForConfig, type SessionProxy } from './proxy/index.ts';
 import { registerConsole } from './web/serve.ts';
-
-/** Stored ranges allow nulls where the config omits keys. */
-const fromStoredRange = (r: IpRange): EnrichIpRange => ({
-  name: r.name,
-  category: r.category,
-  subnets: r.subnets,
-  tags: r.tags,
-  ...(r.isp ? { isp: r.isp } : {}),
-  ...(r.location
-    ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as EnrichIpRange['location'] }
-    : {}),
-});
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
@@ -121,6 +111,8 @@ export interface Service {
   policies: PolicySet;
   enricher: RampartEnricher;
   governance: GovernanceService;
+  /** The session proxy, when the config has a `proxy` key (docs/session-control.md). */
+  proxy: SessionProxy | null;
   /** Security posture score (docs/posture.md); its API routes are posture/routes.ts, mounted by registerApi. */
   posture: PostureService;
   logger: Logger;
@@ -188,6 +180,8 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   });
   await governance.start(); // resumes actions a crash interrupted
   pipeline.addSink(governance);
+  // Real-time session control: its activities go through the same pipeline (docs/session-control.md).
+  const proxy = await startProxyForConfig(loaded, { sink: pipeline, logger, metrics, directoryUser: (app, id) => engine.lookupUser(app, id) });
   const posture = createPostureService(config, { store, logger: logger.child({ component: 'posture' }), metrics, onAlert: (a) => pipeline.publish(a) });
 
   const http = createHttpServer({ config, logger, metrics, ready: () => ready });
@@ -279,6 +273,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       await demo?.stop().catch((err) => logger.error({ err }, 'demo tenant stop failed'));
       api.close(); // ends live event streams, which would hold http.close() open
       await http.close(); // in-flight requests finish; their ingests are awaited by the handlers
+      await proxy?.close().catch((err) => logger.error({ err }, 'session proxy stop failed'));
       for (const c of connectors) await c.stop().catch((err) => logger.error({ err, connector: c.id }, 'connector stop failed'));
       await posture.stop().catch((err) => logger.error({ err }, 'posture stop failed'));
       await saveState().catch((err) => logger.error({ err }, 'final detection state save failed'));
@@ -299,6 +294,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     enricher,
     governance,
     posture,
+    proxy,
     logger,
     metrics,
     api,

@@ -15,8 +15,9 @@ import { register as simulate } from './commands/simulate.ts';
 import { register as policy } from './commands/policy.ts';
 import { register as users } from './commands/users.ts';
 import { register as posture } from './commands/posture.ts';
+import { register as proxy } from './commands/proxy.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture];
+const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture, proxy];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -10,6 +10,7 @@ import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
+import { ProxyConfigSchema } from '../proxy/config.ts';
 import { PostureConfigSchema, POSTURE_DEFAULTS } from '../posture/config.ts';
 
 export const IpRangeConfigSchema = z
@@ -146,6 +147,8 @@ export const ConfigSchema = z
       .default({ directory: './policies', autoDisableMatchesPerDay: 200_000, autoDisableMatchesPer3Hours: 100_000 }),
     /** Alert delivery: email, webhook and syslog destinations and the routes to them (docs/alert-delivery.md). */
     alerts: AlertsConfigSchema.default(ALERTS_CONFIG_DEFAULT),
+    /** Real-time session control: the reverse proxy in front of protected apps (docs/session-control.md). */
+    proxy: ProxyConfigSchema.optional(),
     connectors: z
       .object({ workplace: WorkplaceConfigSchema.optional() })
       .strict()

@@ -93,6 +93,7 @@ export const ERRORS = {
   RAMPART_ERR_ACTION_INVALID_STATE: spec('governance log entry %s is %s: %s', 409),
   // PROXY
   RAMPART_ERR_PROXY_UPSTREAM: spec('proxy upstream %s failed: %s', 502),
+  RAMPART_ERR_PROXY_POLICY_INVALID: spec('session policy %s is invalid: %s', 400),
   // POSTURE (security posture checks and score)
   RAMPART_ERR_POSTURE_UNKNOWN_CHECK: spec('unknown posture check %s', 404),
   RAMPART_ERR_POSTURE_UNKNOWN_INSTANCE: spec('unknown app instance %s (known: %s)', 404),

@@ -96,3 +96,24 @@ export function compileIpRanges(ranges: readonly IpRange[]): IpRangeIndex {
     b.build(),
   );
 }
+
+/** A stored range (Store.listIpRanges allows nulls where the config omits keys) as the enricher takes it. */
+export function fromStoredRange(r: {
+  name: string;
+  category: IpRange['category'];
+  subnets: string[];
+  tags?: string[];
+  isp?: string | null;
+  location?: Record<string, string | number | null | undefined> | null;
+}): IpRange {
+  return {
+    name: r.name,
+    category: r.category,
+    subnets: r.subnets,
+    tags: r.tags,
+    ...(r.isp ? { isp: r.isp } : {}),
+    ...(r.location
+      ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as IpRange['location'] }
+      : {}),
+  };
+}

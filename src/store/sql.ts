@@ -13,6 +13,12 @@ export interface Dialect {
   textMatch(p: Params, needle: string): string;
   /** An activity `time` value as the driver's column holds it (SQLite: epoch milliseconds). */
   activityTime(iso: string): unknown;
+  /**
+   * A column reference the planner must not pick an index for (SQLite: `+col`). Used for the broad columns (action,
+   * category, outcome, app) when a selective user or IP filter is present: without statistics SQLite would otherwise
+   * walk the (action, time) index over every login instead of the user's own (actor, time) index.
+   */
+  unindexed(column: string): string;
 }
 
 export class Params {
@@ -52,13 +58,15 @@ export function buildActivityQuery(dialect: Dialect, q: ActivityQuery, limit: nu
 
   const branch = (userColumn: string | null): string => {
     const conds: string[] = [];
+    const selective = userColumn !== null || q.ip !== undefined;
+    const broad = (c: string) => (selective ? dialect.unindexed(c) : c);
     if (userColumn === 'actor_email') conds.push(`actor_email = ${p.add(q.user!.toLowerCase())}`);
     if (userColumn === 'actor_id') conds.push(`actor_id = ${p.add(q.user)}`);
     if (q.ip !== undefined) conds.push(`ip = ${p.add(q.ip)}`);
-    if (q.action !== undefined) conds.push(`action = ${p.add(q.action)}`);
-    if (q.category !== undefined) conds.push(`category = ${p.add(q.category)}`);
-    if (q.outcome !== undefined) conds.push(`outcome = ${p.add(q.outcome)}`);
-    if (q.app !== undefined) conds.push(`app = ${p.add(q.app)}`);
+    if (q.action !== undefined) conds.push(`${broad('action')} = ${p.add(q.action)}`);
+    if (q.category !== undefined) conds.push(`${broad('category')} = ${p.add(q.category)}`);
+    if (q.outcome !== undefined) conds.push(`${broad('outcome')} = ${p.add(q.outcome)}`);
+    if (q.app !== undefined) conds.push(`${broad('app')} = ${p.add(q.app)}`);
     if (from !== undefined) conds.push(`time >= ${p.add(dialect.activityTime(from))}`);
     if (to !== undefined) conds.push(`time < ${p.add(dialect.activityTime(to))}`);
     if (q.text !== undefined && q.text !== '') conds.push(dialect.textMatch(p, textNeedle(q.text)));

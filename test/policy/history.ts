@@ -3,18 +3,9 @@
  * download bursts, password-guessing runs, Tor logins, admin work from outside, and external users.
  */
 import { ActivitySchema, type Activity } from '../../src/schema/activity.ts';
+import { mulberry32 } from '../../src/core/random.ts';
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // seeded: the same run always writes the same data
 
 const ACTIONS = [
   ['USER_LOGIN', 'login', 'success'],

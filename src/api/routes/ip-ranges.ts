@@ -11,20 +11,12 @@ import { validateIpRanges, type IpRange as EnrichIpRange } from '../../enrich/in
 import type { IpRange } from '../../store/store.ts';
 import type { ApiContext } from '../context.ts';
 import { route } from '../route.ts';
+import { fromStoredRange } from '../../enrich/ip-ranges.ts';
 
 const RangeViewSchema = IpRangeConfigSchema.extend({ source: z.enum(['config', 'api']) });
 const NameParams = z.object({ name: z.string().min(1).max(128) });
 
-const toEnrich = (r: IpRange): EnrichIpRange => ({
-  name: r.name,
-  category: r.category,
-  subnets: r.subnets,
-  tags: r.tags,
-  ...(r.isp ? { isp: r.isp } : {}),
-  ...(r.location
-    ? { location: Object.fromEntries(Object.entries(r.location).filter(([, v]) => v !== null && v !== undefined)) as EnrichIpRange['location'] }
-    : {}),
-});
+const toEnrich = (r: IpRange): EnrichIpRange => fromStoredRange(r);
 const toView = (r: IpRange | EnrichIpRange, source: 'config' | 'api') => ({ ...toEnrich(r as IpRange), tags: r.tags ?? [], source });
 
 export function ipRangeRoutes(ctx: ApiContext) {

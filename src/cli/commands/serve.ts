@@ -14,6 +14,7 @@ export function register(program: Command): void {
       const loaded = loadConfigOption(o.config);
       const service = await startService(loaded, { port: o.port, host: o.host });
       process.stdout.write(`Rampart is listening on ${service.url}\n`);
+      if (service.proxy) process.stdout.write(`Rampart session proxy is listening on ${service.proxy.url}\n`);
       service.logger.info({ url: service.url, store: loaded.config.store.driver }, 'rampart serve started');
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -100,6 +100,7 @@ export function register(program: Command): void {
         `  graph:  ${sim.graphUrl}`,
         `  scim:   ${sim.scimUrl}`,
         `  audit:  ${sim.auditUrl}  (POST /work_get_token, GET /security_audit_logs; client id ${sim.auditClientId})`,
+        `  web:    ${sim.webUrl}/login  (sign in as any simulated person with password "${sim.web.password}"; guest ${sim.web.guests[0]?.email ?? 'none'}; who-am-I ${sim.webUrl}/api/me)`,
         accessToken ? `  access token: from $${o.accessTokenEnv}` : `  access token (simulator-generated): ${sim.accessToken}`,
         appSecret ? `  app secret: from $${o.appSecretEnv}` : `  app secret (simulator-generated): ${sim.appSecret}`,
         `  audit client secret (simulator-generated): ${sim.auditClientSecret}`,

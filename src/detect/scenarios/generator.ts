@@ -15,6 +15,7 @@ import type { DetectionsConfigInput } from '../config.ts';
 import { SATELLITE_ASNS } from '../ip-intel.ts';
 import { haversineKm } from '../geo.ts';
 import { NETWORKS_BY_COUNTRY, type NetRow } from './ip-table.ts';
+import { mulberry32 } from '../../core/random.ts';
 
 export const ATTACKS = ['impossible_travel', 'tor', 'brute_force', 'password_spray', 'terminated', 'admin_takeover', 'impersonation_burst', 'risky_ip'] as const;
 export type AttackName = (typeof ATTACKS)[number];
@@ -57,17 +58,7 @@ export interface Scenario {
   userDays: number;
 }
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const HOSTING = /amazon|microsoft|google|digitalocean|alibaba|rackspace|selectel|cloud|data ?cent|hosting|skylogic|ovh|hetzner|linode|oracle|macquarie|n-able|leaseweb|akamai/i;
 /** Residential/business networks only: cloud and satellite networks have no physical location. */

@@ -65,6 +65,7 @@ const SET_CHECKPOINT =
 const dialect: Dialect = {
   placeholder: (n) => `$${n}`,
   activityTime: (iso) => iso,
+  unindexed: (c) => c,
   textMatch: (p, needle) => {
     const n = p.add(needle);
     return (

@@ -65,10 +65,11 @@ const SET_CHECKPOINT =
   'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 const MAX_CACHED_QUERIES = 512;
 
-const dialect: Dialect = {
+export const SQLITE_DIALECT: Dialect = {
   placeholder: () => '?',
   // Epoch milliseconds: an integer key is a third of the ISO text in each of the five time indexes.
   activityTime: (iso) => Date.parse(iso),
+  unindexed: (c) => `+${c}`,
   // rampart_contains lowercases with JS rules (SQLite's lower() only folds ASCII).
   textMatch: (p, needle) =>
     `(rampart_contains(${p.add(needle)}, action, actor_id, actor_email, json_extract(body, '$.actor.name'), ` +
@@ -313,7 +314,7 @@ export class SqliteStore implements Store {
 
   async queryActivities(q: ActivityQuery): Promise<Page<Activity>> {
     const limit = clampLimit(q.limit);
-    const { sql, params } = buildActivityQuery(dialect, q, limit, 'time, id, body');
+    const { sql, params } = buildActivityQuery(SQLITE_DIALECT, q, limit, 'time, id, body');
     return this.#read('queryActivities', () => {
       const rows = this.#stmt(sql).all(params) as { time: number; id: string; body: string }[];
       return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => ({ time: new Date(r.time).toISOString(), id: r.id }));
@@ -367,7 +368,7 @@ export class SqliteStore implements Store {
 
   async listAlerts(q: AlertQuery): Promise<Page<Alert>> {
     const limit = clampLimit(q.limit);
-    const { sql, params } = buildAlertQuery(dialect, q, limit);
+    const { sql, params } = buildAlertQuery(SQLITE_DIALECT, q, limit);
     return this.#read('listAlerts', () => {
       const rows = this.#stmt(sql).all(params) as { time: string; id: string; body: string }[];
       return toPage(rows, limit, (r) => JSON.parse(r.body) as Alert, (r) => r);

@@ -38,3 +38,30 @@ describe('SqliteStore worker writer', () => {
     expect(r.stdout).toBe('closed\n');
   });
 });
+
+describe('SqliteStore query plans', () => {
+  it('walks the user (or IP) index, not the broad action index, when a user or IP filter is present', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const { SqliteStore, SQLITE_DIALECT } = await import('./index.ts');
+    const { buildActivityQuery } = await import('../sql.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-plan-'));
+    const path = join(dir, 'p.db');
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const plan = (q: Parameters<typeof buildActivityQuery>[1]) => {
+      const { sql, params } = buildActivityQuery(SQLITE_DIALECT, q, 100, 'time, id, body');
+      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
+    };
+    const from = '2026-01-01T00:00:00.000Z';
+    const byUser = plan({ user: 'ana@acme.example', action: 'USER_LOGIN', category: 'login', from });
+    expect(byUser).toContain('activities_actor_email_time');
+    expect(byUser).toContain('activities_actor_id_time');
+    expect(byUser).not.toContain('activities_action_time');
+    const byIp = plan({ ip: '203.0.113.9', action: 'USER_LOGIN' });
+    expect(byIp).toContain('activities_ip_time');
+    expect(plan({ action: 'USER_LOGIN', from })).toContain('activities_action_time');
+    db.close();
+  });
+});

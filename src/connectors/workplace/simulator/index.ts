@@ -21,6 +21,7 @@ import { SCENARIOS, runScenario, type ScenarioName, type ScenarioOptions, type S
 import { createScimHandler } from './scim.ts';
 import { Tenant, type RecordedEvent } from './tenant.ts';
 import { WebhookSender, type DeliveryReport } from './webhooks.ts';
+import { registerWebFront, type WebAccount, type WebFront } from './web/index.ts';
 
 export { SimClock, workplaceTime, parseWorkplaceTime } from './clock.ts';
 export { FaultController, FAULT_KINDS, SURFACES, type FaultKind, type FaultRule, type FaultSpec, type Surface } from './faults.ts';
@@ -62,6 +63,10 @@ export interface SimulatorOptions {
   graphCallsPerHour?: number;
   /** Security log retention in events (default 200,000; the oldest are dropped, cursors stay valid). */
   maxLogEvents?: number;
+  /** Web front (/web): the password every simulated person signs in with (default "workplace"). */
+  webPassword?: string;
+  /** Web front guests from other organisations (external users); default one partner-corp.net guest. */
+  webGuests?: WebAccount[];
 }
 
 export interface RequestLogEntry {
@@ -95,6 +100,9 @@ export interface WorkplaceSimulator {
   readonly graphUrl: string;
   readonly scimUrl: string;
   readonly auditUrl: string;
+  /** The web front (sign-in, feed, group files, who-am-I) at `${url}/web`, for the session proxy. */
+  readonly webUrl: string;
+  readonly web: WebFront;
   readonly org: SimOrg;
   readonly accessToken: string;
   readonly appSecret: string;
@@ -245,6 +253,11 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
   app.route({ method: [...methods], url: '/graph/*', handler: graph });
   app.route({ method: [...methods], url: '/scim/*', handler: scim });
   app.route({ method: [...methods], url: '/admin/*', handler: audit });
+  const web = await registerWebFront(app, {
+    accounts: () => tenant.users.filter((u) => u.active).map((u) => ({ id: u.id, email: u.email, name: u.name })),
+    password: opts.webPassword,
+    guests: opts.webGuests,
+  });
 
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address();
@@ -269,6 +282,8 @@ export async function startWorkplaceSimulator(opts: SimulatorOptions = {}): Prom
     graphUrl: `${url}/graph`,
     scimUrl: `${url}/scim`,
     auditUrl: `${url}/admin`,
+    webUrl: `${url}/web`,
+    web,
     org: {
       get users() {
         return tenant.users;
