@@ -28,6 +28,7 @@ import type { Connector } from './connectors/connector.ts';
 import { createConnectors } from './connectors/registry.ts';
 import { demoWanted, wireDemo } from './demo.ts';
 import { startProxyForConfig, type SessionProxy } from './proxy/index.ts';
+import { registerConsole } from './web/serve.ts';
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
 
@@ -131,6 +132,8 @@ export interface ServeOptions {
   connectors?: Connector[];
   /** Optional API parts: governance service, policy reload hook, where the first-start password is printed. */
   api?: Pick<ApiDeps, 'governance' | 'onPoliciesChanged' | 'printOnce' | 'scryptCost'>;
+  /** Folder of the built console (default dist/web). */
+  webDir?: string;
 }
 
 export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}): Promise<Service> {
@@ -222,6 +225,9 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     ...(opts.api ?? {}),
   });
   await api.bootstrap();
+  // The web console (docs/console.md): the built files at `/`, after the API so its guard's headers apply.
+  const web = registerConsole(http, opts.webDir ? { dir: opts.webDir } : {});
+  if (!web.built) logger.warn('web console not built (npm run build:web); / answers a page saying so');
 
   const saveState = async () => {
     await pipeline.drain();

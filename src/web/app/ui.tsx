@@ -1,0 +1,176 @@
+/** Shared pieces: data loading, states (loading, empty, error), badges, dialogs, small SVG charts. */
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { ApiError, get } from './api.ts';
+
+export function useApi<T = any>(path: string | null): { data: T | null; error: ApiError | null; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | null; error: ApiError | null; loading: boolean }>({ data: null, error: null, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (path === null) return;
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    get<T>(path).then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error: ApiError) => live && setState({ data: null, error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { ...state, reload };
+}
+
+export const Loading = ({ what = 'Loading' }: { what?: string }) => (
+  <div className="state loading" role="status" aria-live="polite">
+    <span className="spinner" aria-hidden="true" /> {what}…
+  </div>
+);
+
+export const ErrorBox = ({ error }: { error: { message: string; code?: string } | null }) =>
+  error ? (
+    <div className="state error" role="alert">
+      <strong>Error</strong> {error.message}
+      {error.code ? <code className="code">{error.code}</code> : null}
+    </div>
+  ) : null;
+
+export const Empty = ({ children }: { children: ReactNode }) => <div className="state empty">{children}</div>;
+
+/** Loading / error / content in one place. */
+export function Async<T>({ r, children }: { r: { data: T | null; error: ApiError | null; loading: boolean }; children: (d: T) => ReactNode }) {
+  if (r.error) return <ErrorBox error={r.error} />;
+  if (r.data === null) return <Loading />;
+  return <>{children(r.data)}</>;
+}
+
+export const Sev = ({ s }: { s: string }) => <span className={`badge sev-${s}`}>{s}</span>;
+export const Status = ({ s }: { s: string }) => <span className={`badge st-${s}`}>{s.replace(/_/g, ' ')}</span>;
+
+export const fmtTime = (iso: string | null | undefined) => {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+};
+export const Time = ({ iso }: { iso: string | null | undefined }) => <time dateTime={iso ?? undefined}>{fmtTime(iso)}</time>;
+
+export const DbIpAttribution = () => (
+  <p className="attribution">
+    <a href="https://db-ip.com" rel="noreferrer noopener" target="_blank">
+      IP Geolocation by DB-IP
+    </a>
+  </p>
+);
+
+/** A modal confirmation; Escape cancels, focus starts on the confirm button. */
+export function Confirm({ title, children, confirmLabel, danger, onConfirm, onCancel }: { title: string; children?: ReactNode; confirmLabel: string; danger?: boolean; onConfirm: () => void; onCancel: () => void }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    const k = (e: KeyboardEvent) => e.key === 'Escape' && onCancel();
+    window.addEventListener('keydown', k);
+    return () => window.removeEventListener('keydown', k);
+  }, [onCancel]);
+  return (
+    <div className="modal-back" onClick={onCancel}>
+      <div className="modal" role="dialog" aria-modal="true" aria-label={title} onClick={(e) => e.stopPropagation()}>
+        <h2>{title}</h2>
+        {children}
+        <div className="row end">
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="button" ref={ref} className={danger ? 'danger' : 'primary'} onClick={onConfirm}>
+            {confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+const SEV_COLORS: Record<string, string> = { high: 'var(--sev-high)', medium: 'var(--sev-medium)', low: 'var(--sev-low)', informational: 'var(--sev-info)' };
+
+/** Stacked bars (one per bucket), e.g. alerts per day by severity or backtest matches per day. */
+export function BarChart({ buckets, keys, label, height = 140 }: { buckets: { label: string; values: Record<string, number> }[]; keys: string[]; label: string; height?: number }) {
+  const max = Math.max(1, ...buckets.map((b) => keys.reduce((s, k) => s + (b.values[k] ?? 0), 0)));
+  const w = 640;
+  const bw = buckets.length ? w / buckets.length : w;
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${w} ${height + 20}`} role="img" aria-label={label} preserveAspectRatio="none">
+        <line x1="0" x2={w} y1={height} y2={height} className="axis" />
+        {buckets.map((b, i) => {
+          let y = height;
+          return (
+            <g key={i}>
+              <title>{`${b.label}: ${keys.map((k) => `${k} ${b.values[k] ?? 0}`).join(', ')}`}</title>
+              {keys.map((k) => {
+                const h = ((b.values[k] ?? 0) / max) * (height - 4);
+                y -= h;
+                return h > 0 ? <rect key={k} x={i * bw + 1} y={y} width={Math.max(1, bw - 2)} height={h} fill={SEV_COLORS[k] ?? 'var(--accent)'} /> : null;
+              })}
+            </g>
+          );
+        })}
+        {buckets.length > 0 && (
+          <>
+            <text x="0" y={height + 15} className="tick">
+              {buckets[0].label}
+            </text>
+            <text x={w} y={height + 15} className="tick" textAnchor="end">
+              {buckets[buckets.length - 1].label}
+            </text>
+          </>
+        )}
+      </svg>
+      <figcaption>
+        {label} (max {max})
+        {keys.length > 1 &&
+          keys.map((k) => (
+            <span key={k} className="legend">
+              <i style={{ background: SEV_COLORS[k] ?? 'var(--accent)' }} /> {k}
+            </span>
+          ))}
+      </figcaption>
+    </figure>
+  );
+}
+
+/** A line over time (0..100), e.g. the posture score trend. */
+export function LineChart({ points, label, height = 140 }: { points: { label: string; value: number | null }[]; label: string; height?: number }) {
+  const w = 640;
+  const pts = points.map((p, i) => ({ ...p, x: points.length > 1 ? (i / (points.length - 1)) * (w - 10) + 5 : w / 2 }));
+  const y = (v: number) => height - (v / 100) * (height - 10) - 5;
+  const d = pts
+    .filter((p) => p.value !== null)
+    .map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${y(p.value!).toFixed(1)}`)
+    .join(' ');
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${w} ${height + 20}`} role="img" aria-label={label}>
+        <line x1="0" x2={w} y1={y(0)} y2={y(0)} className="axis" />
+        <line x1="0" x2={w} y1={y(100)} y2={y(100)} className="grid" />
+        <path d={d} className="line" />
+        {pts.map((p, i) =>
+          p.value === null ? null : (
+            <circle key={i} cx={p.x} cy={y(p.value)} r="3" className="dot">
+              <title>{`${p.label}: ${p.value.toFixed(1)}%`}</title>
+            </circle>
+          ),
+        )}
+        {pts.length > 0 && (
+          <>
+            <text x="0" y={height + 15} className="tick">
+              {pts[0].label}
+            </text>
+            <text x={w} y={height + 15} className="tick" textAnchor="end">
+              {pts[pts.length - 1].label}
+            </text>
+          </>
+        )}
+      </svg>
+      <figcaption>{label}</figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,361 @@
+/**
+ * The web console in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core) against a real
+ * `rampart serve` (SQLite store, loopback, port 0) with governance against the Okta simulator. Activities enter
+ * through the service's pipeline (the path every connector uses). Every browser request must stay on loopback:
+ * one that leaves it fails the run. Screenshots of each page go to test-output/console/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { GovernanceService } from '../../src/actions/governance.ts';
+import { GovernanceConfigSchema } from '../../src/actions/config.ts';
+import { startOktaSimulator, type OktaSimulator } from '../../src/actions/okta/simulator.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { Metrics } from '../../src/core/metrics.ts';
+import { activity } from '../api/fixtures.ts';
+import { startHarness, type Harness } from '../api/harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const shots = `${root}test-output/console`;
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`test/web/console.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+const TRAVELLER = 'mallory@acme.example';
+const HOUR = 3_600_000;
+const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+
+let h: Harness;
+let okta: OktaSimulator;
+let gov: GovernanceService;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const offLoopback: string[] = [];
+const consoleErrors: string[] = [];
+const failedResponses: string[] = [];
+
+/** The shared 2-core machine can be slow: UI conditions get 10 s (vitest's default for expect.poll is 1 s). */
+const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 });
+const shot = (name: string) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+
+describe.skipIf(!haveChromium)('web console in Chromium', () => {
+  beforeAll(async () => {
+    // Build the console from the current source (about 2 s), so the test never runs an old bundle. vitest sets
+    // NODE_ENV=test, which would bundle React's development build: build as production, as npm run build:web does.
+    execFileSync(process.execPath, [`${root}src/web/prepare.mjs`], { cwd: root, stdio: 'inherit' });
+    mkdirSync(shots, { recursive: true });
+    okta = await startOktaSimulator({ users: [{ login: TRAVELLER, sessions: 1 }] });
+    h = await startHarness({
+      // Two office ranges with known locations make the travel deterministic and offline.
+      yaml: `detections: { learningDays: 0 }
+ipRanges:
+  - { name: paris, category: other, subnets: [81.2.69.0/24], location: { country: FR, city: Paris, lat: 48.8566, lon: 2.3522 } }
+  - { name: sydney, category: other, subnets: [1.128.0.0/24], location: { country: AU, city: Sydney, lat: -33.8688, lon: 151.2093 } }`,
+    });
+    gov = new GovernanceService({
+      config: GovernanceConfigSchema.parse({
+        defaultProvider: 'okta',
+        providers: { okta: { orgUrl: okta.orgUrl, apiToken: { env: 'OKTA_TOKEN' } } },
+        retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20, timeoutMs: 2000 },
+      }),
+      store: h.service.store,
+      logger: createLogger({ level: 'silent' }),
+      metrics: new Metrics(),
+      env: { OKTA_TOKEN: okta.apiToken },
+    });
+    h.service.api.setGovernance(gov);
+
+    // History: Paris then Sydney 2 h later (impossible travel), other users' activity, downloads for the backtest.
+    await h.service.pipeline.ingest([
+      activity({ user: TRAVELLER, ip: '81.2.69.10', time: iso(3 * HOUR) }),
+      activity({ user: TRAVELLER, ip: '1.128.0.20', time: iso(1 * HOUR) }),
+      activity({ user: TRAVELLER, ip: '1.128.0.20', time: iso(1 * HOUR - 60_000), action: 'download_file', category: 'file' }),
+      activity({ user: 'alice@acme.example', ip: '81.2.69.11', time: iso(5 * HOUR) }),
+      activity({ user: 'alice@acme.example', ip: '81.2.69.11', time: iso(4 * HOUR), action: 'download_file', category: 'file' }),
+      activity({ user: 'bob@acme.example', ip: '81.2.69.12', time: iso(2 * HOUR), outcome: 'failure' }),
+    ]);
+    await h.service.pipeline.drain();
+
+    browser = await (await import('playwright-core')).chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Offline guarantee: anything that is not this service on loopback is recorded and refused.
+    await context.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.protocol === 'data:' || u.protocol === 'blob:' || (['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && u.origin === new URL(h.url).origin)) return route.continue();
+      offLoopback.push(route.request().url());
+      return route.abort();
+    });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // Every failed API answer is listed with its URL, so an unexpected one names itself.
+    page.on('response', (r) => r.status() >= 400 && failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gov?.close();
+    await h?.close();
+    await okta?.close();
+  });
+
+  it('serves the console at / with the API security headers, and deep links answer the app', async () => {
+    const res = await fetch(`${h.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    expect(html).toContain('<div id="root">');
+    expect(html).not.toMatch(/https?:\/\//); // nothing loaded from elsewhere
+    const deep = await fetch(`${h.url}/alerts?status=new`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(html);
+    // API routes keep their own answers; unknown files are 404, not the app.
+    expect((await fetch(`${h.url}/api/alerts`)).status).toBe(401);
+    expect((await fetch(`${h.url}/nope.js`)).status).toBe(404);
+  });
+
+  it('signs in with a one-time password, forces the password change, and shows the shell', async () => {
+    const created = await h.call('POST', '/api/accounts', { session: await h.login('admin@localhost', h.adminPassword), body: { email: 'ana@acme.example', role: 'analyst' } });
+    expect(created.status).toBe(201);
+    const oneTime = created.body.password as string;
+    await page.goto(`${h.url}/`);
+    await page.getByLabel('Email').fill('ana@acme.example');
+    await page.getByLabel('Password').fill('wrong password here');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toContain('RAMPART_ERR_API');
+    await shot('01-sign-in-error');
+    await page.getByLabel('Password').fill(oneTime);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    await page.getByLabel('One-time password').fill(oneTime);
+    await page.getByLabel('New password', { exact: true }).fill('correct horse battery staple 7');
+    await page.getByLabel('New password again').fill('correct horse battery staple 7');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.getByRole('navigation').textContent()).toContain('ana@acme.example');
+    await shot('02-overview');
+  });
+
+  it('opens the impossible-travel alert and sees both places and the path on the map', async () => {
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    const row = page.locator('tr[data-detection="impossible_travel"]');
+    await row.first().waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain(TRAVELLER);
+    await shot('03-alerts');
+    await row.getByRole('link', { name: /Impossible travel/ }).click();
+    await page.getByTestId('world-map').waitFor();
+    expect(await page.getByTestId('map-place').count()).toBe(2);
+    expect(await page.getByTestId('travel-path').getAttribute('d')).toMatch(/^M/);
+    const caption = await page.getByTestId('world-map').textContent();
+    expect(caption).toContain('Paris');
+    expect(caption).toContain('Sydney');
+    expect(caption).toContain('IP Geolocation by DB-IP');
+    // Natural Earth countries are drawn (110m has 177 shapes).
+    expect(await page.locator('.map path.country').count()).toBeGreaterThan(150);
+    expect(await page.getByTestId('timeline').textContent()).toContain('81.2.69.10');
+    await shot('04-alert-impossible-travel');
+  });
+
+  it('suspends the user from the alert after confirmation and sees it in the governance log', async () => {
+    await page.getByRole('button', { name: 'Suspend user…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByLabel('Reason').fill('impossible travel Paris to Sydney');
+    await shot('05-suspend-confirm');
+    await dialog.getByRole('button', { name: 'Suspend user' }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toContain('succeeded');
+    expect(okta.user(TRAVELLER)?.status).toBe('SUSPENDED');
+    await page.getByRole('link', { name: 'Governance log' }).click();
+    const entry = page.locator(`tr[data-action="suspend_user"][data-user="${TRAVELLER}"]`);
+    await entry.waitFor();
+    expect(await entry.textContent()).toContain('succeeded');
+    expect(await entry.textContent()).toContain('impossible travel Paris to Sydney');
+    await shot('06-governance-log');
+  });
+
+  it('triages the alert through to resolved with a classification', async () => {
+    await page.goBack();
+    await page.getByTestId('alert-status').waitFor();
+    await page.getByRole('button', { name: 'Start investigating' }).click();
+    await poll(() => page.getByTestId('alert-status').textContent()).toContain('in progress');
+    await page.getByRole('button', { name: 'Resolve…' }).click();
+    await page.locator('select[name="classification"]').selectOption('true_positive');
+    await page.locator('textarea[name="comment"]').fill('confirmed with the user: account compromised');
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await poll(() => page.getByTestId('alert-status').textContent()).toContain('True positive');
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const stored = await h.service.store.getAlert(id);
+    expect(stored).toMatchObject({ status: 'resolved', classification: 'true_positive', assignee: 'ana@acme.example' });
+    expect(await page.locator('.history').textContent()).toContain('confirmed with the user');
+    await shot('07-alert-resolved');
+  });
+
+  it('filters the activity log by user and by IP, pivots, and keeps the filters in a shareable URL', async () => {
+    await page.getByRole('link', { name: 'Activity log' }).click();
+    await page.locator('input[name="user"]').fill(TRAVELLER);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => new URL(page.url()).searchParams.get('user')).toBe(TRAVELLER);
+    const rows = page.locator('tr[data-activity-id]');
+    await poll(() => rows.count()).toBe(3);
+    for (const t of await rows.allTextContents()) expect(t).toContain(TRAVELLER);
+    await shot('08-activities-by-user');
+    // Pivot from an IP cell: every activity from that IP, whoever did it.
+    await page.locator('button[data-pivot="ip"]', { hasText: '81.2.69.10' }).first().click();
+    await poll(() => new URL(page.url()).searchParams.get('ip')).toBe('81.2.69.10');
+    await poll(() => rows.count()).toBe(1);
+    // Narrow by IP and user together, then reload the shared URL: the same rows come back.
+    await page.goto(`${h.url}/activities?user=${encodeURIComponent(TRAVELLER)}&ip=1.128.0.20`);
+    await poll(() => rows.count()).toBe(2);
+    expect(await page.locator('input[name="ip"]').inputValue()).toBe('1.128.0.20');
+    // Pivot on country via the filter language.
+    await page.locator('button[data-pivot="country"]').first().click();
+    await poll(() => new URL(page.url()).searchParams.get('filters')).toContain('geo.country');
+    await poll(() => rows.count()).toBe(2);
+    expect(await page.locator('a', { hasText: 'Export CSV' }).getAttribute('href')).toContain('/api/activities/export?');
+    await page.locator('tr[data-activity-id]').first().getByRole('button', { name: 'details' }).click();
+    expect(await page.getByTestId('activity-json').textContent()).toContain('"country": "AU"');
+    await shot('09-activities-pivot');
+  });
+
+  it('creates a policy, backtests it, enables it, and sees its alert arrive live; then bulk-resolves it', async () => {
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('button', { name: 'New policy' }).click();
+    await page.getByLabel('Name').fill('console-downloads');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const cond = page.getByTestId('condition');
+    await cond.getByLabel('Field').selectOption('action');
+    await cond.getByLabel('Operator').selectOption('eq');
+    await cond.getByLabel('Value').fill('download_file');
+    await cond.getByLabel('Value').press('Tab');
+    await page.getByRole('button', { name: 'Backtest (30 days)' }).click();
+    await page.getByTestId('backtest').waitFor();
+    expect(await page.getByTestId('backtest-matches').textContent()).toBe('2');
+    expect(await page.getByTestId('backtest').locator('svg rect').count()).toBeGreaterThan(0);
+    await shot('10-policy-backtest');
+    await page.locator('input[name="enabled"]').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr[data-policy="console-downloads"]').waitFor();
+    expect(await page.getByLabel('Enable console-downloads').isChecked()).toBe(true);
+    await shot('11-policies');
+
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await page.locator('tr[data-alert-id]').first().waitFor();
+    await h.service.pipeline.ingest([activity({ user: 'carol@acme.example', ip: '81.2.69.30', action: 'download_file', category: 'file' })]);
+    // Live: the queue refreshes on the server-sent event, without a reload.
+    const policyRow = page.locator('tr[data-detection="policy:console-downloads"]');
+    await policyRow.waitFor({ timeout: 15_000 });
+    expect(await policyRow.textContent()).toContain('carol@acme.example');
+    await shot('12-alerts-live');
+
+    await policyRow.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Resolve selected (1)' }).click();
+    await page.locator('select[name="classification"]').selectOption('false_positive');
+    await page.locator('select[name="reason"]').selectOption('not_of_interest');
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toContain('Resolved 1 alert');
+    const id = await policyRow.getAttribute('data-alert-id');
+    expect(await h.service.store.getAlert(id!)).toMatchObject({ status: 'resolved', classification: 'false_positive', classificationReason: 'not_of_interest' });
+    await page.goto(`${h.url}/alerts?status=resolved&period=24h&sort=severity`);
+    await poll(() => page.locator('tr[data-alert-id]').count()).toBe(2);
+    expect(await page.locator('select[name="status"]').inputValue()).toBe('resolved');
+    expect(await page.locator('select[name="period"]').inputValue()).toBe('24h');
+  });
+
+  it('shows the user page, the posture page, the other pages, and the dark theme', async () => {
+    await page.goto(`${h.url}/users/${encodeURIComponent(TRAVELLER)}`);
+    await page.getByTestId('priority').waitFor();
+    expect(Number(await page.getByTestId('priority').textContent())).toBeGreaterThan(0);
+    expect(await page.getByRole('table', { name: 'IPs' }).textContent()).toContain('1.128.0.20');
+    await shot('13-user');
+    for (const [path, heading, name] of [
+      ['/posture', 'Security posture', '14-posture'],
+      ['/ip-ranges', 'IP ranges', '15-ip-ranges'],
+      ['/connectors', 'Connectors', '16-connectors'],
+      ['/settings', 'Settings', '17-settings'],
+      ['/', 'Overview', '18-overview-after'],
+    ] as const) {
+      await page.goto(h.url + path);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await poll(() => page.locator('.state.loading').count()).toBe(0);
+      await shot(name);
+    }
+    await page.getByRole('button', { name: 'Toggle light or dark theme' }).click();
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    await shot('19-overview-dark');
+    // Keyboard: "g a" goes to the alerts queue.
+    await page.keyboard.press('g');
+    await page.keyboard.press('a');
+    await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+    // "j" focuses the first alert, Enter opens it.
+    await page.locator('tr[data-alert-id]').first().waitFor();
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await poll(() => new URL(page.url()).pathname).toMatch(/^\/alerts\/alert_/);
+    await page.getByTestId('alert-status').waitFor();
+  });
+
+  it('posture: an admin opens a recommendation, sees its evidence, sets a status, and the score follows', async () => {
+    // A second browser session, as the admin (status changes are admin-only).
+    const admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await admin.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.origin === new URL(h.url).origin) return route.continue();
+      offLoopback.push(route.request().url());
+      return route.abort();
+    });
+    admin.setDefaultTimeout(10_000);
+    const p = await admin.newPage();
+    await p.goto(`${h.url}/posture`);
+    await p.getByLabel('Email').fill('admin@localhost');
+    await p.getByLabel('Password').fill(h.adminPassword);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('posture-score').waitFor();
+    const before = await h.call('GET', '/api/posture', { session: await h.login('admin@localhost', h.adminPassword) });
+    const sso = p.locator('tr[data-rec="workplace.adopt_sso"]');
+    await sso.getByRole('button').click();
+    const detail = p.getByTestId('recommendation');
+    await detail.waitFor();
+    expect(await detail.textContent()).toContain('Remediation');
+    expect(new URL(p.url()).searchParams.get('rec')).toBe('workplace.adopt_sso');
+    await detail.locator('select[name="status"]').selectOption('resolved_through_third_party');
+    await detail.locator('input[name="reason"]').fill('SSO enforced by the identity provider for every account');
+    await detail.getByRole('button', { name: 'Set status' }).click();
+    await poll(() => detail.textContent()).toContain('SSO enforced by the identity provider');
+    await poll(() => sso.textContent()).toContain('resolved through third party');
+    const after = await h.call('GET', '/api/posture', { session: await h.login('admin@localhost', h.adminPassword) });
+    // A resolved-by status earns the check's points (docs/posture.md); the page shows the new score.
+    expect(after.body.overall.earned).toBeGreaterThan(before.body.overall.earned);
+    await poll(() => p.getByTestId('posture-score').textContent()).toBe(`${Math.round(after.body.overall.pct)}%`);
+    await p.screenshot({ path: `${shots}/20-posture-status.png`, fullPage: true });
+    // Declaring what Rampart cannot observe: the row then says "declared" and the result follows the declaration.
+    const other = p.locator('tr[data-rec="workplace.external_accounts"]');
+    await other.getByRole('button').click();
+    const form = p.getByRole('form', { name: 'Declare the result' });
+    await form.locator('select[name="declaration"]').selectOption('compliant');
+    await form.locator('input[name="justification"]').fill('external accounts reviewed by HR every quarter');
+    await form.getByRole('button', { name: 'Declare' }).click();
+    await poll(() => other.textContent()).toContain('declared');
+    expect(await other.textContent()).toContain('compliant');
+    expect(await p.getByTestId('recommendation').textContent()).toContain('external accounts reviewed by HR every quarter');
+    await p.screenshot({ path: `${shots}/21-posture-declared.png`, fullPage: true });
+    await admin.close();
+  });
+
+  it('made no request that left loopback, and logged no page error', () => {
+    expect(offLoopback).toEqual([]);
+    // Expected refusals: the wrong password at sign-in (401), /api/auth/me before signing in (401), and the
+    // live validation of a half-written policy (400 naming the field, shown as a validation message).
+    const expected = /^(401 (POST \/api\/auth\/login|GET \/api\/auth\/me)|400 POST \/api\/policies\/validate)$/;
+    expect(failedResponses.filter((r) => !expected.test(r))).toEqual([]);
+    expect(consoleErrors.filter((e) => !/status of (401|400)/.test(e))).toEqual([]);
+  });
+});
