@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSimulator, type OktaSimulator } from '../../actions/okta/simulator.ts';
+import { runCli } from '../../../test/helpers/cli.ts';
 
 let okta: OktaSimulator;
 let dir: string;
@@ -35,21 +35,7 @@ afterAll(async () => {
   delete process.env.RAMPART_TEST_OKTA_TOKEN;
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = (...args: string[]) => runCli(args);
 
 describe('rampart act', () => {
   it('suspends, lists the log, reverts', async () => {
