@@ -28,6 +28,8 @@ export interface Location {
   traveling: boolean;
   /** at the office abroad (commuter workday) */
   commuting: boolean;
+  /** flying to or from a trip: no activity that day, so benign travel never looks impossible (long-haul included) */
+  transit?: boolean;
 }
 
 export class TrafficGenerator {
@@ -59,7 +61,9 @@ export class TrafficGenerator {
         const len = r.range(2, 4);
         const candidates = COUNTRY_CODES.filter((c) => c !== p.home && c !== p.office);
         const dest = r.pick(candidates);
-        if (day >= start && day < start + len) return { country: dest, traveling: true, commuting: false };
+        // The first and the last day are spent flying (no activity), so a trip never implies an impossible speed.
+        if (day === start || day === start + len) return { country: p.home, traveling: false, commuting: false, transit: true };
+        if (day > start && day < start + len) return { country: dest, traveling: true, commuting: false };
       }
     }
     if (p.commuter && workday) return { country: p.office, traveling: false, commuting: true };
@@ -106,6 +110,7 @@ export class TrafficGenerator {
   #planDay(user: SimUser, day: number, rng: Rng, plan: Planned[]): void {
     const t = this.#tenant;
     const loc = this.location(user, day);
+    if (loc.transit) return;
     const weekday = ((day % 7) + 7 + 4) % 7;
     const workday = weekday >= 1 && weekday <= 5;
     if (!workday && !rng.chance(user.frontline ? 0.4 : 0.1)) return;
@@ -166,6 +171,7 @@ export class TrafficGenerator {
       const admin = this.#admin(rng);
       if (!admin) return;
       const loc = this.location(admin, day);
+      if (loc.transit) continue;
       const at = day * DAY - utcOffsetHours(loc.country) * HOUR + rng.range(9, 16) * HOUR + rng.int(3_600_000);
       const ctx = this.#ctx(admin, loc, at, 'desktop', rng);
       const add = (run: () => void) => plan.push({ timeMs: at, order: this.#order++, run });
@@ -276,6 +282,7 @@ export class TrafficGenerator {
    */
   #liveLocation(user: SimUser, now: number, day: number): Location | null {
     const want = this.location(user, day);
+    if (want.transit) return null;
     const last = this.#lastLive.get(user.id);
     // Travelling: quiet for 8 hours after the last activity in the previous country (the flight).
     if (last && last.country !== want.country && now - last.t < 8 * HOUR) return null;
