@@ -180,9 +180,22 @@ export class TrafficGenerator {
   }
 
   /** One routine admin action by `admin` (also used by live mode). */
+  /**
+   * Each admin has a repertoire (their role): four kinds of action make up almost all they do, the others are rare,
+   * as in a real admin team. Deterministic per admin.
+   */
+  #adminWeights(admin: SimUser): Record<string, number> {
+    const base: Record<string, number> = { forceReset: 25, forceLogout: 25, create: 15, deactivate: 12, activate: 4, unclaimed: 4, integration: 10, role: 5 };
+    const kinds = Object.keys(base);
+    // Consecutive admins take consecutive slices of the list, so any two admins together cover every kind.
+    const index = Math.max(0, this.#tenant.users.filter((u) => u.isAdmin).indexOf(admin));
+    const mine = new Set(Array.from({ length: 4 }, (_, i) => kinds[(index * 4 + i) % kinds.length]));
+    return Object.fromEntries(kinds.map((k) => [k, mine.has(k) ? base[k] : base[k] / 40]));
+  }
+
   #adminAction(admin: SimUser, ctx: EventContext, rng: Rng): void {
     const t = this.#tenant;
-    const kind = rng.weighted({ forceReset: 25, forceLogout: 25, create: 15, deactivate: 12, activate: 4, unclaimed: 4, integration: 10, role: 5 });
+    const kind = rng.weighted(this.#adminWeights(admin));
     const other = (pred: (u: SimUser) => boolean) => this.#randomUser(rng, (u) => u !== admin && pred(u));
     switch (kind) {
       case 'forceReset': {
