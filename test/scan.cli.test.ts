@@ -111,4 +111,25 @@ describe('rampart scan (CLI)', () => {
     expect(term[0].activityIds.length).toBeGreaterThanOrEqual(1);
     expect(alerts.every((a) => a.user !== 'user2@acme.example')).toBe(true);
   });
+
+  it('--import stores the activities and alerts in the configured store, once even when scanned twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'store: { driver: sqlite, path: ./db/r.db }\ndemo: { enabled: false }\n');
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, [act(1), act(2), act(3), act(4)].join('\n') + '\n');
+    for (let i = 0; i < 2; i++) {
+      const r = await rampart(['scan', '--import', '--json', file], dir);
+      expect(r.code).toBe(0);
+      if (i === 0) expect(r.stderr).toContain('4 imported');
+      else expect(r.stderr).not.toContain('imported'); // a second scan of the same file writes nothing new
+    }
+    const { SqliteStore } = await import('../src/store/sqlite/index.ts');
+    const store = new SqliteStore({ path: join(dir, 'db', 'r.db') });
+    await store.migrate();
+    expect(await store.countActivities()).toBe(4);
+    const page = await store.queryActivities({ user: 'user1@acme.example' });
+    expect(page.items.map((a) => a.actor.email)).toEqual(['user1@acme.example']);
+    expect(page.items[0].source).toBe('scan');
+    await store.close();
+  });
 });
