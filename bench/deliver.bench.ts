@@ -17,13 +17,7 @@ import { formatCef } from '../src/deliver/syslog.ts';
 import { renderAlertEmail } from '../src/deliver/email.ts';
 import { AlertSchema, type Alert } from '../src/schema/alert.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
-
-interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchResult } from './types.ts';
 
 export const title = 'Alert delivery';
 

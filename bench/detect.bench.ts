@@ -9,19 +9,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Activity, IpCategory } from '../src/schema/activity.ts';
-import type { DirectoryUser } from '../src/schema/directory.ts';
+import { DirectoryUserSchema, type DirectoryUser } from '../src/schema/directory.ts';
 import { DetectionEngine } from '../src/detect/engine.ts';
 import { NETWORKS_BY_COUNTRY } from '../src/detect/scenarios/ip-table.ts';
 import { mulberry32 } from '../src/core/random.ts';
-
-/** Same shape as bench/types.ts BenchResult on main. */
-interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: { op: '>=' | '<='; value: number };
-  note?: string;
-}
+import type { BenchResult } from './types.ts';
 
 export const title = 'Detection engine (eight built-in detections)';
 
@@ -165,29 +157,17 @@ function makeUsers(USERS: number): { users: UserProfile[]; directory: DirectoryU
       awayIp: flat(`${away.prefix}.${2 + (i % 250)}`),
     };
   });
-  const directory: DirectoryUser[] = users.map((u, i) => ({
-    app: 'workplace',
-    tenant: 'bench',
-    id: u.actor.id,
-    email: u.actor.email,
-    name: null,
-    externalId: null,
-    active: i % 100 !== 0,
-    deactivatedAt: i % 100 !== 0 ? null : '2026-03-05T00:00:00.000Z',
-    startDate: null,
-    termDate: null,
-    department: null,
-    title: null,
-    managerId: null,
-    groups: [],
-    isAdmin: false,
-    authMethod: null,
-    claimed: null,
-    invited: null,
-    inviteDate: null,
-    claimDate: null,
-    updatedAt: '2026-03-01T00:00:00.000Z',
-  }));
+  const directory: DirectoryUser[] = users.map((u, i) =>
+    DirectoryUserSchema.parse({
+      app: 'workplace',
+      tenant: 'bench',
+      id: u.actor.id,
+      email: u.actor.email,
+      active: i % 100 !== 0,
+      deactivatedAt: i % 100 !== 0 ? null : '2026-03-05T00:00:00.000Z',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+    }),
+  );
   return { users, directory };
 }
 

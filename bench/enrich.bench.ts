@@ -16,13 +16,8 @@ import { createEnricher } from '../src/enrich/index.ts';
 import { numberToIpv4, parseIp, type ParsedIp } from '../src/enrich/ip.ts';
 import type { Activity } from '../src/schema/activity.ts';
 import { mulberry32 } from '../src/core/random.ts';
+import type { BenchResult } from './types.ts';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 const EVENTS = Number(process.env.ENRICH_BENCH_EVENTS ?? 1_000_000);
 const DISTINCT_IPS = 40_000;

@@ -19,14 +19,8 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 import type { ActivityKeys, ActivityScan } from '../src/store/store.ts';
 import { generateHistory } from '../test/policy/history.ts';
+import type { BenchResult } from './types.ts';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: { op: '>=' | '<='; value: number };
-  note?: string;
-}
 
 export const title = 'Activity policies: live evaluation and backtest';
 

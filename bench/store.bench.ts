@@ -15,13 +15,8 @@ import type { Store } from '../src/store/store.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 import { PostgresStore } from '../src/store/postgres/index.ts';
 import { mulberry32 } from '../src/core/random.ts';
+import type { BenchResult } from './types.ts';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 const BATCH = 10_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

@@ -132,4 +132,20 @@ describe('rampart scan (CLI)', () => {
     expect(page.items[0].source).toBe('scan');
     await store.close();
   });
+
+  it('rejects a malformed or invalid --directory file with a coded error and exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, act(1) + '\n');
+    writeFileSync(join(dir, 'truncated.json'), '{"Resources": [');
+    writeFileSync(join(dir, 'wrong.json'), JSON.stringify([{ app: 'workplace', id: 'u1', active: 'yes' }]));
+    const truncated = await rampart(['scan', '--directory', join(dir, 'truncated.json'), file], dir);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stderr).toContain('RAMPART_ERR_INPUT_MALFORMED_JSON');
+    const wrong = await rampart(['scan', '--directory', join(dir, 'wrong.json'), file], dir);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
+    expect(wrong.stderr).toContain('active');
+  });
 });
+

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { SMTPServer } from 'smtp-server';
 import type { Alert } from '../schema/alert.ts';
-import type { DirectoryUser } from '../schema/directory.ts';
+import { DirectoryUserSchema, type DirectoryUser } from '../schema/directory.ts';
 import type { Doc } from '../store/store.ts';
 import type { GovernanceStore } from './log.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
@@ -191,29 +191,9 @@ export class CasDocStore implements GovernanceStore {
   }
 }
 
+/** A directory user with the schema's defaults; governance tests assume claimed, invited accounts. */
 export function directoryUser(p: Partial<DirectoryUser> & { id: string; email: string }): DirectoryUser {
-  return {
-    app: 'workplace',
-    tenant: '',
-    name: null,
-    externalId: null,
-    active: true,
-    deactivatedAt: null,
-    startDate: null,
-    termDate: null,
-    department: null,
-    title: null,
-    managerId: null,
-    groups: [],
-    isAdmin: false,
-    authMethod: null,
-    claimed: true,
-    invited: true,
-    inviteDate: null,
-    claimDate: null,
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...p,
-  };
+  return DirectoryUserSchema.parse({ app: 'workplace', active: true, claimed: true, invited: true, updatedAt: '2026-01-01T00:00:00.000Z', ...p });
 }
 
 // ---------- alerts, time ----------
