@@ -14,14 +14,17 @@ import { Pipeline, type AlertSink } from './core/pipeline.ts';
 import { existsSync } from 'node:fs';
 import { DetectionEngine } from './detect/engine.ts';
 import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Policy, type PolicyIssue } from './detect/policy/index.ts';
-import { POLICY_KIND } from './api/routes/policies.ts';
-import { AlertDispatcher } from './deliver/dispatcher.ts';
+import { AUTO_DISABLE_KIND, POLICY_KIND } from './api/routes/policies.ts';
+import { AUDIT_KIND } from './api/audit.ts';
+import { DOC_KIND as GOVERNANCE_DOC_KIND } from './actions/log.ts';
+import { QUOTA_DOC_KIND } from './deliver/email.ts';
+import { AlertDispatcher, DELIVERED_DOC_KIND, DELIVERY_DOC_KIND } from './deliver/dispatcher.ts';
 import { GovernanceService } from './actions/governance.ts';
 import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { fromStoredRange } from './enrich/ip-ranges.ts';
-import { openStore, pruneByRetention } from './store/index.ts';
+import { openStore, pruneAll } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
@@ -153,7 +156,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }
   const onAutoDisable = (r: AutoDisableRecord) => {
     logger.warn({ policy: r.policy, reason: r.reason, count: r.count, threshold: r.threshold }, r.message);
-    void store.putDoc({ kind: 'policy_auto_disable', id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
+    void store.putDoc({ kind: AUTO_DISABLE_KIND, id: `${r.policy}:${r.recordedAt}`, body: r, updatedAt: r.recordedAt });
   };
   const built = buildEngine(config, await store.listDirectoryUsers(), { apiPolicies, onAutoDisable });
   const { engine, policyIssues } = built;
@@ -240,10 +243,18 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     });
   }, 60_000);
   snapshotTimer.unref();
-  // Retention: prune activities older than retentionDays, at start and every 6 hours, in bounded batches.
+  // Retention: activities and rejects after retentionDays, logs after logRetentionDays; at start and every 6 hours.
+  const retentionPlan = {
+    retentionDays: config.retentionDays,
+    logRetentionDays: config.logRetentionDays,
+    logDocKinds: [AUDIT_KIND, GOVERNANCE_DOC_KIND, DELIVERY_DOC_KIND, DELIVERED_DOC_KIND, AUTO_DISABLE_KIND],
+    shortDocKinds: [QUOTA_DOC_KIND],
+  };
   const prune = () =>
-    pruneByRetention(store, config.retentionDays)
-      .then((n) => n && logger.info({ pruned: n, retentionDays: config.retentionDays }, 'activities pruned by retention'))
+    pruneAll(store, retentionPlan)
+      .then((r) => {
+        if (r.activities || r.rejects || Object.keys(r.docs).length) logger.info({ pruned: r, ...retentionPlan }, 'pruned by retention');
+      })
       .catch((err) => {
         metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: 'retention' });
         logger.error({ err }, 'retention pruning failed');

@@ -74,6 +74,8 @@ export const ConfigSchema = z
   .object({
     store: StoreConfigSchema.default({ driver: 'sqlite', path: './data/rampart.db' }),
     retentionDays: z.number().int().min(1).max(36_500).default(180),
+    /** Audit trail, governance log and alert delivery records are kept this long after their last update. */
+    logRetentionDays: z.number().int().min(1).max(36_500).default(365),
     server: z
       .object({
         host: z.string().default('127.0.0.1'),

@@ -14,6 +14,20 @@ export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 /** Rows deleted per prune transaction: small enough that writers never wait long for the lock. */
 export const PRUNE_BATCH_ROWS = 5000;
+
+/**
+ * Runs a bounded DELETE (at most PRUNE_BATCH_ROWS rows) until it deletes fewer than that; returns the total.
+ * Short statements keep each lock brief; `between` lets a synchronous driver give the event loop a turn.
+ */
+export async function deleteInBatches(deleteBatch: () => number | Promise<number>, between?: () => Promise<void>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteBatch();
+    total += n;
+    if (n < PRUNE_BATCH_ROWS) return total;
+    if (between) await between();
+  }
+}
 /** Bounds on stored reject fields, so a 200 KB junk line never becomes a 200 KB row. */
 export const REJECT_SAMPLE_MAX_CHARS = 4096;
 export const REJECT_REASON_MAX_CHARS = 1024;

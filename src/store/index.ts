@@ -57,3 +57,38 @@ export function pruneByRetention(store: Store, retentionDays = DEFAULT_RETENTION
   }
   return store.pruneActivities(retentionCutoff(retentionDays, now));
 }
+
+export interface RetentionPlan {
+  retentionDays: number;
+  logRetentionDays: number;
+  /** Document kinds that are logs, kept `logRetentionDays` after their last update (the owners name them). */
+  logDocKinds: readonly string[];
+  /** Document kinds only read for a day or two (quota counters), kept `shortDays`. */
+  shortDocKinds?: readonly string[];
+  shortDays?: number;
+}
+
+export interface RetentionResult {
+  activities: number;
+  rejects: number;
+  /** Per document kind, only kinds where something was deleted. */
+  docs: Record<string, number>;
+}
+
+/**
+ * The retention pass of `rampart serve`: activities and rejected input after `retentionDays`, log documents after
+ * `logRetentionDays`, short-lived documents after `shortDays`. Other documents (policies, settings, accounts,
+ * detection state) are current state and never pruned by age. Returns what was deleted.
+ */
+export async function pruneAll(store: Store, plan: RetentionPlan, now: Date = new Date()): Promise<RetentionResult> {
+  const activities = await pruneByRetention(store, plan.retentionDays, now);
+  const rejects = await store.pruneRejects(retentionCutoff(plan.retentionDays, now));
+  const docs: Record<string, number> = {};
+  const prune = async (kind: string, keepDays: number) => {
+    const n = await store.pruneDocs(kind, retentionCutoff(keepDays, now));
+    if (n) docs[kind] = n;
+  };
+  for (const kind of plan.logDocKinds) await prune(kind, plan.logRetentionDays);
+  for (const kind of plan.shortDocKinds ?? []) await prune(kind, plan.shortDays ?? 2);
+  return { activities, rejects, docs };
+}

@@ -13,7 +13,7 @@ import { AlertSchema, type Alert } from '../schema/alert.ts';
 import { DirectoryUserSchema, type DirectoryUser } from '../schema/directory.ts';
 import { isRampartError } from '../core/errors.ts';
 import type { ActivityQuery, Store } from './store.ts';
-import { pruneByRetention } from './index.ts';
+import { pruneAll, pruneByRetention } from './index.ts';
 
 export interface StoreFactoryOptions {
   /** Use these NNNN_*.sql migrations instead of the driver's own (migration failure tests). */
@@ -399,6 +399,38 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.getActivity('edge')).not.toBeNull();
         expect(await pruneByRetention(store, 1, now)).toBe(1);
         expect((await store.queryActivities({})).items.map((a) => a.id)).toEqual(['new']);
+      });
+
+      it('prunes rejects and log documents by age, in batches, and never other document kinds', async () => {
+        const store = await open();
+        const doc = (kind: string, id: string, minutes: number) => ({ kind, id, body: { id }, updatedAt: at(minutes) });
+        await store.putRejects(Array.from({ length: 5_002 }, (_, i) => ({ id: `rj-${i}`, source: 's', code: 'C', reason: 'r', sample: 'x', receivedAt: at(i < 5_001 ? 1 : 100) })));
+        for (let i = 0; i < 3; i++) await store.putDoc(doc('audit', `old-${i}`, 1));
+        await store.putDoc(doc('audit', 'new', 100));
+        await store.putDoc(doc('policy', 'old-policy', 1));
+        expect(await store.pruneRejects(at(50))).toBe(5_001);
+        expect((await store.listRejects()).map((r) => r.id)).toEqual(['rj-5001']);
+        expect(await store.pruneDocs('audit', at(50))).toBe(3);
+        expect((await store.listDocs('audit')).map((d) => d.id)).toEqual(['new']);
+        expect(await store.getDoc('policy', 'old-policy')).not.toBeNull();
+        expect(await store.pruneDocs('audit', at(50))).toBe(0);
+      });
+
+      it('pruneAll applies retentionDays to activities and rejects, logRetentionDays to log kinds only', async () => {
+        const store = await open();
+        const now = new Date('2026-06-30T12:00:00.000Z');
+        const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000).toISOString();
+        await store.putActivities([activity({ id: 'a-old', time: daysAgo(200) }), activity({ id: 'a-new', time: daysAgo(10) })]);
+        await store.putRejects([{ id: 'r-old', source: 's', code: 'C', reason: 'r', sample: '', receivedAt: daysAgo(200) }]);
+        await store.putDoc({ kind: 'audit', id: 'log-old', body: {}, updatedAt: daysAgo(400) });
+        await store.putDoc({ kind: 'audit', id: 'log-200', body: {}, updatedAt: daysAgo(200) });
+        await store.putDoc({ kind: 'quota', id: 'q-old', body: {}, updatedAt: daysAgo(3) });
+        await store.putDoc({ kind: 'policy', id: 'p-old', body: {}, updatedAt: daysAgo(999) });
+        const r = await pruneAll(store, { retentionDays: 180, logRetentionDays: 365, logDocKinds: ['audit'], shortDocKinds: ['quota'], shortDays: 2 }, now);
+        expect(r).toEqual({ activities: 1, rejects: 1, docs: { audit: 1, quota: 1 } });
+        expect(await store.getActivity('a-new')).not.toBeNull();
+        expect((await store.listDocs('audit')).map((d) => d.id)).toEqual(['log-200']);
+        expect(await store.getDoc('policy', 'p-old')).not.toBeNull();
       });
     });
 

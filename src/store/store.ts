@@ -147,6 +147,8 @@ export interface Store {
   // Rejected input
   putRejects(rejects: Reject[]): Promise<void>;
   listRejects(limit?: number): Promise<Reject[]>;
+  /** Deletes rejects received before the instant, in bounded batches; returns how many. */
+  pruneRejects(before: string): Promise<number>;
 
   // Documents: policies, detection state snapshots, settings.
   putDoc(doc: Doc): Promise<void>;
@@ -160,4 +162,6 @@ export interface Store {
   getDoc<T = unknown>(kind: string, id: string): Promise<Doc<T> | null>;
   listDocs<T = unknown>(kind: string): Promise<Doc<T>[]>;
   deleteDoc(kind: string, id: string): Promise<boolean>;
+  /** Deletes the documents of one kind last updated before the instant (logs kept for a period); returns how many. */
+  pruneDocs(kind: string, before: string): Promise<number>;
 }

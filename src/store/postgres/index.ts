@@ -18,6 +18,7 @@ import {
   activityColumns,
   clampLimit,
   DEFAULT_REJECT_LIMIT,
+  deleteInBatches,
   driverCode,
   isRampart,
   loadMigrations,
@@ -309,20 +310,28 @@ export class PostgresStore implements Store {
   }
 
   async pruneActivities(before: string): Promise<number> {
-    const cutoff = toIsoInstant(before, 'prune bound');
-    let total = 0;
-    for (;;) {
-      // Short statements of bounded size: each holds its row locks only for one batch.
-      const res = await this.#write('pruneActivities', () =>
-        this.#pool.query(
-          'DELETE FROM activities WHERE id IN (SELECT id FROM activities WHERE time < $1 LIMIT $2)',
-          [cutoff, PRUNE_BATCH_ROWS],
-        ),
-      );
-      const n = res.rowCount ?? 0;
-      total += n;
-      if (n < PRUNE_BATCH_ROWS) return total;
-    }
+    return this.#pruneWith('pruneActivities', 'DELETE FROM activities WHERE id IN (SELECT id FROM activities WHERE time < $1 LIMIT $2)', [
+      toIsoInstant(before, 'prune bound'),
+    ]);
+  }
+
+  async pruneRejects(before: string): Promise<number> {
+    return this.#pruneWith('pruneRejects', 'DELETE FROM rejects WHERE seq IN (SELECT seq FROM rejects WHERE received_at < $1 LIMIT $2)', [
+      toIsoInstant(before, 'prune bound'),
+    ]);
+  }
+
+  async pruneDocs(kind: string, before: string): Promise<number> {
+    return this.#pruneWith(
+      'pruneDocs',
+      'DELETE FROM docs WHERE kind = $1 AND id IN (SELECT id FROM docs WHERE kind = $1 AND updated_at < $2 LIMIT $3)',
+      [kind, toIsoInstant(before, 'prune bound')],
+    );
+  }
+
+  /** Short statements of bounded size: each holds its row locks only for one batch. The last parameter is the batch size. */
+  #pruneWith(op: string, sql: string, params: unknown[]): Promise<number> {
+    return deleteInBatches(async () => (await this.#write(op, () => this.#pool.query(sql, [...params, PRUNE_BATCH_ROWS]))).rowCount ?? 0);
   }
 
   // ---- Alerts

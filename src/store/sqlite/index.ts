@@ -19,6 +19,7 @@ import {
   activityColumns,
   clampLimit,
   DEFAULT_REJECT_LIMIT,
+  deleteInBatches,
   driverCode,
   isRampart,
   loadMigrations,
@@ -328,14 +329,25 @@ export class SqliteStore implements Store {
   async pruneActivities(before: string): Promise<number> {
     const cutoff = Date.parse(toIsoInstant(before, 'prune bound'));
     const del = this.#stmt('DELETE FROM activities WHERE rowid IN (SELECT rowid FROM activities WHERE time < ? LIMIT ?)');
-    let total = 0;
-    for (;;) {
-      // Each batch is its own short transaction; between batches other work gets the event loop and the lock.
-      const changes = this.#write('pruneActivities', () => del.run(cutoff, PRUNE_BATCH_ROWS).changes);
-      total += changes;
-      if (changes < PRUNE_BATCH_ROWS) return total;
-      await new Promise((r) => setImmediate(r));
-    }
+    return this.#pruneWith('pruneActivities', del, cutoff);
+  }
+
+  async pruneRejects(before: string): Promise<number> {
+    const del = this.#stmt('DELETE FROM rejects WHERE seq IN (SELECT seq FROM rejects WHERE received_at < ? LIMIT ?)');
+    return this.#pruneWith('pruneRejects', del, toIsoInstant(before, 'prune bound'));
+  }
+
+  async pruneDocs(kind: string, before: string): Promise<number> {
+    const del = this.#stmt('DELETE FROM docs WHERE rowid IN (SELECT rowid FROM docs WHERE kind = ? AND updated_at < ? LIMIT ?)');
+    return this.#pruneWith('pruneDocs', del, kind, toIsoInstant(before, 'prune bound'));
+  }
+
+  /** Each batch is its own short transaction; between batches other work gets the event loop and the lock. */
+  #pruneWith(op: string, del: Database.Statement, ...args: unknown[]): Promise<number> {
+    return deleteInBatches(
+      () => this.#write(op, () => del.run(...args, PRUNE_BATCH_ROWS).changes),
+      () => new Promise((r) => setImmediate(r)),
+    );
   }
 
   // ---- Alerts
