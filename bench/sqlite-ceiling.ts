@@ -1,0 +1,51 @@
+/**
+ * What SQLite itself can take, measured in the same run as the pipeline: the store's own bound rows (same 11
+ * values, same JSON body) appended to a table with no key and no index, one transaction per batch, on one
+ * connection with the store's pragmas. No design that writes one SQLite row per activity can store faster than
+ * this, so it bounds what (c) can reach on the machine; only the INSERTs are timed.
+ */
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { fillRow } from '../src/store/sqlite/index.ts';
+import type { Activity } from '../src/schema/activity.ts';
+
+export class SqliteAppendCeiling {
+  readonly #db: Database.Database;
+  readonly #append: (rows: unknown[][]) => void;
+
+  constructor(path: string) {
+    for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+    this.#db = new Database(path);
+    this.#db.pragma('page_size = 8192');
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.exec(
+      'CREATE TABLE activities (id TEXT, time INTEGER, app TEXT, tenant TEXT, actor_id TEXT, actor_email TEXT, ip TEXT, action TEXT, category TEXT, outcome TEXT, body TEXT)',
+    );
+    const insert = this.#db.prepare('INSERT INTO activities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.#append = this.#db.transaction((rows: unknown[][]) => {
+      for (const r of rows) insert.run(r);
+    });
+  }
+
+  /** The bound rows, built outside the timed part. */
+  static rows(activities: readonly Activity[]): unknown[][] {
+    return activities.map((a) => {
+      const row: unknown[] = new Array(11);
+      fillRow(row, a);
+      return row;
+    });
+  }
+
+  append(rows: unknown[][]): void {
+    this.#append(rows);
+  }
+
+  count(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM activities').get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
