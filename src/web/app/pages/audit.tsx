@@ -116,7 +116,7 @@ export function AuditPage() {
                     <th>Action</th>
                     <th>Target</th>
                     <th>Outcome</th>
-                    <th>From</th>
+                    <th>Client</th>
                     <th />
                   </tr>
                 </thead>

@@ -105,7 +105,7 @@ export function SuppressionsPage() {
                         </div>
                       )}
                     </td>
-                    <td className="small">removed</td>
+                    <td className="small">until removed</td>
                     <td>
                       {can(me, 'analyst') && (
                         <button className="danger" onClick={() => setRemoving(s)}>
