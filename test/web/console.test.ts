@@ -47,6 +47,18 @@ let adminPage: Page;
 /** The shared 2-core machine can be slow: UI conditions get 10 s (vitest's default for expect.poll is 1 s). */
 const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 });
 const shot = (name: string) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+/** A further browser session (another person) under the same offline guarantee as the first. */
+async function otherContext(opts: { userAgent?: string } = {}): Promise<BrowserContext> {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+  await c.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.origin === new URL(h.url).origin) return route.continue();
+    offLoopback.push(route.request().url());
+    return route.abort();
+  });
+  c.setDefaultTimeout(10_000);
+  return c;
+}
 
 describe.skipIf(!haveChromium)('web console in Chromium', () => {
   beforeAll(async () => {
@@ -313,14 +325,7 @@ ipRanges:
 
   it('posture: an admin opens a recommendation, sees its evidence, sets a status, and the score follows', async () => {
     // A second browser session, as the admin (status changes are admin-only).
-    const admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await admin.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.origin === new URL(h.url).origin) return route.continue();
-      offLoopback.push(route.request().url());
-      return route.abort();
-    });
-    admin.setDefaultTimeout(10_000);
+    const admin = await otherContext();
     const p = await admin.newPage();
     await p.goto(`${h.url}/posture`);
     await p.getByLabel('Email').fill('admin@localhost');
@@ -396,7 +401,7 @@ ipRanges:
 
     // A viewer sees the list without the Remove button (the API would refuse it anyway).
     const viewer = await h.account('vic@acme.example', 'viewer');
-    const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const vctx = await otherContext();
     const [name, value] = viewer.cookie.split('=');
     await vctx.addCookies([{ name, value, url: h.url }]);
     const vp = await vctx.newPage();
@@ -425,14 +430,7 @@ ipRanges:
   });
 
   it('API tokens: an admin creates one, its secret (shown once) works against the API, then is revoked; the audit log shows it all', async () => {
-    const admin = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: ADMIN_UA });
-    await admin.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.origin === new URL(h.url).origin) return route.continue();
-      offLoopback.push(route.request().url());
-      return route.abort();
-    });
-    admin.setDefaultTimeout(10_000);
+    const admin = await otherContext({ userAgent: ADMIN_UA });
     const p = (adminPage = await admin.newPage());
     p.on('pageerror', (e) => consoleErrors.push(String(e)));
     p.on('response', (r) => r.status() >= 400 && failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`));
