@@ -1,6 +1,6 @@
 /** The console's shell: sign-in, navigation, theme, live alerts (SSE), and the page for the current URL. */
 import { StrictMode, useEffect, useState, type FormEvent } from 'react';
-import { live, MeContext, type Me } from './session.ts';
+import { can, live, MeContext, type Me } from './session.ts';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, get, setCsrf, setOnUnauthenticated } from './api.ts';
 import { Link, navigate, useLocation } from './router.tsx';
@@ -14,6 +14,10 @@ import { GovernancePage } from './pages/governance.tsx';
 import { PosturePage } from './pages/posture.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ConnectorsPage, IpRangesPage, SettingsPage } from './pages/admin.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { TokensPage } from './pages/tokens.tsx';
+import { SuppressionsPage } from './pages/suppressions.tsx';
+import { RejectsPage } from './pages/rejects.tsx';
 import './style.css';
 
 function Login({ onIn }: { onIn: (me: Me) => void }) {
@@ -97,16 +101,21 @@ function ChangePassword({ me, onDone }: { me: Me; onDone: () => void }) {
   );
 }
 
-const NAV: [string, string][] = [
-  ['/', 'Overview'],
-  ['/alerts', 'Alerts'],
-  ['/activities', 'Activity log'],
-  ['/policies', 'Policies'],
-  ['/governance', 'Governance log'],
-  ['/posture', 'Posture'],
-  ['/ip-ranges', 'IP ranges'],
-  ['/connectors', 'Connectors'],
-  ['/settings', 'Settings'],
+/** Path, label, and the role the API requires to read it (links the person could not open are left out). */
+const NAV: [string, string, Me['role']][] = [
+  ['/', 'Overview', 'viewer'],
+  ['/alerts', 'Alerts', 'viewer'],
+  ['/suppressions', 'Suppressions', 'viewer'],
+  ['/activities', 'Activity log', 'viewer'],
+  ['/policies', 'Policies', 'viewer'],
+  ['/governance', 'Governance log', 'viewer'],
+  ['/posture', 'Posture', 'viewer'],
+  ['/ip-ranges', 'IP ranges', 'viewer'],
+  ['/connectors', 'Connectors', 'viewer'],
+  ['/rejects', 'Rejected input', 'admin'],
+  ['/audit', 'Audit log', 'admin'],
+  ['/tokens', 'API tokens', 'admin'],
+  ['/settings', 'Settings', 'viewer'],
 ];
 
 function Page({ path }: { path: string }) {
@@ -123,6 +132,10 @@ function Page({ path }: { path: string }) {
   if (path === '/ip-ranges') return <IpRangesPage />;
   if (path === '/connectors') return <ConnectorsPage />;
   if (path === '/settings') return <SettingsPage />;
+  if (path === '/suppressions') return <SuppressionsPage />;
+  if (path === '/audit') return <AuditPage />;
+  if (path === '/tokens') return <TokensPage />;
+  if (path === '/rejects') return <RejectsPage />;
   return (
     <section>
       <h1>Not found</h1>
@@ -203,7 +216,7 @@ function Shell({ me, onOut }: { me: Me; onOut: () => void }) {
         <nav aria-label="Main">
           <div className="brand">Rampart</div>
           <ul>
-            {NAV.map(([to, label]) => (
+            {NAV.filter(([, , role]) => can(me, role)).map(([to, label]) => (
               <li key={to}>
                 <Link to={to} aria-current={(to === '/' ? path === '/' : path.startsWith(to)) ? 'page' : undefined}>
                   {label}

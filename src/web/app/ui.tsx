@@ -54,6 +54,19 @@ export const fmtTime = (iso: string | null | undefined) => {
 };
 export const Time = ({ iso }: { iso: string | null | undefined }) => <time dateTime={iso ?? undefined}>{fmtTime(iso)}</time>;
 
+/**
+ * Untrusted text (rejected input, audit details) as plain text: control and bidirectional-override characters
+ * become visible `\u….` escapes (so they cannot reorder or hide what is shown), then it is cut to `max` characters.
+ * React renders it as a text node, never as HTML.
+ */
+export function plain(s: string, max: number): { text: string; cut: boolean } {
+  const safe = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return safe.length > max ? { text: `${safe.slice(0, max)}…`, cut: true } : { text: safe, cut: false };
+}
+
+/** What a page shows when the API would refuse the person's role anyway (no request is made). */
+export const NeedsRole = ({ role, what }: { role: string; what: string }) => <Empty>Only {role}s can see {what}.</Empty>;
+
 export const DbIpAttribution = () => (
   <p className="attribution">
     <a href="https://db-ip.com" rel="noreferrer noopener" target="_blank">

@@ -1,6 +1,7 @@
 /** Connectors, IP ranges, settings and accounts. */
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError } from '../api.ts';
+import { Link } from '../router.tsx';
 import { can, useMe } from '../session.ts';
 import { Async, Confirm, Empty, ErrorBox, Status, Time, useApi } from '../ui.tsx';
 
@@ -208,6 +209,27 @@ export function SettingsPage() {
           </div>
         )}
       </Async>
+      <div className="card" aria-label="More settings">
+        <h2>Review and access</h2>
+        <ul className="list">
+          <li>
+            <Link to="/suppressions">Suppressions</Link>: alerts silenced by triage feedback, with how often each matched
+          </li>
+          {can(me, 'admin') && (
+            <>
+              <li>
+                <Link to="/audit">Audit log</Link>: who did what in Rampart (sign-ins, triage, policy and settings changes, actions)
+              </li>
+              <li>
+                <Link to="/tokens">API tokens</Link>: create tokens for integrations, see their last use, revoke them
+              </li>
+              <li>
+                <Link to="/rejects">Rejected input</Link>: events that could not be accepted, with their error code and a sample
+              </li>
+            </>
+          )}
+        </ul>
+      </div>
       {can(me, 'admin') && (
         <>
           <h2>Accounts</h2>

@@ -45,6 +45,7 @@ export function AlertPage({ id }: { id: string }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [suppressed, setSuppressed] = useState(false);
   useLive(
     useCallback(
       (_k: string, a: any) => {
@@ -71,7 +72,8 @@ export function AlertPage({ id }: { id: string }) {
   const resolve = async (res: Resolution) => {
     await update(res as unknown as Record<string, unknown>);
     setResolving(false);
-    setNotice(`Resolved as ${CLASS_LABELS[res.classification]}.`);
+    setSuppressed(Boolean(res.suppress));
+    setNotice(`Resolved as ${CLASS_LABELS[res.classification]}.${res.suppress ? ' Similar alerts are suppressed from now on.' : ''}`);
   };
   const runAction = async (alert: any) => {
     if (!pending) return;
@@ -80,6 +82,7 @@ export function AlertPage({ id }: { id: string }) {
     setError(null);
     try {
       const entry = await api<any>('POST', '/api/actions', { action, user: alert.user, app: alert.app, reason: reason || `from alert ${alert.id}: ${alert.title}` });
+      setSuppressed(false);
       setNotice(`${label}: ${entry.status}${entry.statusReason ? ` (${entry.statusReason})` : ''}. See the governance log.`);
     } catch (e) {
       setError(e as ApiError);
@@ -132,6 +135,12 @@ export function AlertPage({ id }: { id: string }) {
             {notice && (
               <div className="state ok" role="status">
                 {notice}
+                {suppressed && (
+                  <>
+                    {' '}
+                    <Link to="/suppressions">See the suppressions</Link>.
+                  </>
+                )}
               </div>
             )}
             <ErrorBox error={error} />

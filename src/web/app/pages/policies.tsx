@@ -63,7 +63,7 @@ function Editor({ initial, isNew, onSaved, onCancel }: { initial: Draft; isNew: 
     const t = setTimeout(() => {
       if (!d.name) return;
       const mine = ++seq.current;
-      api<{ errors: Issue[]; warnings: Issue[] }>('POST', '/api/policies/validate', body()).then(
+      api<{ errors: Issue[]; warnings: Issue[] }>('POST', '/api/policies/validate', { policy: body() }).then(
         (v) => mine === seq.current && setIssues({ errors: v.errors, warnings: v.warnings }),
         (e: ApiError) => mine === seq.current && setIssues({ errors: [{ message: e.message }], warnings: [] }),
       );
