@@ -144,7 +144,10 @@ export class DetectionEngine implements AlertProducer {
       scoped: false,
     };
     reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
-    if (det.userState) det.slot = REC_HEADER + this.#slotCount++;
+    if (det.userState) {
+      det.slot = REC_HEADER + this.#slotCount;
+      this.#slotCount += det.slotCount ?? 1;
+    }
     this.#regs.push(reg);
     this.#enabled = this.#regs.filter((r) => r.enabled);
   }
@@ -412,7 +415,7 @@ export class DetectionEngine implements AlertProducer {
     for (const r of this.#regs) {
       if (r.det.slot === undefined) continue;
       const v = rec[r.det.slot];
-      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v, rec) : v;
     }
     return slots;
   }
@@ -427,7 +430,7 @@ export class DetectionEngine implements AlertProducer {
       for (const r of this.#regs) {
         if (r.det.slot === undefined) continue;
         const v = rec[r.det.slot];
-        if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+        if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v, rec) : v;
       }
       users.push([u, rec[REC_TENANT] as string, (rec[REC_LAST_SEC] as number) * 1000 + EPOCH_2020_MS, slots]);
     }
@@ -456,7 +459,7 @@ export class DetectionEngine implements AlertProducer {
         const rec = this.#newRecord(String(tenant), Number(lastMs));
         for (const [id, v] of Object.entries(slots ?? {})) {
           const det = byId.get(id);
-          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v) : v;
+          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v, rec) : v;
         }
         this.#users.set(u, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
