@@ -60,12 +60,16 @@ const toMs = (sec: number): number => (sec + EPOCH_2020_SECS) * 1000;
 const MAX_TENANT_ISPS = 1000;
 
 /**
- * A canonical dotted-quad IPv4 ("10.0.0.1", no leading zeros) as a number, else -1. Two canonical strings are
- * equal exactly when their numbers are, so the same-address check needs no string comparison.
+ * A canonical dotted-quad IPv4 ("10.0.0.1", no leading zeros): returns its low 16 bits and leaves the high 16
+ * in `ipv4Hi`, else returns -1. Two canonical strings are equal exactly when both halves are, so the
+ * same-address check needs no string comparison. Halves, not the 32-bit number: small integers are never
+ * boxed, so the hot path allocates nothing.
  */
-function canonicalIpv4(ip: string | null): number {
+let ipv4Hi = 0;
+function canonicalIpv4Lo(ip: string | null): number {
   if (ip === null || ip.length < 7 || ip.length > 15) return -1;
-  let n = 0;
+  let hi = 0;
+  let lo = 0;
   let part = 0;
   let digits = 0;
   let dots = 0;
@@ -73,7 +77,8 @@ function canonicalIpv4(ip: string | null): number {
     const c = ip.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || dots === 3) return -1;
-      n = n * 256 + part;
+      if (dots < 2) hi = hi * 256 + part;
+      else lo = part;
       part = 0;
       digits = 0;
       dots++;
@@ -85,7 +90,8 @@ function canonicalIpv4(ip: string | null): number {
     } else return -1;
   }
   if (digits === 0 || dots !== 3) return -1;
-  return n * 256 + part;
+  ipv4Hi = hi;
+  return lo * 256 + part;
 }
 
 /** "US" -> countryCode, only for exactly two upper-case letters (so equal codes mean equal strings), else -1. */
@@ -125,10 +131,10 @@ export class ImpossibleTravel implements Detection {
       // Same address and country as the user's last physical location (the common case): nothing to compare,
       // only the last-seen time and the country's day count move. Same address means same verdict, so no
       // re-checks. Canonical IPv4 and upper-case countries are compared as numbers held in the record.
-      const ip4 = canonicalIpv4(a.ip);
+      const ipLo = canonicalIpv4Lo(a.ip);
       const cc = strictCountryCode(geo.country);
       let same: boolean;
-      if (ip4 >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ip4 % 65536 && rec[s + T_IP_HI] === Math.floor(ip4 / 65536) && rec[s + T_CC] === cc;
+      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === ipv4Hi && rec[s + T_CC] === cc;
       else same = prev.ip === a.ip && prev.cc === geo.country;
       if (same) {
         const sec = toSec(ctx.timeMs);
@@ -275,9 +281,9 @@ export class ImpossibleTravel implements Detection {
 
 /** Writes the record's copies of the location's address, country, time and activity id. */
 function setRecordKeys(rec: unknown[], s: number, ip: string, cc: string, sec: number, id: string): void {
-  const ip4 = canonicalIpv4(ip);
-  rec[s + T_IP_HI] = ip4 < 0 ? -1 : Math.floor(ip4 / 65536);
-  rec[s + T_IP_LO] = ip4 < 0 ? -1 : ip4 % 65536;
+  const lo = canonicalIpv4Lo(ip);
+  rec[s + T_IP_HI] = lo < 0 ? -1 : ipv4Hi;
+  rec[s + T_IP_LO] = lo;
   rec[s + T_CC] = strictCountryCode(cc);
   rec[s + T_SEC] = sec;
   rec[s + T_ID] = id;
