@@ -271,7 +271,10 @@ export class DetectionEngine implements AlertProducer {
 
   /** Evaluates one activity; returns new or updated alerts (the empty result is shared: do not mutate it). */
   process(a: Activity): Alert[] {
-    const timeMs = parseIsoMs(a.time);
+    // Whole days and the ms within the day are small integers: a number returned from a call that is not
+    // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
+    const isoDay = isoDayNumber(a.time);
+    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay(a.time) : parseIsoMs(a.time);
     if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
     let first = this.#tenantFirst.get(tenant);
@@ -293,7 +296,8 @@ export class DetectionEngine implements AlertProducer {
     if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
 
     const ctx = this.#ctx;
-    ctx.set(a, user, timeMs, timeMs < first + this.#learningMs, rec);
+    ctx.set(a, user, timeMs < first + this.#learningMs, rec);
+    ctx.timeMs = timeMs; // assigned here, not passed: a number argument to a call not inlined would be boxed
     let out: Alert[] | null = null;
     const regs = this.#enabled;
     for (let i = 0; i < regs.length; i++) {
@@ -492,19 +496,36 @@ export class DetectionEngine implements AlertProducer {
  * below 100, which Date.UTC maps to 19xx; a month outside 1-12; a non-digit) go to Date.UTC itself.
  */
 export function parseIsoMs(s: string): number {
+  const day = isoDayNumber(s);
+  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay(s);
   if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
+  const t = Date.UTC(
+    digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
+    digit(s, 5) * 10 + digit(s, 6) - 1,
+    digit(s, 8) * 10 + digit(s, 9),
+    digit(s, 11) * 10 + digit(s, 12),
+    digit(s, 14) * 10 + digit(s, 15),
+    digit(s, 17) * 10 + digit(s, 18),
+    digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22),
+  );
+  return Number.isNaN(t) ? Date.parse(s) : t;
+}
+
+/** isoDayNumber's answer when the time is not a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (then parseIsoMs decides). */
+const NOT_PLAIN = -0x3fffffff;
+
+/** Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (digits, year >= 100, month 1-12), else NOT_PLAIN. */
+function isoDayNumber(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */ || !allDigits(s)) return NOT_PLAIN;
   const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
   const month = digit(s, 5) * 10 + digit(s, 6);
-  const day = digit(s, 8) * 10 + digit(s, 9);
-  const hour = digit(s, 11) * 10 + digit(s, 12);
-  const min = digit(s, 14) * 10 + digit(s, 15);
-  const sec = digit(s, 17) * 10 + digit(s, 18);
-  const ms = digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
-  if (year >= 100 && month >= 1 && month <= 12 && allDigits(s)) {
-    return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + min * 60_000 + sec * 1000 + ms;
-  }
-  const t = Date.UTC(year, month - 1, day, hour, min, sec, ms);
-  return Number.isNaN(t) ? Date.parse(s) : t;
+  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
+  return daysFromCivil(year, month, digit(s, 8) * 10 + digit(s, 9));
+}
+
+/** Milliseconds within the day of a plain ISO time (hours, minutes, seconds as written, as Date.UTC adds them). */
+function isoMsOfDay(s: string): number {
+  return (digit(s, 11) * 10 + digit(s, 12)) * 3_600_000 + (digit(s, 14) * 10 + digit(s, 15)) * 60_000 + (digit(s, 17) * 10 + digit(s, 18)) * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
 }
 
 function digit(s: string, i: number): number {
@@ -551,12 +572,11 @@ class MutableContext implements DetectionContext {
     this.lookbackMs = engine.lookbackMs;
   }
 
-  set(a: Activity, user: string | null, timeMs: number, learning: boolean, rec: UserRecord | null): void {
+  set(a: Activity, user: string | null, learning: boolean, rec: UserRecord | null): void {
     this.#activity = a;
     this.#rec = rec;
     this.userSlots = rec;
     this.user = user;
-    this.timeMs = timeMs;
     this.learning = learning;
   }
 

@@ -75,7 +75,7 @@ export class FailedLogins implements Detection {
       // Outside [alert, alert + window] by whole seconds (with a second's margin): #onSuccess would say no.
       const alertSec = ctx.userSlots[this.slot + ALERT_SEC] as number | undefined;
       if (alertSec === undefined) return NO_ALERTS;
-      const sec = toSec(ctx.timeMs);
+      const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS; // inline: a call would box the ms
       if (sec < alertSec || sec - alertSec > this.#cfg.windowSecs + 1) return NO_ALERTS;
       const st = ctx.userSlots[this.slot] as FailState | undefined;
       return st === undefined ? NO_ALERTS : this.#onSuccess(a, ctx, st);

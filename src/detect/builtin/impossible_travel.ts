@@ -9,7 +9,7 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, dayNumber, haversineKm } from '../geo.ts';
+import { countryCode, DAY_MS, dayNumber, haversineKm } from '../geo.ts';
 import { sameOrBordering } from '../country-adjacency.ts';
 import { isOrgTrusted, isNonPhysical, usablePoint } from '../ip-intel.ts';
 import { formatDuration, isCountedSignIn, placeOf, round1 } from './common.ts';
@@ -137,12 +137,13 @@ export class ImpossibleTravel implements Detection {
       if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === ipv4Hi && rec[s + T_CC] === cc;
       else same = prev.ip === a.ip && prev.cc === geo.country;
       if (same) {
-        const sec = toSec(ctx.timeMs);
+        // Inline arithmetic: passing the ms (not a small integer) to a call that is not inlined would box it.
+        const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS;
         if (sec >= (rec[s + T_SEC] as number)) {
           rec[s + T_SEC] = sec;
           rec[s + T_ID] = a.id;
         }
-        const day = dayNumber(ctx.timeMs);
+        const day = Math.floor(ctx.timeMs / DAY_MS);
         if (rec[s + T_BUMP] !== day) {
           const code = countryCode(prev.cc);
           bumpCountry(prev.loc, code, day, ctx.lookbackMs / 86_400_000);

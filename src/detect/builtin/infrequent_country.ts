@@ -8,7 +8,7 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { InfrequentCountryConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, countryFromCode, dayNumber, dayToDate } from '../geo.ts';
+import { countryCode, countryFromCode, DAY_MS, dayNumber, dayToDate } from '../geo.ts';
 import { isNonPhysical, usableCountry } from '../ip-intel.ts';
 import { countryName, isCountedSignIn } from './common.ts';
 
@@ -53,7 +53,7 @@ export class InfrequentCountry implements Detection {
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
-    const today = dayNumber(ctx.timeMs);
+    const today = Math.floor(ctx.timeMs / DAY_MS); // inline: a call would box the ms
     if (cfg.scope === 'user' && slots[this.slot + HOT] === code * PACK + today) return NO_ALERTS;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     let st = slots[this.slot] as CountryState | undefined;
