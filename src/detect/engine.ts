@@ -144,7 +144,10 @@ export class DetectionEngine implements AlertProducer {
       scoped: false,
     };
     reg.scoped = reg.includeUsers.size + reg.includeGroups.size + reg.excludeUsers.size + reg.excludeGroups.size > 0;
-    if (det.userState) det.slot = REC_HEADER + this.#slotCount++;
+    if (det.userState) {
+      det.slot = REC_HEADER + this.#slotCount;
+      this.#slotCount += det.slotCount ?? 1;
+    }
     this.#regs.push(reg);
     this.#enabled = this.#regs.filter((r) => r.enabled);
   }
@@ -268,7 +271,10 @@ export class DetectionEngine implements AlertProducer {
 
   /** Evaluates one activity; returns new or updated alerts (the empty result is shared: do not mutate it). */
   process(a: Activity): Alert[] {
-    const timeMs = parseIsoMs(a.time);
+    // Whole days and the ms within the day are small integers: a number returned from a call that is not
+    // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
+    const isoDay = isoDayNumber(a.time);
+    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay(a.time) : parseIsoMs(a.time);
     if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
     let first = this.#tenantFirst.get(tenant);
@@ -290,7 +296,8 @@ export class DetectionEngine implements AlertProducer {
     if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
 
     const ctx = this.#ctx;
-    ctx.set(a, user, timeMs, timeMs < first + this.#learningMs, rec);
+    ctx.set(a, user, timeMs < first + this.#learningMs, rec);
+    ctx.timeMs = timeMs; // assigned here, not passed: a number argument to a call not inlined would be boxed
     let out: Alert[] | null = null;
     const regs = this.#enabled;
     for (let i = 0; i < regs.length; i++) {
@@ -412,7 +419,7 @@ export class DetectionEngine implements AlertProducer {
     for (const r of this.#regs) {
       if (r.det.slot === undefined) continue;
       const v = rec[r.det.slot];
-      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+      if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v, rec) : v;
     }
     return slots;
   }
@@ -427,7 +434,7 @@ export class DetectionEngine implements AlertProducer {
       for (const r of this.#regs) {
         if (r.det.slot === undefined) continue;
         const v = rec[r.det.slot];
-        if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v) : v;
+        if (v !== undefined) slots[r.det.id] = r.det.serializeUser ? r.det.serializeUser(v, rec) : v;
       }
       users.push([u, rec[REC_TENANT] as string, (rec[REC_LAST_SEC] as number) * 1000 + EPOCH_2020_MS, slots]);
     }
@@ -456,7 +463,7 @@ export class DetectionEngine implements AlertProducer {
         const rec = this.#newRecord(String(tenant), Number(lastMs));
         for (const [id, v] of Object.entries(slots ?? {})) {
           const det = byId.get(id);
-          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v) : v;
+          if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v, rec) : v;
         }
         this.#users.set(u, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
@@ -483,11 +490,16 @@ export class DetectionEngine implements AlertProducer {
 
 /**
  * Epoch ms of an ISO time. Activity times are normalised to `YYYY-MM-DDTHH:mm:ss.sssZ`, which is read by
- * position (several times faster than Date.parse on the hot path); anything else goes to Date.parse.
+ * position (several times faster than Date.parse on the hot path); anything else goes to Date.parse. The
+ * arithmetic is Date.UTC's (MakeDay/MakeTime) without calling it: Date.UTC returns a heap-allocated number,
+ * one allocation per activity, which the engine otherwise avoids. Fields outside its plain range (a year
+ * below 100, which Date.UTC maps to 19xx; a month outside 1-12; a non-digit) go to Date.UTC itself.
  */
 export function parseIsoMs(s: string): number {
+  const day = isoDayNumber(s);
+  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay(s);
   if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
-  const ms = Date.UTC(
+  const t = Date.UTC(
     digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
     digit(s, 5) * 10 + digit(s, 6) - 1,
     digit(s, 8) * 10 + digit(s, 9),
@@ -496,11 +508,48 @@ export function parseIsoMs(s: string): number {
     digit(s, 17) * 10 + digit(s, 18),
     digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22),
   );
-  return Number.isNaN(ms) ? Date.parse(s) : ms;
+  return Number.isNaN(t) ? Date.parse(s) : t;
+}
+
+/** isoDayNumber's answer when the time is not a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (then parseIsoMs decides). */
+const NOT_PLAIN = -0x3fffffff;
+
+/** Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (digits, year >= 100, month 1-12), else NOT_PLAIN. */
+function isoDayNumber(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */ || !allDigits(s)) return NOT_PLAIN;
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
+  return daysFromCivil(year, month, digit(s, 8) * 10 + digit(s, 9));
+}
+
+/** Milliseconds within the day of a plain ISO time (hours, minutes, seconds as written, as Date.UTC adds them). */
+function isoMsOfDay(s: string): number {
+  return (digit(s, 11) * 10 + digit(s, 12)) * 3_600_000 + (digit(s, 14) * 10 + digit(s, 15)) * 60_000 + (digit(s, 17) * 10 + digit(s, 18)) * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
 }
 
 function digit(s: string, i: number): number {
   return s.charCodeAt(i) - 48;
+}
+
+/** The 17 digit positions of `YYYY-MM-DDTHH:mm:ss.sssZ` hold digits. */
+function allDigits(s: string): boolean {
+  for (let i = 0; i < 23; i++) {
+    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (year >= 0; day may overflow the month, as in Date.UTC). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  if (m <= 2) y -= 1;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 function copyAlert(a: Alert): Alert {
@@ -523,12 +572,11 @@ class MutableContext implements DetectionContext {
     this.lookbackMs = engine.lookbackMs;
   }
 
-  set(a: Activity, user: string | null, timeMs: number, learning: boolean, rec: UserRecord | null): void {
+  set(a: Activity, user: string | null, learning: boolean, rec: UserRecord | null): void {
     this.#activity = a;
     this.#rec = rec;
     this.userSlots = rec;
     this.user = user;
-    this.timeMs = timeMs;
     this.learning = learning;
   }
 

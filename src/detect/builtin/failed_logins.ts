@@ -39,6 +39,14 @@ const NO_IPS: string[] = [];
 const MAX_PEAK_DAYS = 31;
 const MIN_BASELINE_DAYS = 3;
 const MAX_SPRAY_USERS = 200;
+/**
+ * Second slot in the user's record: FailState.alertMs in whole seconds since 2020 (a small integer), or
+ * undefined while the user never alerted. A success far from the last alert is ruled out from the record
+ * alone, without touching the state.
+ */
+const ALERT_SEC = 1;
+const EPOCH_2020_SECS = 1_577_836_800;
+const toSec = (ms: number): number => Math.floor(ms / 1000) - EPOCH_2020_SECS;
 
 export class FailedLogins implements Detection {
   readonly id = 'failed_logins';
@@ -47,6 +55,7 @@ export class FailedLogins implements Detection {
   readonly mitreTactic = 'credential_access' as const;
   readonly learns = true;
   readonly userState = true;
+  readonly slotCount = 2;
   slot = -1;
   readonly #cfg: FailedLoginsConfig;
   /**
@@ -63,6 +72,11 @@ export class FailedLogins implements Detection {
     if (a.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
     if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots);
     if (a.outcome === 'success') {
+      // Outside [alert, alert + window] by whole seconds (with a second's margin): #onSuccess would say no.
+      const alertSec = ctx.userSlots[this.slot + ALERT_SEC] as number | undefined;
+      if (alertSec === undefined) return NO_ALERTS;
+      const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS; // inline: a call would box the ms
+      if (sec < alertSec || sec - alertSec > this.#cfg.windowSecs + 1) return NO_ALERTS;
       const st = ctx.userSlots[this.slot] as FailState | undefined;
       return st === undefined ? NO_ALERTS : this.#onSuccess(a, ctx, st);
     }
@@ -123,6 +137,7 @@ export class FailedLogins implements Detection {
     const { normal, days } = this.#normal(st, today, lookbackDays);
     if (count <= normal + cfg.marginFailures) return out.length ? out : NO_ALERTS;
     st.alertMs = t;
+    slots[this.slot + ALERT_SEC] = toSec(t);
     st.alertIps = [...new Set(st.ips)].slice(0, 16);
     out.push(this.#draft(a, st, count, normal, days, null));
     return out;
@@ -222,9 +237,11 @@ export class FailedLogins implements Detection {
     }
   }
 
-  deserializeUser(data: unknown): FailState {
+  deserializeUser(data: unknown, rec: unknown[]): FailState {
     const st = data as FailState;
-    return { ...st, alertMs: st.alertMs ?? -Infinity };
+    const alertMs = st.alertMs ?? -Infinity;
+    rec[this.slot + ALERT_SEC] = Number.isFinite(alertMs) ? toSec(alertMs) : undefined;
+    return { ...st, alertMs };
   }
 
   exportState(): unknown {

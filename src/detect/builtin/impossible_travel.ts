@@ -9,17 +9,19 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, dayNumber, haversineKm } from '../geo.ts';
+import { countryCode, DAY_MS, dayNumber, haversineKm } from '../geo.ts';
 import { sameOrBordering } from '../country-adjacency.ts';
 import { isOrgTrusted, isNonPhysical, usablePoint } from '../ip-intel.ts';
 import { formatDuration, isCountedSignIn, placeOf, round1 } from './common.ts';
 
-/** The last physical location of a user, plus how often the user's countries were seen (user suppression). */
+/**
+ * The last physical location of a user, plus how often the user's countries were seen (user suppression).
+ * Its time and activity id live in the user's record (slots T_SEC, T_ID) with the address and country as
+ * numbers, so the common activity (same address as last time) reads and writes the record alone.
+ */
 interface TravelState {
-  /** Event time in whole seconds since 2020-01-01 and coordinates in 1e-4 degrees (~11 m): small integers,
-   * which V8 stores inline, where doubles would each take a separate heap box. */
-  sec: number;
-  id: string;
+  /** Coordinates in 1e-4 degrees (~11 m): small integers, which V8 stores inline, where doubles would each
+   * take a separate heap box. */
   ip: string;
   lat4: number;
   lon4: number;
@@ -31,11 +33,75 @@ interface TravelState {
   loc: number[];
 }
 
+/** The exported form (unchanged): the state with its time (whole seconds since 2020) and activity id. */
+interface TravelStateData extends TravelState {
+  sec: number;
+  id: string;
+}
+
+// Offsets from this.slot in the user's record.
+const T_STATE = 0;
+/** The address as two 16-bit halves of a canonical IPv4 (small integers), or -1 for any other address. */
+const T_IP_HI = 1;
+const T_IP_LO = 2;
+/** strictCountryCode(state.cc). */
+const T_CC = 3;
+/** Event time of the location, whole seconds since 2020, and the id of that activity. */
+const T_SEC = 4;
+const T_ID = 5;
+/** Day of the last bumpCountry for the state's country (a repeat that day changes nothing), or -1. */
+const T_BUMP = 6;
+const T_SLOTS = 7;
+
 const MAX_COUNTRIES = 8;
 const EPOCH_2020_SECS = 1_577_836_800;
 const toSec = (ms: number): number => Math.floor(ms / 1000) - EPOCH_2020_SECS;
 const toMs = (sec: number): number => (sec + EPOCH_2020_SECS) * 1000;
 const MAX_TENANT_ISPS = 1000;
+
+/**
+ * A canonical dotted-quad IPv4 ("10.0.0.1", no leading zeros): returns its low 16 bits and leaves the high 16
+ * in `ipv4Hi`, else returns -1. Two canonical strings are equal exactly when both halves are, so the
+ * same-address check needs no string comparison. Halves, not the 32-bit number: small integers are never
+ * boxed, so the hot path allocates nothing.
+ */
+let ipv4Hi = 0;
+function canonicalIpv4Lo(ip: string | null): number {
+  if (ip === null || ip.length < 7 || ip.length > 15) return -1;
+  let hi = 0;
+  let lo = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      if (dots < 2) hi = hi * 256 + part;
+      else lo = part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  ipv4Hi = hi;
+  return lo * 256 + part;
+}
+
+/** "US" -> countryCode, only for exactly two upper-case letters (so equal codes mean equal strings), else -1. */
+function strictCountryCode(cc: string | null | undefined): number {
+  if (!cc || cc.length !== 2) return -1;
+  const a = cc.charCodeAt(0);
+  const b = cc.charCodeAt(1);
+  if (a < 65 || a > 90 || b < 65 || b > 90) return -1;
+  return (a - 65) * 26 + (b - 65);
+}
 
 export class ImpossibleTravel implements Detection {
   readonly id = 'impossible_travel';
@@ -44,6 +110,7 @@ export class ImpossibleTravel implements Detection {
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
   readonly userState = true;
+  readonly slotCount = T_SLOTS;
   slot = -1;
   readonly #cfg: ImpossibleTravelConfig;
   /** Tenant suppression: ISPs (ASN or name) already alerted on in the organisation -> day of the alert. */
@@ -54,47 +121,60 @@ export class ImpossibleTravel implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (ctx.userSlots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
+    const rec = ctx.userSlots;
+    if (rec === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
     const geo = a.geo;
     if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
-    const slot = ctx.userSlots[this.slot] as TravelState | undefined;
-    if (slot !== undefined && slot.ip === a.ip && slot.cc === geo.country) {
-      // Same address as the user's last physical location (the common case): nothing to compare, only the
-      // last-seen time and the country's day count move. Same address means same verdict, so no re-checks.
-      const sec = toSec(ctx.timeMs);
-      if (sec >= slot.sec) {
-        slot.sec = sec;
-        slot.id = a.id;
+    const s = this.slot;
+    const prev = rec[s + T_STATE] as TravelState | undefined;
+    if (prev !== undefined) {
+      // Same address and country as the user's last physical location (the common case): nothing to compare,
+      // only the last-seen time and the country's day count move. Same address means same verdict, so no
+      // re-checks. Canonical IPv4 and upper-case countries are compared as numbers held in the record.
+      const ipLo = canonicalIpv4Lo(a.ip);
+      const cc = strictCountryCode(geo.country);
+      let same: boolean;
+      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === ipv4Hi && rec[s + T_CC] === cc;
+      else same = prev.ip === a.ip && prev.cc === geo.country;
+      if (same) {
+        // Inline arithmetic: passing the ms (not a small integer) to a call that is not inlined would box it.
+        const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS;
+        if (sec >= (rec[s + T_SEC] as number)) {
+          rec[s + T_SEC] = sec;
+          rec[s + T_ID] = a.id;
+        }
+        const day = Math.floor(ctx.timeMs / DAY_MS);
+        if (rec[s + T_BUMP] !== day) {
+          const code = countryCode(prev.cc);
+          bumpCountry(prev.loc, code, day, ctx.lookbackMs / 86_400_000);
+          rec[s + T_BUMP] = code >= 0 && code === rec[s + T_CC] ? day : -1;
+        }
+        return NO_ALERTS;
       }
-      bumpCountry(slot.loc, countryCode(slot.cc), dayNumber(ctx.timeMs), ctx.lookbackMs / 86_400_000);
-      return NO_ALERTS;
     }
     const p = usablePoint(a);
     if (p === null || isNonPhysical(a)) return NO_ALERTS;
     const t = ctx.timeMs;
     const day = dayNumber(t);
-    const slots = ctx.userSlots!;
-    const prev = slots[this.slot] as TravelState | undefined;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     const commonDays = prev ? countryDays(prev.loc, countryCode(p.country), day, lookbackDays) : 0;
     let out: AlertDraft[] = NO_ALERTS;
     if (prev && prev.ip !== a.ip) {
-      const draft = this.#compare(prev, a, p, t, commonDays, ctx);
+      const draft = this.#compare(prev, rec[s + T_SEC] as number, rec[s + T_ID] as string, a, p, t, commonDays, ctx);
       if (draft) out = [draft];
     }
-    const st = this.#remember(prev, a, p, t, day, lookbackDays);
-    if (!prev) slots[this.slot] = st;
+    this.#remember(rec, prev, a, p, t, day, lookbackDays);
     return out;
   }
 
-  #compare(prev: TravelState, a: Activity, p: { lat: number; lon: number; country: string }, t: number, commonDays: number, ctx: DetectionContext): AlertDraft | null {
+  #compare(prev: TravelState, prevSec: number, prevId: string, a: Activity, p: { lat: number; lon: number; country: string }, t: number, commonDays: number, ctx: DetectionContext): AlertDraft | null {
     const cfg = this.#cfg;
     // System suppressions: always on, whatever the sensitivity.
     if (sameOrBordering(prev.cc, p.country)) return null;
     if (prev.asn !== null && prev.asn === a.asn) return null; // one carrier's gateways in two countries
     const prevLat = prev.lat4 / 1e4;
     const prevLon = prev.lon4 / 1e4;
-    const prevMs = toMs(prev.sec);
+    const prevMs = toMs(prevSec);
     const distanceKm = haversineKm(prevLat, prevLon, p.lat, p.lon);
     if (distanceKm <= cfg.minDistanceKm) return null;
     const elapsedSecs = Math.abs(t - prevMs) / 1000;
@@ -115,7 +195,7 @@ export class ImpossibleTravel implements Detection {
       if (m.size < MAX_TENANT_ISPS || m.has(ispKey)) m.set(ispKey, dayNumber(t));
     }
 
-    const from = { activityId: prev.id, time: new Date(prevMs).toISOString(), ip: prev.ip, country: prev.cc, city: prev.city, lat: prevLat, lon: prevLon, asn: prev.asn, safe: prev.safe };
+    const from = { activityId: prevId, time: new Date(prevMs).toISOString(), ip: prev.ip, country: prev.cc, city: prev.city, lat: prevLat, lon: prevLon, asn: prev.asn, safe: prev.safe };
     const to = { activityId: a.id, time: a.time, ip: a.ip, country: p.country, city: a.geo?.city ?? null, lat: p.lat, lon: p.lon, asn: a.asn, isp: a.isp, safe: safeNow };
     const fromPlace = placeOf({ geo: { country: prev.cc, city: prev.city, lat: prevLat, lon: prevLon } });
     const toPlace = placeOf(a);
@@ -123,7 +203,7 @@ export class ImpossibleTravel implements Detection {
       title: `Impossible travel: ${fromPlace} to ${toPlace}`,
       description: `Two sign-ins ${Math.round(distanceKm)} km apart within ${formatDuration(elapsedSecs)} would need ${Math.round(speedKmh)} km/h (threshold ${cfg.maxSpeedKmh} km/h).`,
       key: `${prev.cc}>${p.country}`,
-      activityIds: [prev.id, a.id],
+      activityIds: [prevId, a.id],
       evidence: [
         `Sign-in from ${fromPlace} (${prev.ip}) at ${from.time}`,
         `Sign-in from ${toPlace} (${a.ip}) at ${a.time}, ${formatDuration(elapsedSecs)} later`,
@@ -143,28 +223,44 @@ export class ImpossibleTravel implements Detection {
     };
   }
 
-  #remember(prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): TravelState {
+  #remember(rec: unknown[], prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
+    const s = this.slot;
     const code = countryCode(p.country);
-    if (prev && toSec(t) < prev.sec) {
+    if (prev && toSec(t) < (rec[s + T_SEC] as number)) {
       bumpCountry(prev.loc, code, day, lookbackDays);
-      return prev; // out of order: keep the newer location as "previous"
+      rec[s + T_BUMP] = -1; // another country's count may have evicted the current one's
+      return; // out of order: keep the newer location as "previous"
     }
     if (!prev) {
       // One literal object with its fields in a fixed order and an exact-size array: the smallest per-user state.
-      return { sec: toSec(t), id: a.id, ip: a.ip ?? '', lat4: Math.round(p.lat * 1e4), lon4: Math.round(p.lon * 1e4), cc: p.country, city: a.geo?.city ?? null, asn: a.asn, safe: isOrgTrusted(a), loc: [code, day, 1] };
+      rec[s + T_STATE] = { ip: a.ip ?? '', lat4: Math.round(p.lat * 1e4), lon4: Math.round(p.lon * 1e4), cc: p.country, city: a.geo?.city ?? null, asn: a.asn, safe: isOrgTrusted(a), loc: [code, day, 1] } satisfies TravelState;
+    } else {
+      const st = prev;
+      st.ip = a.ip ?? '';
+      st.lat4 = Math.round(p.lat * 1e4);
+      st.lon4 = Math.round(p.lon * 1e4);
+      st.cc = p.country;
+      st.city = a.geo?.city ?? null;
+      st.asn = a.asn;
+      st.safe = isOrgTrusted(a);
+      bumpCountry(st.loc, code, day, lookbackDays);
     }
-    const st = prev;
-    st.sec = toSec(t);
-    st.id = a.id;
-    st.ip = a.ip ?? '';
-    st.lat4 = Math.round(p.lat * 1e4);
-    st.lon4 = Math.round(p.lon * 1e4);
-    st.cc = p.country;
-    st.city = a.geo?.city ?? null;
-    st.asn = a.asn;
-    st.safe = isOrgTrusted(a);
-    bumpCountry(st.loc, code, day, lookbackDays);
-    return st;
+    setRecordKeys(rec, s, a.ip ?? '', p.country, toSec(t), a.id);
+    rec[s + T_BUMP] = code >= 0 && code === rec[s + T_CC] ? day : -1;
+  }
+
+  serializeUser(state: unknown, rec: readonly unknown[]): TravelStateData {
+    const st = state as TravelState;
+    const s = this.slot;
+    return { sec: rec[s + T_SEC] as number, id: rec[s + T_ID] as string, ip: st.ip, lat4: st.lat4, lon4: st.lon4, cc: st.cc, city: st.city, asn: st.asn, safe: st.safe, loc: st.loc };
+  }
+
+  deserializeUser(data: unknown, rec: unknown[]): TravelState {
+    if (data === null || typeof data !== 'object') throw new Error('expected an impossible_travel user object');
+    const d = data as TravelStateData;
+    setRecordKeys(rec, this.slot, d.ip, d.cc, d.sec, d.id);
+    rec[this.slot + T_BUMP] = -1;
+    return { ip: d.ip, lat4: d.lat4, lon4: d.lon4, cc: d.cc, city: d.city, asn: d.asn, safe: d.safe, loc: d.loc };
   }
 
   prune(beforeMs: number): void {
@@ -182,6 +278,16 @@ export class ImpossibleTravel implements Detection {
     this.#alertedIsps.clear();
     for (const [t, m] of s.alertedIsps) this.#alertedIsps.set(t, new Map(m));
   }
+}
+
+/** Writes the record's copies of the location's address, country, time and activity id. */
+function setRecordKeys(rec: unknown[], s: number, ip: string, cc: string, sec: number, id: string): void {
+  const lo = canonicalIpv4Lo(ip);
+  rec[s + T_IP_HI] = lo < 0 ? -1 : ipv4Hi;
+  rec[s + T_IP_LO] = lo;
+  rec[s + T_CC] = strictCountryCode(cc);
+  rec[s + T_SEC] = sec;
+  rec[s + T_ID] = id;
 }
 
 /** Distinct days a country was used within the lookback, from the [code, lastDay, days] triples. */

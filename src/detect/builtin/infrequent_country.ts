@@ -8,7 +8,7 @@ import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { InfrequentCountryConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
-import { countryCode, countryFromCode, dayNumber, dayToDate } from '../geo.ts';
+import { countryCode, countryFromCode, DAY_MS, dayNumber, dayToDate } from '../geo.ts';
 import { isNonPhysical, usableCountry } from '../ip-intel.ts';
 import { countryName, isCountedSignIn } from './common.ts';
 
@@ -20,6 +20,12 @@ interface CountryState {
 }
 
 const PACK = 100_000;
+/**
+ * Second slot in the user's record: code * PACK + day of the last recorded country (its entry's last-seen day
+ * is at least that day). A repeat on that day can neither alert nor change the state, so the common activity
+ * reads this small integer in the record and never touches the state.
+ */
+const HOT = 1;
 
 export class InfrequentCountry implements Detection {
   readonly id = 'infrequent_country';
@@ -28,6 +34,7 @@ export class InfrequentCountry implements Detection {
   readonly mitreTactic = 'initial_access' as const;
   readonly learns = true;
   readonly userState = true;
+  readonly slotCount = 2;
   slot = -1;
   readonly #cfg: InfrequentCountryConfig;
   /** Organisation scope: tenant -> country code -> last day anyone used it. */
@@ -46,7 +53,8 @@ export class InfrequentCountry implements Detection {
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
-    const today = dayNumber(ctx.timeMs);
+    const today = Math.floor(ctx.timeMs / DAY_MS); // inline: a call would box the ms
+    if (cfg.scope === 'user' && slots[this.slot + HOT] === code * PACK + today) return NO_ALERTS;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
     let st = slots[this.slot] as CountryState | undefined;
     const isNewUser = st === undefined;
@@ -69,6 +77,7 @@ export class InfrequentCountry implements Detection {
       : [];
     if (isNewUser) st.c = [code * PACK + today]; // exact-size array: most users keep one country
     else this.#touchUser(st, code, today);
+    slots[this.slot + HOT] = code * PACK + today;
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);
