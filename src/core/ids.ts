@@ -11,7 +11,10 @@ const sha256 = oneShot
 export function stableId(prefix: string, ...parts: ReadonlyArray<string | number | null | undefined>): string {
   let joined = '';
   for (const p of parts) joined += String(p ?? '') + '\u0000';
-  return `${prefix}_${sha256(joined).slice(0, 22)}`;
+  return hashedId(prefix, joined);
 }
+
+/** stableId's last step, for callers that join their parts themselves (each part followed by U+0000). */
+export const hashedId = (prefix: string, joined: string): string => `${prefix}_${sha256(joined).slice(0, 22)}`;
 
 export const randomId = (prefix: string): string => `${prefix}_${crypto.randomUUID().replace(/-/g, '')}`;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import maxmind from 'maxmind';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema, type ConfigInput } from '../config/schema.ts';
+import { mulberry32 } from '../core/random.ts';
 import { RampartError } from '../core/errors.ts';
 import { Metrics } from '../core/metrics.ts';
 import { ActivitySchema, type Activity, type ActivityInput } from '../schema/activity.ts';
@@ -69,6 +70,27 @@ describe('geo by IP family', () => {
     // ... and the enricher's answer is the v6 file's record.
     const onlyV6 = await GeoDb.open({ ipv6: paths.ipv6 });
     expect(enricher.lookupIp(v6).geo).toEqual(onlyV6.lookup(parseIp(v6)!));
+  });
+
+  it("GeoDb's own IPv4 tree walk gives the reader's record for every address, in an IPv4 and an IPv6 tree", async () => {
+    const paths = defaultGeoPaths();
+    const rnd = mulberry32(11);
+    const addrs = ['0.0.0.0', '255.255.255.255', '10.1.2.3', '127.0.0.1', '8.8.8.8', '1.1.1.1', '224.0.0.1'];
+    for (let i = 0; i < 20_000; i++) addrs.push([0, 0, 0, 0].map(() => Math.floor(rnd() * 256)).join('.'));
+    // Read as an IPv4 file, the v6 file exercises the walk to the IPv4 start node (::/96; empty in DB-IP's file).
+    for (const file of [paths.ipv4, paths.ipv6]) {
+      const raw = await maxmind.open<Record<string, unknown>>(file);
+      const db = await GeoDb.open({ ipv4: file });
+      let found = 0;
+      for (const ip of addrs) {
+        const want = toGeo(raw.get(ip));
+        // twice: the second answer comes from the per-record cache
+        expect(db.lookup(parseIp(ip)!), ip).toEqual(want);
+        expect(db.lookup(parseIp(ip)!), ip).toEqual(want);
+        if (want) found++;
+      }
+      if (file === paths.ipv4) expect(found).toBeGreaterThan(10_000);
+    }
   });
 
   it('IPv4-mapped IPv6 is enriched as the IPv4 address', () => {

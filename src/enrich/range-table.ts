@@ -93,7 +93,13 @@ export class RangeTableBuilder {
   }
 }
 
+/** Tables at least this long get a /16 index (256 KB): the ASN table's binary search touched ~19 cold cache lines. */
+const INDEX_MIN_V4 = 4096;
+
 export class RangeTable {
+  /** For a /16 prefix p, the first range starting at or after p.0.0 (p = 0..65536); null for small tables. */
+  readonly #index16: Uint32Array | null;
+
   /** Takes ownership of the arrays, which must be sorted by start (use RangeTableBuilder otherwise). */
   constructor(
     private readonly s4: Uint32Array,
@@ -104,7 +110,18 @@ export class RangeTable {
     private readonly e6Hi: BigUint64Array,
     private readonly e6Lo: BigUint64Array,
     private readonly v6: Int32Array,
-  ) {}
+  ) {
+    this.#index16 = null;
+    if (s4.length >= INDEX_MIN_V4 && this.isSorted()) {
+      const idx = new Uint32Array(65537);
+      let i = 0;
+      for (let p = 0; p <= 65536; p++) {
+        while (i < s4.length && s4[i] < p * 65536) i++;
+        idx[p] = i;
+      }
+      this.#index16 = idx;
+    }
+  }
 
   static empty(): RangeTable {
     return new RangeTableBuilder().build();
@@ -132,6 +149,14 @@ export class RangeTable {
     const s = this.s4;
     let lo = 0;
     let hi = s.length - 1;
+    const idx = this.#index16;
+    if (idx !== null) {
+      // The answer (the last range starting at or before ip) lies between the last range starting before ip's
+      // /16 and the last one starting within it.
+      const p = ip >>> 16;
+      lo = idx[p] > 0 ? idx[p] - 1 : 0;
+      hi = idx[p + 1] - 1;
+    }
     let at = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;

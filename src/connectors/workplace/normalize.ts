@@ -7,7 +7,7 @@
  * We key on `value.event`, never on `change.field`: only the `integrations` field name is confirmed.
  */
 import { RampartError } from '../../core/errors.ts';
-import { stableId } from '../../core/ids.ts';
+import { hashedId, stableId } from '../../core/ids.ts';
 import type { Activity, Category, Outcome } from '../../schema/activity.ts';
 
 export const WORKPLACE_APP = 'workplace';
@@ -105,22 +105,48 @@ const first = (o: Obj, keys: readonly string[], max = 1024): string | null => {
   return null;
 };
 
-/** ISO from a Graph `2021-03-29T12:00:20+0000` string, unix seconds, or null when unusable. */
-const UTC_SHAPE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(?:Z|\+0000|\+00:00)$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The number at v[i..i+n) when those are all ASCII digits, else -1. */
+function digitsAt(v: string, i: number, n: number): number {
+  let x = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = v.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    x = x * 10 + c;
+  }
+  return x;
+}
+
 /**
- * Fast path for the Graph timestamp shape (`2021-03-29T12:00:20+0000`): V8's Date.parse takes a slow path for the
- * `+0000` offset, and this runs once per event on ingest. Anything else falls back to Date.parse.
+ * Fast path for the Graph timestamp shape (`2021-03-29T12:00:20+0000`, also `.mmm` and `Z`/`+00:00`): V8's
+ * Date.parse takes a slow path for the `+0000` offset, and this runs once per event on ingest, so it reads
+ * characters rather than running a regex. Anything else falls back to Date.parse.
  */
 function fastUtcIso(v: string): string | null {
-  const m = UTC_SHAPE.exec(v);
-  if (!m) return null;
-  const year = +m[1], month = +m[2], day = +m[3];
+  const n = v.length;
+  if (n < 20 || n > 29) return null;
+  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return null; // - - T : :
+  const year = digitsAt(v, 0, 4), month = digitsAt(v, 5, 2), day = digitsAt(v, 8, 2);
+  const hour = digitsAt(v, 11, 2), minute = digitsAt(v, 14, 2), second = digitsAt(v, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const dim = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-  if (month < 1 || month > 12 || day < 1 || day > dim || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return null;
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${(m[7] ?? '').padEnd(3, '0')}Z`;
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return null;
+  let i = 19;
+  let ms = '000';
+  if (v.charCodeAt(19) === 46) {
+    // `.` and 1 to 3 digits
+    while (i < 22 && i + 1 < n && digitsAt(v, i + 1, 1) >= 0) i++;
+    if (i === 19) return null;
+    ms = v.slice(20, i + 1).padEnd(3, '0');
+    i++;
+  }
+  const rest = n - i;
+  const utc =
+    (rest === 1 && v.charCodeAt(i) === 90) || // Z
+    (rest === 5 && v.charCodeAt(i) === 43 && digitsAt(v, i + 1, 4) === 0) || // +0000
+    (rest === 6 && v.charCodeAt(i) === 43 && digitsAt(v, i + 1, 2) === 0 && v.charCodeAt(i + 3) === 58 && digitsAt(v, i + 4, 2) === 0); // +00:00
+  return utc ? `${v.slice(0, 19)}.${ms}Z` : null;
 }
 
 export function parseWorkplaceTime(v: unknown): string | null {
@@ -146,8 +172,12 @@ const bad = (reason: string): RampartError => new RampartError('RAMPART_ERR_CONN
  * A redelivery of the same change gives the same id, so the store writes it once.
  */
 export function workplaceEventId(entryId: string, timestamp: string, event: string, actorId: string | null, targetId: string | null): string {
-  return stableId('wp', entryId, timestamp, event, actorId, targetId);
+  // stableId('wp', ...) with its joining spelled out: no rest array on the per-event path.
+  return hashedId('wp', `${entryId}\u0000${timestamp}\u0000${event}\u0000${actorId ?? ''}\u0000${targetId ?? ''}\u0000`);
 }
+
+/** Whether the last toActivity call found its event name in the mapping table (saves a result object per event). */
+let lastKnown = false;
 
 /** One change value to an Activity. Never throws: unknown shapes become category `other`. */
 export function normalizeChange(
@@ -155,18 +185,26 @@ export function normalizeChange(
   envelope: { object: string; entryId: string; entryTime: unknown; field: string | null },
   opts: NormalizeOptions,
 ): { activity: Activity; known: boolean } {
+  const activity = toActivity(value, envelope.object, envelope.entryId, envelope.entryTime, envelope.field, opts);
+  return { activity, known: lastKnown };
+}
+
+/** normalizeChange without the per-event envelope and result objects (the ingest hot path). */
+function toActivity(value: Obj, object: string, entryId: string, entryTime: unknown, field: string | null, opts: NormalizeOptions): Activity {
   const eventName = str(value.event, 256);
-  const action = eventName ?? `${envelope.object}.${envelope.field ?? 'unknown'}`.slice(0, 256);
+  const action = eventName ?? `${object}.${field ?? 'unknown'}`.slice(0, 256);
   const mapping = eventName ? WORKPLACE_EVENT_MAP[eventName] : undefined;
-  const time = parseWorkplaceTime(value.timestamp) ?? parseWorkplaceTime(envelope.entryTime) ?? opts.receivedAt;
-  const rawTimestamp = str(value.timestamp, 64) ?? str(envelope.entryTime, 64) ?? '';
+  const timestamp = value.timestamp;
+  const time = parseWorkplaceTime(timestamp) ?? parseWorkplaceTime(entryTime) ?? opts.receivedAt;
+  const rawTimestamp = str(timestamp, 64) ?? str(entryTime, 64) ?? '';
   const actorId = str(value.actor_id, 512);
   const targetId = str(value.target_id, 512);
   const integration = isObj(value.integration_data) ? value.integration_data : null;
 
   const impersonatorId = first(value, IMPERSONATION_FIELDS.id, 512);
   const impersonatorEmail = first(value, IMPERSONATION_FIELDS.email);
-  const impersonated = IMPERSONATION_FIELDS.flag.some((k) => value[k] === true) || impersonatorId !== null || impersonatorEmail !== null;
+  let impersonated = impersonatorId !== null || impersonatorEmail !== null;
+  if (!impersonated) for (const k of IMPERSONATION_FIELDS.flag) if (value[k] === true) impersonated = true;
 
   const targetType = mapping?.targetType ?? 'user';
   let target: Activity['target'] = null;
@@ -183,8 +221,10 @@ export function normalizeChange(
   if (integration && targetType !== 'integration') {
     objects.push({ type: 'integration', id: str(integration.custom_integration_id, 512), name: str(integration.custom_integration_name) });
   }
-  const impersonatorName = first(value, IMPERSONATION_FIELDS.name);
-  if (impersonated && (impersonatorId || impersonatorName)) objects.push({ type: 'integration', id: impersonatorId, name: impersonatorName });
+  if (impersonated) {
+    const impersonatorName = first(value, IMPERSONATION_FIELDS.name);
+    if (impersonatorId || impersonatorName) objects.push({ type: 'integration', id: impersonatorId, name: impersonatorName });
+  }
   // Constructed [C] role change details (simulator facts.json `constructed.roleChange`).
   const role = isObj(value[ROLE_CHANGE_KEY]) ? (value[ROLE_CHANGE_KEY] as Obj) : null;
   if (role) {
@@ -192,13 +232,14 @@ export function normalizeChange(
     if (str(role.old_role) !== null) objects.push({ type: 'previous_role', id: null, name: str(role.old_role) });
   }
 
-  const activity: Activity = {
+  lastKnown = mapping !== undefined;
+  return {
     v: 1,
-    id: workplaceEventId(envelope.entryId, rawTimestamp, action, actorId, targetId),
+    id: workplaceEventId(entryId, rawTimestamp, action, actorId, targetId),
     time,
     receivedAt: opts.receivedAt,
     app: WORKPLACE_APP,
-    tenant: envelope.entryId.slice(0, 256),
+    tenant: entryId.slice(0, 256),
     source: opts.source,
     action,
     category: mapping?.category ?? 'other',
@@ -219,9 +260,8 @@ export function normalizeChange(
     ipTags: [],
     device: browser || os ? { type: null, os, browser, tags: [] } : null,
     userAgentTags: [],
-    raw: { object: envelope.object, entryId: envelope.entryId, entryTime: envelope.entryTime ?? null, field: envelope.field, value },
+    raw: { object, entryId, entryTime: entryTime ?? null, field, value },
   };
-  return { activity, known: mapping !== undefined };
 }
 
 /**
@@ -232,28 +272,30 @@ export function normalizeEnvelope(body: unknown, opts: NormalizeOptions): Normal
   if (!isObj(body)) throw bad('body is not a JSON object');
   const object = str(body.object, 64);
   if (object === null) throw bad('missing "object"');
-  if (!Array.isArray(body.entry)) throw bad('"entry" is not an array');
+  const entries = body.entry;
+  if (!Array.isArray(entries)) throw bad('"entry" is not an array');
   const activities: Activity[] = [];
   let unknownEvents = 0;
   let changesSeen = 0;
-  body.entry.forEach((entry, i) => {
+  // Plain loops rather than forEach (no closures per body); `in` skips holes as forEach did.
+  for (let i = 0; i < entries.length; i++) {
+    if (!(i in entries)) continue;
+    const entry: unknown = entries[i];
     if (!isObj(entry)) throw bad(`entry[${i}] is not an object`);
     const entryId = str(entry.id, 256);
     if (entryId === null) throw bad(`entry[${i}].id is missing`);
-    if (!Array.isArray(entry.changes)) throw bad(`entry[${i}].changes is not an array`);
-    entry.changes.forEach((change, j) => {
+    const changes = entry.changes;
+    if (!Array.isArray(changes)) throw bad(`entry[${i}].changes is not an array`);
+    for (let j = 0; j < changes.length; j++) {
+      if (!(j in changes)) continue;
+      const change: unknown = changes[j];
       if (++changesSeen > MAX_CHANGES_PER_ENVELOPE) throw bad(`more than ${MAX_CHANGES_PER_ENVELOPE} changes`);
       if (!isObj(change)) throw bad(`entry[${i}].changes[${j}] is not an object`);
       if (!isObj(change.value)) throw bad(`entry[${i}].changes[${j}].value is not an object`);
-      const { activity, known } = normalizeChange(
-        change.value,
-        { object, entryId, entryTime: entry.time, field: str(change.field, 128) },
-        opts,
-      );
-      if (!known) unknownEvents++;
-      activities.push(activity);
-    });
-  });
+      activities.push(toActivity(change.value, object, entryId, entry.time, str(change.field, 128), opts));
+      if (!lastKnown) unknownEvents++;
+    }
+  }
   return { activities, unknownEvents };
 }
 
