@@ -68,7 +68,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
   const audit = new AuditLog(deps.store);
   const stream = new AlertStream();
   deps.pipeline?.addSink(stream);
-  const suppressions = new Suppressions(deps.store);
+  const suppressions = new Suppressions(deps.store, now);
   deps.pipeline?.setSuppressor?.(suppressions);
   const ctx: ApiContext = { ...deps, accounts, audit, stream, suppressions, locks: newLocks(), now, filterEnv: filterEnvCache(deps.store, deps.config, now) };
 

@@ -1,8 +1,9 @@
 /**
  * @module api/suppressions
  * Triage feedback (issue: alert lifecycle): resolving an alert as a false positive or benign true positive can
- * add a suppression for this detection and user, narrowed to the alert's IP or ISP. Suppressions are listed,
- * count their hits, and are removed by a person; the pipeline stores a matching new alert already resolved
+ * add a suppression for this detection and user, narrowed to the alert's IP or ISP, for good or for a number of
+ * days (a tuning decision that lapses by itself cannot hide a later attack forever). Suppressions are listed,
+ * count their hits, and are removed by a person or lapse at `expiresAt`; the pipeline stores a matching new alert already resolved
  * (never silently dropped). Kept as Store documents of kind `suppression`, cached in memory.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,8 @@ export const SuppressionSchema = z.object({
   fromAlert: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),
+  /** Null: until removed. Past: listed, but matches nothing. */
+  expiresAt: z.string().nullable(),
   hits: z.number().int(),
   lastHitAt: z.string().nullable(),
 });
@@ -34,10 +37,12 @@ export type Suppression = z.output<typeof SuppressionSchema>;
 
 export class Suppressions implements AlertSuppressor {
   readonly #store: Store;
+  readonly #now: () => number;
   #cache: Map<string, Suppression> | null = null;
 
-  constructor(store: Store) {
+  constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
+    this.#now = now;
   }
 
   async #all(): Promise<Map<string, Suppression>> {
@@ -49,7 +54,7 @@ export class Suppressions implements AlertSuppressor {
     return [...(await this.#all()).values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   }
 
-  async add(input: { alert: Alert; by: readonly (typeof SUPPRESS_BY)[number][]; isp: string | null; classification: Classification; reason: string | null; comment: string | null; createdBy: string; now: string }): Promise<Suppression> {
+  async add(input: { alert: Alert; by: readonly (typeof SUPPRESS_BY)[number][]; isp: string | null; classification: Classification; reason: string | null; comment: string | null; createdBy: string; now: string; forDays?: number | null }): Promise<Suppression> {
     const a = input.alert;
     const s: Suppression = {
       id: `sup_${randomBytes(8).toString('hex')}`,
@@ -63,6 +68,7 @@ export class Suppressions implements AlertSuppressor {
       fromAlert: a.id,
       createdBy: input.createdBy,
       createdAt: input.now,
+      expiresAt: input.forDays ? new Date(Date.parse(input.now) + input.forDays * 86_400_000).toISOString() : null,
       hits: 0,
       lastHitAt: null,
     };
@@ -81,14 +87,17 @@ export class Suppressions implements AlertSuppressor {
   async check(alert: Alert): Promise<{ id: string; classification: Classification; reason: string | null } | null> {
     const user = alert.user?.toLowerCase() ?? null;
     let isp: string | null | undefined;
+    const now = this.#now();
     for (const s of (await this.#all()).values()) {
+      // Documents written before expiry existed have no expiresAt: they last until removed.
+      if (s.expiresAt && Date.parse(s.expiresAt) <= now) continue;
       if (s.detection !== alert.detection || (s.user !== null && s.user !== user)) continue;
       if (s.ip !== null && !alert.ips.includes(s.ip)) continue;
       if (s.isp !== null) {
         isp ??= await this.#ispOf(alert);
         if (isp?.toLowerCase() !== s.isp.toLowerCase()) continue;
       }
-      const hit: Suppression = { ...s, hits: s.hits + 1, lastHitAt: new Date().toISOString() };
+      const hit: Suppression = { ...s, hits: s.hits + 1, lastHitAt: new Date(now).toISOString() };
       this.#cache!.set(s.id, hit);
       await this.#store.putDoc({ kind: SUPPRESSION_KIND, id: s.id, body: hit, updatedAt: hit.lastHitAt! });
       return { id: s.id, classification: s.classification, reason: s.reason };

@@ -162,6 +162,7 @@ describe('suppressions from triage feedback', () => {
     const list = await h.call('GET', '/api/suppressions', { session: viewer });
     const sup = list.body.items.find((x: { fromAlert: string }) => x.fromAlert === a.id);
     expect(sup).toMatchObject({ detection: 'suspicious_ip', user: 'sam@acme.example', ip: '192.0.2.200', isp: null, createdBy: 'ana@acme.example', hits: 0 });
+    expect(sup.expiresAt).toBeNull();
     const hist = await h.call('GET', `/api/alerts/${a.id}/history`, { session: viewer });
     expect(hist.body.items[0].changes.suppression).toEqual({ from: null, to: sup.id });
 
@@ -182,6 +183,23 @@ describe('suppressions from triage feedback', () => {
     const again = alert({ detection: 'suspicious_ip', user: 'sam@acme.example', ips: ['192.0.2.200'] });
     await h.service.pipeline.publish(again);
     expect((await h.service.store.getAlert(again.id))!.status).toBe('new');
+  });
+
+  it('suppressForDays sets when the suppression lapses; it needs suppress, and stays within 1..3650 days', async () => {
+    const a = alert({ detection: 'anonymous_ip', user: 'kim@acme.example', ips: ['192.0.2.50'] });
+    await h.service.store.putAlert(a);
+    const alone = await h.call('PATCH', `/api/alerts/${a.id}`, { session: analyst, body: { classification: 'false_positive', reason: 'alert_not_accurate', suppressForDays: 7 } });
+    expect(alone.status).toBe(400);
+    expect(alone.body.message).toContain('body.suppressForDays');
+    const tooLong = await h.call('PATCH', `/api/alerts/${a.id}`, { session: analyst, body: { classification: 'false_positive', reason: 'alert_not_accurate', suppress: ['user'], suppressForDays: 4000 } });
+    expect(tooLong.status).toBe(400);
+    const before = Date.now();
+    const r = await h.call('PATCH', `/api/alerts/${a.id}`, { session: analyst, body: { classification: 'false_positive', reason: 'alert_not_accurate', suppress: ['user'], suppressForDays: 7 } });
+    expect(r.status).toBe(200);
+    const sup = (await h.call('GET', '/api/suppressions', { session: viewer })).body.items.find((x: { fromAlert: string }) => x.fromAlert === a.id);
+    const lapses = Date.parse(sup.expiresAt) - before;
+    expect(lapses).toBeGreaterThanOrEqual(7 * 86_400_000 - 1000);
+    expect(lapses).toBeLessThanOrEqual(7 * 86_400_000 + 60_000);
   });
 });
 

@@ -374,6 +374,7 @@ ipRanges:
     await page.locator('select[name="classification"]').selectOption('false_positive');
     await page.locator('select[name="reason"]').selectOption('alert_not_accurate');
     await page.locator('select[name="suppress"]').selectOption('user,ip');
+    await page.locator('input[name="suppressForDays"]').fill('30');
     await page.locator('textarea[name="comment"]').fill('office NAT');
     await page.getByRole('button', { name: 'Resolve', exact: true }).click();
     await page.getByRole('link', { name: 'See the suppressions' }).click();
@@ -381,7 +382,11 @@ ipRanges:
     await row.waitFor();
     expect(await row.count()).toBe(1);
     const text = await row.textContent();
-    for (const t of [SAM, 'IP: 192.0.2.200', 'False positive (alert not accurate)', 'office NAT', 'by ana@acme.example', 'until removed']) expect(text).toContain(t);
+    for (const t of [SAM, 'IP: 192.0.2.200', 'False positive (alert not accurate)', 'office NAT', 'by ana@acme.example']) expect(text).toContain(t);
+    // Chosen in the resolve form: the suppression lapses in 30 days, and the page shows when.
+    const stored = (await h.call('GET', '/api/suppressions', { session: await h.login('admin@localhost', h.adminPassword) })).body.items[0];
+    expect(Math.round((Date.parse(stored.expiresAt) - Date.parse(stored.createdAt)) / 86_400_000)).toBe(30);
+    expect(await row.getByTestId('suppression-until').textContent()).toMatch(/^\d{4}-\d{2}-\d{2}/);
     expect(await row.getByTestId('suppression-hits').textContent()).toBe('0');
     await shot('22-suppressions');
 

@@ -41,6 +41,8 @@ export const AlertUpdateSchema = z
      * for this user (`user`), narrowed to the alert's IP (`ip`) and/or its ISP (`isp`). Listed at /api/suppressions.
      */
     suppress: z.array(z.enum(SUPPRESS_BY)).min(1).max(3).optional(),
+    /** With `suppress`: the suppression lapses after this many days (default: until removed). */
+    suppressForDays: z.number().int().min(1).max(3650).optional(),
   })
   .strict();
 export type AlertUpdate = z.output<typeof AlertUpdateSchema>;
@@ -82,6 +84,7 @@ export function applyUpdate(a: Alert, u: AlertUpdate, nowIso: string): Alert {
   }
   if (u.suppress && u.classification !== 'false_positive' && u.classification !== 'benign_true_positive')
     throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['body.suppress: only with a false_positive or benign_true_positive classification']);
+  if (u.suppressForDays !== undefined && !u.suppress) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['body.suppressForDays: only with body.suppress']);
   const changed = LIFECYCLE.some((k) => next[k] !== a[k]);
   if (changed) next.updatedAt = nowIso;
   return next;
@@ -106,7 +109,7 @@ export async function updateAlert(ctx: ApiContext, id: string, u: AlertUpdate, b
     for (const k of LIFECYCLE) if (next[k] !== a[k]) changes[k] = { from: a[k], to: next[k] };
     if (u.suppress) {
       const lastActivity = a.activityIds.length ? await ctx.store.getActivity(a.activityIds[a.activityIds.length - 1]) : null;
-      const s = await ctx.suppressions.add({ alert: a, by: u.suppress, isp: lastActivity?.isp ?? null, classification: u.classification!, reason: u.reason ?? null, comment: u.comment ?? null, createdBy: principalLabel(by), now });
+      const s = await ctx.suppressions.add({ alert: a, by: u.suppress, isp: lastActivity?.isp ?? null, classification: u.classification!, reason: u.reason ?? null, comment: u.comment ?? null, createdBy: principalLabel(by), now, forDays: u.suppressForDays ?? null });
       changes.suppression = { from: null, to: s.id };
     }
     if (Object.keys(changes).length === 0) return a;

@@ -39,7 +39,7 @@ export function SuppressionsPage() {
       <h1>Suppressions</h1>
       <p className="muted small">
         Added when an alert is resolved as a false positive or benign true positive with “Suppress similar alerts” (on the alert page). A new alert that matches one is
-        stored already resolved, never dropped, and is not delivered. A suppression has no end date: it lasts until someone removes it.
+        stored already resolved, never dropped, and is not delivered. A suppression lasts until someone removes it, or until the end date chosen when it was added; a lapsed one stays listed and matches nothing.
       </p>
       <form className="filters" role="search" aria-label="Suppression filter" onSubmit={(e) => e.preventDefault()} key={q.get('q') ?? ''}>
         <label>
@@ -105,7 +105,9 @@ export function SuppressionsPage() {
                         </div>
                       )}
                     </td>
-                    <td className="small">until removed</td>
+                    <td className="small" data-testid="suppression-until">
+                      {!s.expiresAt ? 'until removed' : Date.parse(s.expiresAt) > Date.now() ? <Time iso={s.expiresAt} /> : <span className="badge">lapsed</span>}
+                    </td>
                     <td>
                       {can(me, 'analyst') && (
                         <button className="danger" onClick={() => setRemoving(s)}>

@@ -25,6 +25,7 @@ export interface Resolution {
   reason?: string;
   comment?: string;
   suppress?: string[];
+  suppressForDays?: number;
 }
 
 export function ResolveForm({ count, onSubmit, onCancel, allowSuppress }: { count: number; onSubmit: (r: Resolution) => Promise<void>; onCancel: () => void; allowSuppress?: boolean }) {
@@ -32,6 +33,7 @@ export function ResolveForm({ count, onSubmit, onCancel, allowSuppress }: { coun
   const [reason, setReason] = useState('');
   const [comment, setComment] = useState('');
   const [suppress, setSuppress] = useState('');
+  const [suppressDays, setSuppressDays] = useState('');
   const [error, setError] = useState<ApiError | { message: string } | null>(null);
   const reasons = REASONS[classification];
   const submit = async (e: FormEvent) => {
@@ -42,7 +44,7 @@ export function ResolveForm({ count, onSubmit, onCancel, allowSuppress }: { coun
         classification,
         ...(reasons.length ? { reason } : {}),
         ...(comment ? { comment } : {}),
-        ...(suppress && classification !== 'true_positive' ? { suppress: suppress.split(',') } : {}),
+        ...(suppress && classification !== 'true_positive' ? { suppress: suppress.split(','), ...(suppressDays ? { suppressForDays: Number(suppressDays) } : {}) } : {}),
       });
     } catch (err) {
       setError(err as ApiError);
@@ -85,6 +87,12 @@ export function ResolveForm({ count, onSubmit, onCancel, allowSuppress }: { coun
             <option value="user,ip">for this user and IP</option>
             <option value="user,isp">for this user and ISP</option>
           </select>
+        </label>
+      )}
+      {allowSuppress && classification !== 'true_positive' && suppress && (
+        <label>
+          For how many days (empty: until removed)
+          <input name="suppressForDays" type="number" min={1} max={3650} value={suppressDays} onChange={(e) => setSuppressDays(e.target.value)} placeholder="until removed" />
         </label>
       )}
       <label>
