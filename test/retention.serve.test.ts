@@ -34,7 +34,7 @@ it('prunes old activities, rejects, audit and governance entries at start; keeps
     for (let i = 0; i < 100 && (await s.store.getDoc('governance', 'gv-old')); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await s.store.getActivity('old')).toBeNull();
     expect(await s.store.getActivity('recent')).not.toBeNull();
-    expect(await s.store.listRejects()).toEqual([]);
+    expect((await s.store.listRejects()).items).toEqual([]);
     expect((await s.store.listDocs('audit')).map((d) => d.id)).toContain('au-recent');
     expect((await s.store.listDocs('audit')).map((d) => d.id)).not.toContain('au-old');
     expect(await s.store.getDoc('governance', 'gv-old')).toBeNull();

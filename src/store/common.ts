@@ -137,6 +137,15 @@ export function toPage<R, T>(rows: R[], limit: number, item: (r: R) => T, positi
   return { items: kept.map(item), next: more ? encodeCursor(position(kept[kept.length - 1])) : null };
 }
 
+/** The rejects page condition after a cursor: newest first by (received_at, seq); the cursor's id is the seq. */
+export function rejectsAfter(cursor: string | null | undefined): { time: string; seq: number } | null {
+  const pos = decodeCursor(cursor);
+  if (!pos) return null;
+  const seq = Number(pos.id);
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RampartError('RAMPART_ERR_STORE_INVALID_QUERY', ['the cursor is not one this store issued']);
+  return { time: pos.time, seq };
+}
+
 // ---- Migrations: NNNN_name.sql files, applied in order, each recorded in schema_migrations.
 
 export interface Migration {

@@ -409,7 +409,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await store.putDoc(doc('audit', 'new', 100));
         await store.putDoc(doc('policy', 'old-policy', 1));
         expect(await store.pruneRejects(at(50))).toBe(5_001);
-        expect((await store.listRejects()).map((r) => r.id)).toEqual(['rj-5001']);
+        expect((await store.listRejects()).items.map((r) => r.id)).toEqual(['rj-5001']);
         expect(await store.pruneDocs('audit', at(50))).toBe(3);
         expect((await store.listDocs('audit')).map((d) => d.id)).toEqual(['new']);
         expect(await store.getDoc('policy', 'old-policy')).not.toBeNull();
@@ -536,13 +536,34 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await store.putRejects([{ source: 'scan:/tmp/a.ndjson:9', code: 'RAMPART_ERR_INPUT_LINE_TOO_LONG', reason: 'too long', sample: 'x'.repeat(200_000), receivedAt: at(3) }]);
         await store.putRejects([{ id: 'rj-1', source: 'again', code: 'X', reason: 'dup', sample: '', receivedAt: at(4) }]);
         await store.putRejects([]);
-        const list = await store.listRejects();
+        const { items: list, next } = await store.listRejects();
+        expect(next).toBeNull();
         expect(list.map((r) => r.source)).toEqual(['scan:/tmp/a.ndjson:9', 'webhook:workplace', 'scan:/tmp/a.ndjson:3']);
         expect(list[2]).toEqual({ id: 'rj-1', source: 'scan:/tmp/a.ndjson:3', code: 'RAMPART_ERR_INPUT_MALFORMED_JSON', reason: 'Unexpected end', sample: '{"id":', receivedAt: at(1) });
         expect(list[0].sample.length).toBeLessThanOrEqual(4096);
         expect(list[0].sample.length).toBeGreaterThan(0);
         expect(list[1].id).toBeTruthy();
-        expect(await store.listRejects(2)).toHaveLength(2);
+        expect((await store.listRejects(2)).items).toHaveLength(2);
+      });
+
+      it('pages rejects newest first with a cursor that neither repeats nor skips, including equal receive times', async () => {
+        const store = await open();
+        // Five at one instant (arrival order breaks the tie), then four later ones.
+        await store.putRejects(Array.from({ length: 5 }, (_, i) => ({ id: `same-${i}`, source: 's', code: 'C', reason: 'r', sample: '', receivedAt: at(1) })));
+        await store.putRejects(Array.from({ length: 4 }, (_, i) => ({ id: `later-${i}`, source: 's', code: 'C', reason: 'r', sample: '', receivedAt: at(2 + i) })));
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: Awaited<ReturnType<Store['listRejects']>> = await store.listRejects(2, cursor);
+          seen.push(...page.items.map((r) => r.id!));
+          cursor = page.next;
+          pages++;
+        } while (cursor && pages < 20);
+        expect(pages).toBe(5);
+        expect(seen).toEqual(['later-3', 'later-2', 'later-1', 'later-0', 'same-4', 'same-3', 'same-2', 'same-1', 'same-0']);
+        await expectCode(store.listRejects(2, 'not-a-cursor'), 'RAMPART_ERR_STORE_INVALID_QUERY');
+        await expectCode(store.listRejects(2, Buffer.from(JSON.stringify([at(1), 'x'])).toString('base64url')), 'RAMPART_ERR_STORE_INVALID_QUERY');
       });
     });
 

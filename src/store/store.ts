@@ -146,7 +146,8 @@ export interface Store {
 
   // Rejected input
   putRejects(rejects: Reject[]): Promise<void>;
-  listRejects(limit?: number): Promise<Reject[]>;
+  /** Newest first; `cursor` is a previous page's `next` (keyset on receive time and arrival order). */
+  listRejects(limit?: number, cursor?: string | null): Promise<Page<Reject>>;
   /** Deletes rejects received before the instant, in bounded batches; returns how many. */
   pruneRejects(before: string): Promise<number>;
 

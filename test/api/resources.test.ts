@@ -272,3 +272,22 @@ describe('governance actions', () => {
     expect((await h.call('GET', '/api/actions/nope', { session: viewer })).status).toBe(404);
   });
 });
+
+describe('rejected input', () => {
+  it('pages newest first with the cursor, admin only, and refuses a forged cursor with 400', async () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s)).toISOString();
+    await h.service.store.putRejects([1, 2, 3].map((s) => ({ id: `api-rj-${s}`, source: 'webhook:workplace', code: 'RAMPART_ERR_CONN_BAD_PAYLOAD', reason: 'x', sample: '{}', receivedAt: at(s) })));
+    const first = await h.call('GET', '/api/rejects?limit=2', { session: admin });
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((r: { id: string }) => r.id)).toEqual(['api-rj-3', 'api-rj-2']);
+    expect(first.body.next).toEqual(expect.any(String));
+    const second = await h.call('GET', `/api/rejects?limit=2&cursor=${encodeURIComponent(first.body.next)}`, { session: admin });
+    expect(second.body.items.map((r: { id: string }) => r.id)).toEqual(['api-rj-1']);
+    expect(second.body.next).toBeNull();
+    const forged = await h.call('GET', '/api/rejects?cursor=bm9wZQ', { session: admin });
+    expect(forged.status).toBe(400);
+    expect(forged.body.code).toBe('RAMPART_ERR_STORE_INVALID_QUERY');
+    const analyst = await h.account('rj-analyst@acme.example', 'analyst');
+    expect((await h.call('GET', '/api/rejects', { session: analyst })).status).toBe(403);
+  });
+});

@@ -530,7 +530,7 @@ ipRanges:
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe('RAMPART_ERR_CONN_BAD_PAYLOAD');
-    await poll(async () => (await h.service.store.listRejects()).length).toBe(1);
+    await poll(async () => (await h.service.store.listRejects()).items.length).toBe(1);
     await p.getByRole('link', { name: 'Rejected input' }).click();
     const row = p.locator('tr[data-code="RAMPART_ERR_CONN_BAD_PAYLOAD"]');
     await row.waitFor();

@@ -62,11 +62,12 @@ export function connectorRoutes(ctx: ApiContext) {
       access: 'admin',
       tag: 'connectors',
       summary: 'Input that could not be accepted (kept, never dropped silently), newest first',
-      query: z.object({ limit: q.int(1, 1000).default(100) }),
+      query: z.object({ limit: q.int(1, 1000).default(100), cursor: z.string().max(4096).optional() }),
       response: z.object({
         items: z.array(z.object({ id: z.string().optional(), source: z.string(), code: z.string(), reason: z.string(), sample: z.string(), receivedAt: z.string() })),
+        next: z.string().nullable(),
       }),
-      handler: async ({ query }) => ({ items: await ctx.store.listRejects(query.limit) }),
+      handler: async ({ query }) => ctx.store.listRejects(query.limit, query.cursor ?? null),
     }),
   ];
 }

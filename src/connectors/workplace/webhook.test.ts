@@ -139,7 +139,7 @@ describe('workplace webhook over real HTTP', () => {
     expect(res2.json.message).toContain('changes[0].value');
     expect(await count()).toBe(before);
     await new Promise((r) => setTimeout(r, 20));
-    expect((await h.store.listRejects()).map((r) => r.code)).toContain('RAMPART_ERR_CONN_BAD_PAYLOAD');
+    expect((await h.store.listRejects()).items.map((r) => r.code)).toContain('RAMPART_ERR_CONN_BAD_PAYLOAD');
   });
 
   it('keeps an unknown event with category other, raw preserved, and counts it', async () => {

@@ -26,6 +26,7 @@ import {
   putResult,
   REJECT_REASON_MAX_CHARS,
   REJECT_SAMPLE_MAX_CHARS,
+  rejectsAfter,
   toIsoInstant,
   toPage,
   type Migration,
@@ -476,20 +477,23 @@ export class PostgresStore implements Store {
     );
   }
 
-  async listRejects(limit = DEFAULT_REJECT_LIMIT): Promise<Reject[]> {
+  async listRejects(limit = DEFAULT_REJECT_LIMIT, cursor?: string | null): Promise<Page<Reject>> {
+    const n = clampLimit(limit, DEFAULT_REJECT_LIMIT);
+    const after = rejectsAfter(cursor);
+    const cols = 'SELECT seq, id, source, code, reason, sample, received_at FROM rejects';
     return this.#read('listRejects', async () => {
-      const res = await this.#pool.query(
-        'SELECT id, source, code, reason, sample, received_at FROM rejects ORDER BY received_at DESC, seq DESC LIMIT $1',
-        [clampLimit(limit, DEFAULT_REJECT_LIMIT)],
-      );
-      return res.rows.map((r: Row) => ({
+      const res = after
+        ? await this.#pool.query(`${cols} WHERE received_at < $1 OR (received_at = $1 AND seq < $2) ORDER BY received_at DESC, seq DESC LIMIT $3`, [after.time, after.seq, n + 1])
+        : await this.#pool.query(`${cols} ORDER BY received_at DESC, seq DESC LIMIT $1`, [n + 1]);
+      const reject = (r: Row): Reject => ({
         id: r.id as string,
         source: r.source as string,
         code: r.code as string,
         reason: r.reason as string,
         sample: r.sample as string,
         receivedAt: r.received_at as string,
-      }));
+      });
+      return toPage(res.rows as Row[], n, reject, (r) => ({ time: r.received_at as string, id: String(r.seq) }));
     });
   }
 

@@ -27,6 +27,7 @@ import {
   putResult,
   REJECT_REASON_MAX_CHARS,
   REJECT_SAMPLE_MAX_CHARS,
+  rejectsAfter,
   toIsoInstant,
   toPage,
   type Migration,
@@ -483,14 +484,19 @@ export class SqliteStore implements Store {
     );
   }
 
-  async listRejects(limit = DEFAULT_REJECT_LIMIT): Promise<Reject[]> {
-    return this.#read('listRejects', () =>
-      (
-        this.#stmt('SELECT id, source, code, reason, sample, received_at FROM rejects ORDER BY received_at DESC, seq DESC LIMIT ?').all(
-          clampLimit(limit, DEFAULT_REJECT_LIMIT),
-        ) as Row[]
-      ).map(rejectFromRow),
-    );
+  async listRejects(limit = DEFAULT_REJECT_LIMIT, cursor?: string | null): Promise<Page<Reject>> {
+    const n = clampLimit(limit, DEFAULT_REJECT_LIMIT);
+    const after = rejectsAfter(cursor);
+    const cols = 'SELECT seq, id, source, code, reason, sample, received_at FROM rejects';
+    const order = 'ORDER BY received_at DESC, seq DESC LIMIT ?';
+    return this.#read('listRejects', () => {
+      const rows = (
+        after
+          ? this.#stmt(`${cols} WHERE received_at < ? OR (received_at = ? AND seq < ?) ${order}`).all(after.time, after.time, after.seq, n + 1)
+          : this.#stmt(`${cols} ${order}`).all(n + 1)
+      ) as Row[];
+      return toPage(rows, n, rejectFromRow, (r) => ({ time: r.received_at as string, id: String(r.seq) }));
+    });
   }
 
   // ---- Documents

@@ -4,12 +4,10 @@
  */
 import { useState } from 'react';
 import { qs } from '../api.ts';
-import { useQueryState } from '../router.tsx';
 import { can, useMe } from '../session.ts';
 import { Async, Empty, NeedsRole, plain, Time, useApi } from '../ui.tsx';
 
 const PAGE = 100;
-const MAX = 1000; // the API's largest limit
 const SHORT = 160;
 const LONG = 4096; // what the store keeps of a sample
 
@@ -36,10 +34,9 @@ function Sample({ s }: { s: string }) {
 export function RejectsPage() {
   const me = useMe();
   const admin = can(me, 'admin');
-  const [q, setQ] = useQueryState();
-  // The API has no cursor for rejects: "show more" asks for a longer newest-first list, kept in the URL.
-  const limit = Math.min(MAX, Math.max(PAGE, Number.parseInt(q.get('limit') ?? '', 10) || PAGE));
-  const r = useApi<{ items: any[] }>(admin ? qs('/api/rejects', { limit }) : null);
+  // Keyset pages, newest first, as the audit log: the cursor is the API's `next`.
+  const [cursor, setCursor] = useState<string | null>(null);
+  const r = useApi<{ items: any[]; next: string | null }>(admin ? qs('/api/rejects', { limit: PAGE, cursor }) : null);
   if (!admin) {
     return (
       <section>
@@ -88,9 +85,11 @@ export function RejectsPage() {
               </table>
               <div className="row">
                 <span className="muted">
-                  {d.items.length} newest shown{d.items.length < limit ? ' (all of them)' : ''}
+                  {d.items.length} shown{cursor ? '' : ', newest first'}
+                  {d.next ? '' : ' (the last of them)'}
                 </span>
-                {d.items.length === limit && limit < MAX && <button onClick={() => setQ({ limit: String(Math.min(MAX, limit + PAGE * 4)) })}>Show more</button>}
+                {cursor && <button onClick={() => setCursor(null)}>First page</button>}
+                {d.next && <button onClick={() => setCursor(d.next)}>Next page</button>}
               </div>
             </>
           )
