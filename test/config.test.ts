@@ -32,6 +32,19 @@ describe('config', () => {
     }
   });
 
+  it('keeps retention periods whole days within 1..36500, reported at the key', () => {
+    expect(parseConfig('').logRetentionDays).toBe(365);
+    for (const bad of ['logRetentionDays: 0', 'logRetentionDays: 1.5', 'logRetentionDays: "365"', 'retentionDays: 40000']) {
+      try {
+        parseConfig(bad + '\n', 'r.yaml');
+        expect.unreachable(bad);
+      } catch (e) {
+        expect((e as ConfigError).code).toBe('RAMPART_ERR_CONFIG_INVALID');
+        expect((e as ConfigError).issues.map((i) => i.path)).toEqual([bad.split(':')[0]]);
+      }
+    }
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(() => parseConfig('store: {driver: sqlite\n', 'bad.yaml')).toThrow(/bad\.yaml:\d+:\d+/);
   });

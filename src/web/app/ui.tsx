@@ -65,6 +65,14 @@ export function plain(s: string, max: number): { text: string; cut: boolean } {
 }
 
 /** What a page shows when the API would refuse the person's role anyway (no request is made). */
+/** Keyset paging controls for a list the API pages with `next` cursors (audit log, rejected input). */
+export const CursorNav = ({ cursor, next, onPage }: { cursor: string | null; next: string | null; onPage: (cursor: string | null) => void }) => (
+  <>
+    {cursor && <button onClick={() => onPage(null)}>First page</button>}
+    {next && <button onClick={() => onPage(next)}>Next page</button>}
+  </>
+);
+
 export const NeedsRole = ({ role, what }: { role: string; what: string }) => <Empty>Only {role}s can see {what}.</Empty>;
 
 export const DbIpAttribution = () => (

@@ -3,7 +3,7 @@ import { Fragment, useState } from 'react';
 import { qs } from '../api.ts';
 import { navigate, useQueryState } from '../router.tsx';
 import { can, useMe } from '../session.ts';
-import { Async, Empty, NeedsRole, plain, Status, Time, useApi } from '../ui.tsx';
+import { Async, CursorNav, Empty, NeedsRole, plain, Status, Time, useApi } from '../ui.tsx';
 
 const FILTERS = ['actor', 'action', 'from', 'to'] as const;
 /** Suggestions for the action filter (handlers name these; other requests are `<METHOD> <route>`). */
@@ -167,8 +167,7 @@ export function AuditPage() {
                 </tbody>
               </table>
               <div className="row">
-                {cursor && <button onClick={() => setCursor(null)}>First page</button>}
-                {d.next && <button onClick={() => setCursor(d.next)}>Next page</button>}
+                <CursorNav cursor={cursor} next={d.next} onPage={setCursor} />
               </div>
             </>
           )

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { qs } from '../api.ts';
 import { can, useMe } from '../session.ts';
-import { Async, Empty, NeedsRole, plain, Time, useApi } from '../ui.tsx';
+import { Async, CursorNav, Empty, NeedsRole, plain, Time, useApi } from '../ui.tsx';
 
 const PAGE = 100;
 const SHORT = 160;
@@ -88,8 +88,7 @@ export function RejectsPage() {
                   {d.items.length} shown{cursor ? '' : ', newest first'}
                   {d.next ? '' : ' (the last of them)'}
                 </span>
-                {cursor && <button onClick={() => setCursor(null)}>First page</button>}
-                {d.next && <button onClick={() => setCursor(d.next)}>Next page</button>}
+                <CursorNav cursor={cursor} next={d.next} onPage={setCursor} />
               </div>
             </>
           )
