@@ -5,7 +5,10 @@
  *   (c) (b) + store in SQLite (one transaction per 5,000 activities);
  *   (d) beside them, SQLite's own ceiling on this machine: the same activities' stored rows appended to a table
  *       with no key and no index (bench/sqlite-ceiling.ts), only the INSERTs timed. No design that writes one
- *       SQLite row per activity can store faster, so (d)/(a) bounds what (c)/(a) can reach here.
+ *       SQLite row per activity can store faster, so (d)/(a) bounds what (c)/(a) can reach here;
+ *   (e) (b) + JSON.stringify of every activity: the least any store must do on the thread that makes the
+ *       activities (the SQLite writer thread and PostgreSQL both take the record as JSON text), so (e)/(a)
+ *       bounds (c)/(a) for a single producing thread whatever the store does with the text.
  * What each phase holds. The input is read in slices of 20,000 lines (raw bytes, held in memory), and the three
  * phases run back to back on each slice, so load changes on the shared machine hit all three alike. (a) drops
  * each parsed line at once. (b) hands each activity on to a consumer that reads the fields detection reads, and
@@ -35,6 +38,8 @@ const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
 const SLICE = Number(process.env.RAMPART_BENCH_SLICE ?? 20_000);
 const BATCH = Number(process.env.RAMPART_BENCH_BATCH ?? 5_000);
 const HOLD = Number(process.env.RAMPART_BENCH_HOLD ?? 1);
+/** Phases to run (development aid): e.g. RAMPART_BENCH_PHASES=abe skips the slow store phases. */
+const PHASES = process.env.RAMPART_BENCH_PHASES ?? 'abcde';
 const DIR = join(process.cwd(), '.bench-tmp');
 
 const cpuMs = () => {
@@ -83,20 +88,27 @@ export const bench: BenchModule = {
       for (const x of held) n += x.time.length + (x.actor.id ? 1 : 0) + (x.geo?.country ? 1 : 0) + x.ipTags.length;
       return n;
     };
+    // What a store must at least do with each activity on the producing thread: make its JSON text.
+    const serialize = (held: Activity[]) => {
+      let n = 0;
+      for (const x of held) n += JSON.stringify(x).length;
+      return n;
+    };
 
     const a: Clock = { cpu: 0, wall: 0 };
     const b: Clock = { cpu: 0, wall: 0 };
     const c: Clock = { cpu: 0, wall: 0 };
     const d: Clock = { cpu: 0, wall: 0 };
+    const e: Clock = { cpu: 0, wall: 0 };
     const ceiling = new SqliteAppendCeiling(join(DIR, 'pipeline-ceiling.db'));
     let lines = 0;
     let sink = 0;
     let slice: Buffer[] = [];
     const runSlice = async () => {
-      await timed(a, () => {
+      if (PHASES.includes('a')) await timed(a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });
-      await timed(b, () => {
+      if (PHASES.includes('b')) await timed(b, () => {
         const held: Activity[] = [];
         for (const l of slice) {
           toActivities(l, held);
@@ -107,7 +119,15 @@ export const bench: BenchModule = {
         }
         sink += consume(held);
       });
-      await timed(c, async () => {
+      if (PHASES.includes('e')) await timed(e, () => {
+        const held: Activity[] = [];
+        for (const l of slice) {
+          toActivities(l, held);
+          sink += serialize(held);
+          held.length = 0;
+        }
+      });
+      if (PHASES.includes('c')) await timed(c, async () => {
         let batch: Activity[] = [];
         const inFlight: Promise<unknown>[] = [];
         const flush = async () => {
@@ -122,11 +142,13 @@ export const bench: BenchModule = {
         if (batch.length) await flush();
         await Promise.all(inFlight);
       });
-      const again: Activity[] = [];
-      for (const l of slice) toActivities(l, again);
-      for (let i = 0; i < again.length; i += BATCH) {
-        const rows = SqliteAppendCeiling.rows(again.slice(i, i + BATCH));
-        await timed(d, () => ceiling.append(rows));
+      if (PHASES.includes('d')) {
+        const again: Activity[] = [];
+        for (const l of slice) toActivities(l, again);
+        for (let i = 0; i < again.length; i += BATCH) {
+          const rows = SqliteAppendCeiling.rows(again.slice(i, i + BATCH));
+          await timed(d, () => ceiling.append(rows));
+        }
       }
       lines += slice.length;
       slice = [];
@@ -148,7 +170,7 @@ export const bench: BenchModule = {
     const cpuRate = (k: Clock) => (lines * 1000) / k.cpu;
     const cpuNote = (k: Clock) => `${Math.round(cpuRate(k)).toLocaleString('en-US')} events per CPU second`;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    return [
+    const all: BenchResult[] = [
       { name: '(a) JSON.parse alone (ceiling)', value: Math.round(rate(a)), unit: 'events/s', note: cpuNote(a) },
       { name: '(b) + validate + normalize + enrich', value: Math.round(rate(b)), unit: 'events/s', note: cpuNote(b) },
       { name: '(c) + store in SQLite', value: Math.round(rate(c)), unit: 'events/s', note: `${cpuNote(c)}; ${stored} rows stored` },
@@ -156,10 +178,18 @@ export const bench: BenchModule = {
       { name: '(b)/(a)', value: +(rate(b) / rate(a)).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.5 } },
       { name: '(c)/(a)', value: +(rate(c) / rate(a)).toFixed(3), unit: 'ratio', target: { op: '>=', value: 0.35 } },
       { name: '(d)/(a): the most (c)/(a) can be with one SQLite row per activity', value: +(rate(d) / rate(a)).toFixed(3), unit: 'ratio' },
+      { name: '(e) (b) + JSON.stringify of every activity', value: Math.round(rate(e)), unit: 'events/s', note: cpuNote(e) },
+      { name: '(e)/(a): the most (c)/(a) can be with one producing thread that serialises each activity', value: +(rate(e) / rate(a)).toFixed(3), unit: 'ratio' },
       { name: '(b)/(a) per CPU second', value: +(cpuRate(b) / cpuRate(a)).toFixed(3), unit: 'ratio' },
       { name: '(c)/(a) per CPU second', value: +(cpuRate(c) / cpuRate(a)).toFixed(3), unit: 'ratio' },
       { name: 'peak RSS', value: peakRssMb, unit: 'MB', target: { op: '<=', value: 1024 } },
     ];
+    // A partial run (RAMPART_BENCH_PHASES) reports only the figures it measured.
+    const ran = (k: Clock) => k.wall > 0;
+    return all.filter((r) => {
+      const used = [...r.name.split(':')[0].matchAll(/\(([a-e])\)/g)].map((m) => ({ a, b, c, d, e })[m[1] as 'a']);
+      return used.every(ran);
+    });
   },
 };
 
