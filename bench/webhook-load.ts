@@ -4,6 +4,11 @@
  * deliveries for a fixed duration and report throughput and acknowledgement latency as one JSON line.
  *
  *   node --import tsx bench/webhook-load.ts <url> <secretEnvName> <connections> <durationMs> <warmupMs>
+ *
+ * With BENCH_RATE=<deliveries/s> the load is open-loop instead: deliveries are due at a fixed rate whatever the
+ * receiver does, at most <connections> in flight (the rest wait in the pool's queue), and each latency is taken
+ * from the moment the delivery was DUE, not sent, so a stalled receiver is charged for the deliveries it held
+ * back (no coordinated omission).
  */
 import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -65,41 +70,64 @@ const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
 let measuredOk = 0;
+/** When the last measured delivery was acknowledged (open loop: a backlog is still being answered after stopAt). */
+let lastMeasuredAck = 0;
 const start = performance.now();
 const measureFrom = start + warmupMs;
 const stopAt = measureFrom + durationMs;
 
-async function worker(): Promise<void> {
-  while (performance.now() < stopAt) {
-    const { body, sig } = nextDelivery();
-    const t0 = performance.now();
-    try {
-      const res = await pool.request({
-        path: target.pathname,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig },
-      });
-      await res.body.dump();
-      const t1 = performance.now();
-      if (res.statusCode === 200) {
-        ok++;
-        if (t0 >= measureFrom) {
-          measuredOk++;
-          latencies.push(t1 - t0);
-        }
-      } else failed++;
-    } catch {
-      failed++;
-    }
+/** One delivery; `dueAt` is when it was due (open loop) or sent (closed loop). */
+async function send(dueAt: number): Promise<void> {
+  const { body, sig } = nextDelivery();
+  try {
+    const res = await pool.request({ path: target.pathname, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig } });
+    await res.body.dump();
+    if (res.statusCode === 200) {
+      ok++;
+      if (dueAt >= measureFrom) {
+        measuredOk++;
+        lastMeasuredAck = performance.now();
+        latencies.push(lastMeasuredAck - dueAt);
+      }
+    } else failed++;
+  } catch {
+    failed++;
   }
 }
 
-await Promise.all(Array.from({ length: connections }, worker));
+async function paced(ratePerSec: number): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  let due = 0;
+  for (;;) {
+    const now = performance.now();
+    if (now >= stopAt) break;
+    // Every delivery due by now goes out (timers fire late under load; the schedule does not drift).
+    while (start + (due * 1000) / ratePerSec <= now) {
+      const p = send(start + (due * 1000) / ratePerSec);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      due++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inFlight);
+}
+
+/** Closed loop: one connection's sender, the next delivery as soon as the last is answered. */
+async function worker(): Promise<void> {
+  while (performance.now() < stopAt) await send(performance.now());
+}
+
+const rate = Number(process.env.BENCH_RATE ?? 0);
+if (rate > 0) await paced(rate);
+else await Promise.all(Array.from({ length: connections }, worker));
 await pool.close();
 latencies.sort((a, b) => a - b);
 const emitLatencies = process.env.BENCH_EMIT_LATENCIES === '1';
 const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+// Closed loop: acknowledgements within the window. Open loop: the deliveries due in the window over the time it
+// took to acknowledge them all (a receiver that falls behind shows a rate under the one asked for).
+const spanMs = rate > 0 ? Math.max(durationMs, lastMeasuredAck - measureFrom) : durationMs;
 process.stdout.write(
-  JSON.stringify({ sent: generated, ok, failed, measuredOk, durationMs, perSec: (measuredOk / durationMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, ...(emitLatencies ? { latencies } : {}) }) + '\n',
+  JSON.stringify({ sent: generated, ok, failed, measuredOk, durationMs, perSec: (measuredOk / spanMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, ...(emitLatencies ? { latencies } : {}) }) + '\n',
 );

@@ -7,6 +7,9 @@
  *
  *   node --import tsx bench/webhook.bench.ts
  *   BENCH_CONNECTIONS=32 BENCH_DURATION_MS=10000 BENCH_WARMUP_MS=2000 (defaults)
+ * The full service is measured twice: closed loop (every connection sends again as soon as it is answered: the
+ * most it takes, and its latency at saturation) and open loop at the target's 5,000 deliveries/s (latency from
+ * when each delivery was due, so stalls are not hidden by a sender that waits).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,8 @@ import { WorkplaceConnector } from '../src/connectors/workplace/index.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Issue 3's target: at least this many deliveries/s with ack p99 <= 50 ms. */
+const TARGET_RATE = 5_000;
 
 async function run(): Promise<BenchResult[]> {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -80,12 +85,15 @@ async function run(): Promise<BenchResult[]> {
   }
   const service = await startService(loadConfig(configPath), { port: 0, host: '127.0.0.1', logger: silentLogger() });
   const r = await load(`${service.url}/webhooks/workplace`, connections, durationMs, warmupMs);
+  // The target's own condition: deliveries due at 5,000/s whatever the receiver does (open loop), latency from
+  // when each was due. The closed-loop run above measures the most the service takes, at saturation.
+  const paced = await load(`${service.url}/webhooks/workplace`, connections, durationMs, warmupMs, TARGET_RATE);
   const commits = service.metrics.get('rampart_webhook_commits_total', { connector: 'workplace' });
   await service.pipeline.drain();
   const stored = await service.store.countActivities();
   await service.close();
   rmSync(dir, { recursive: true, force: true });
-  if (stored < r.ok) throw new Error(`acknowledged ${r.ok} deliveries but only ${stored} are stored`);
+  if (stored < r.ok + paced.ok) throw new Error(`acknowledged ${r.ok + paced.ok} deliveries but only ${stored} are stored`);
   const note = `${connections} connections from ${process.env.BENCH_GENERATORS ?? 2} generator processes, ${durationMs} ms measured after ${warmupMs} ms warm-up; ${r.ok} acknowledged, ${r.failed} failed, ${stored} stored, ${commits} group commits`;
   const connNote = `connector + SQLite only; ${c.ok} acknowledged, ${c.failed} failed, ${connStored} stored, ${connCommits} group commits`;
   return [
@@ -93,8 +101,11 @@ async function run(): Promise<BenchResult[]> {
     { name: 'webhook (connector + SQLite): ack latency p50', value: Number(c.p50.toFixed(2)), unit: 'ms' },
     { name: 'webhook (connector + SQLite): ack latency p99', value: Number(c.p99.toFixed(2)), unit: 'ms', target: { op: '<=', value: 50 } },
     { name: 'webhook (full serve: + enrich + detect): deliveries/s acknowledged', value: Math.round(r.perSec), unit: 'deliveries/s', target: { op: '>=', value: 5000 }, note },
-    { name: 'webhook (full serve): ack latency p50', value: Number(r.p50.toFixed(2)), unit: 'ms' },
-    { name: 'webhook (full serve): ack latency p99', value: Number(r.p99.toFixed(2)), unit: 'ms', target: { op: '<=', value: 50 } },
+    { name: 'webhook (full serve): ack latency p50 at saturation (closed loop)', value: Number(r.p50.toFixed(2)), unit: 'ms' },
+    { name: 'webhook (full serve): ack latency p99 at saturation (closed loop)', value: Number(r.p99.toFixed(2)), unit: 'ms' },
+    { name: `webhook (full serve): deliveries/s acknowledged, paced at ${TARGET_RATE.toLocaleString('en-US')}/s (open loop)`, value: Math.round(paced.perSec), unit: 'deliveries/s', target: { op: '>=', value: TARGET_RATE * 0.99 }, note: `${paced.ok} acknowledged, ${paced.failed} failed; latency from when each delivery was due` },
+    { name: `webhook (full serve): ack latency p50 at ${TARGET_RATE.toLocaleString('en-US')}/s`, value: Number(paced.p50.toFixed(2)), unit: 'ms' },
+    { name: `webhook (full serve): ack latency p99 at ${TARGET_RATE.toLocaleString('en-US')}/s`, value: Number(paced.p99.toFixed(2)), unit: 'ms', target: { op: '<=', value: 50 } },
     { name: 'webhook: ceiling (bare HTTP 200, same load, same run)', value: Math.round(ceiling.perSec), unit: 'requests/s', note: `p50 ${ceiling.p50.toFixed(2)} ms, p99 ${ceiling.p99.toFixed(2)} ms` },
     { name: 'webhook: connector + SQLite / ceiling', value: Number((c.perSec / ceiling.perSec).toFixed(2)), unit: 'ratio' },
     { name: 'webhook: full serve / ceiling', value: Number((r.perSec / ceiling.perSec).toFixed(2)), unit: 'ratio' },
@@ -115,15 +126,16 @@ interface LoadResult {
  * Runs bench/webhook-load.ts in `BENCH_GENERATORS` other processes (default 2; one undici process on its own
  * cannot saturate even a bare server here), splitting the connections, and merges their figures.
  */
-async function load(url: string, connections: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+async function load(url: string, connections: number, durationMs: number, warmupMs: number, ratePerSec = 0): Promise<LoadResult> {
   const generators = Math.max(1, Number(process.env.BENCH_GENERATORS ?? 2));
+  const rateEnv = ratePerSec > 0 ? { BENCH_RATE: String(ratePerSec / generators) } : {};
   const per = Math.max(1, Math.round(connections / generators));
   const one = () =>
     new Promise<LoadResult & { latencies: number[] }>((resolve, reject) => {
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(root, 'bench/webhook-load.ts'), url, 'BENCH_WP_SECRET', String(per), String(durationMs), String(warmupMs)],
-        { env: { ...process.env, BENCH_EMIT_LATENCIES: '1', BENCH_GENERATOR_SEED: String(Math.random()) }, stdio: ['ignore', 'pipe', 'inherit'] },
+        { env: { ...process.env, ...rateEnv, BENCH_EMIT_LATENCIES: '1', BENCH_GENERATOR_SEED: String(Math.random()) }, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
