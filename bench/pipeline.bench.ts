@@ -19,8 +19,9 @@
  * RAMPART_BENCH_HOLD=<n> makes (b) hold n activities before handing them on, to see that cost (the old bench
  * held the whole slice: several times slower, the young generation overflowing). Per slice, (b) meets new
  * addresses first, so it pays the enrichment cache misses and (c) runs warm.
- * Rates are computed from the process's CPU time (user + system; every thread), which is what a phase costs
- * whatever else runs; wall-clock rates are noted too.
+ * The figures and the target ratios are wall-clock rates. Each phase's rate per CPU second of the process (user +
+ * system, every thread, GC helpers included: what the phase costs whatever else runs) is noted beside it, and the
+ * (b)/(a) and (c)/(a) ratios are also given per CPU second, the steadier figure on a shared machine.
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
