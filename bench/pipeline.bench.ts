@@ -132,6 +132,7 @@ export const bench: BenchModule = {
         let batch: Activity[] = [];
         const inFlight: Promise<unknown>[] = [];
         const flush = async () => {
+          sink += batch.length;
           inFlight.push(store.putActivities(batch));
           batch = [];
           if (inFlight.length >= 2) await inFlight.shift();
