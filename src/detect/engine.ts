@@ -70,6 +70,69 @@ const REC_DIR = 2;
 const REC_DIR_VERSION = 3;
 const REC_HEADER = 4;
 
+/**
+ * The hot lookup of user records, beside #users (which keeps insertion order for export and answers the rest).
+ * A Map lookup by the activity's user key costs several cache misses at 100k users (bucket, entry, then each
+ * chained key's string header) before the record itself, one after the other. This open-addressing table keeps
+ * hash, key and record side by side: a lookup reads one table line, then the key's string and the record, which
+ * do not depend on each other (the processor fetches both at once). Deletions rebuild it.
+ */
+class UserIndex {
+  /** [hash, key, record] triples; hash 0 marks a free one. Load at most 1/2. */
+  #table: unknown[] = new Array(3 * 1024).fill(0);
+  #mask = 1023;
+  #size = 0;
+
+  get(key: string, h: number): UserRecord | null {
+    const t = this.#table;
+    const mask = this.#mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const th = t[3 * i];
+      if (th === 0) return null;
+      if (th === h && t[3 * i + 1] === key) return t[3 * i + 2] as UserRecord;
+    }
+  }
+
+  add(h: number, key: string, rec: UserRecord): void {
+    if (2 * (this.#size + 1) > this.#mask + 1) this.#grow(2 * (this.#mask + 1));
+    this.#put(h, key, rec);
+    this.#size++;
+  }
+
+  rebuild(users: Map<string, UserRecord>): void {
+    let cap = 1024;
+    while (cap < 2 * users.size) cap *= 2;
+    this.#table = new Array(3 * cap).fill(0);
+    this.#mask = cap - 1;
+    this.#size = users.size;
+    for (const [key, rec] of users) this.#put(keyHash(key), key, rec);
+  }
+
+  #grow(cap: number): void {
+    const old = this.#table;
+    this.#table = new Array(3 * cap).fill(0);
+    this.#mask = cap - 1;
+    for (let i = 0; i < old.length; i += 3) if (old[i] !== 0) this.#put(old[i] as number, old[i + 1] as string, old[i + 2] as UserRecord);
+  }
+
+  #put(h: number, key: string, rec: UserRecord): void {
+    const t = this.#table;
+    const mask = this.#mask;
+    let i = h & mask;
+    while (t[3 * i] !== 0) i = (i + 1) & mask;
+    t[3 * i] = h;
+    t[3 * i + 1] = key;
+    t[3 * i + 2] = rec;
+  }
+}
+
+/** FNV-1a of the key, as a non-zero small integer (UserIndex's hash; 0 marks a free pair). */
+function keyHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 2) | 1;
+}
+
 interface OpenAlert {
   alert: Alert;
   lastMs: number;
@@ -99,6 +162,7 @@ export class DetectionEngine implements AlertProducer {
   #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
   readonly #users = new Map<string, UserRecord>();
+  readonly #index = new UserIndex();
   readonly #tenantUserCounts = new Map<string, number>();
   #dirVersion = 0;
   readonly #open = new Map<string, OpenAlert>();
@@ -282,10 +346,12 @@ export class DetectionEngine implements AlertProducer {
     const user = userKey(a);
     let rec: UserRecord | null = null;
     if (user !== null) {
-      rec = this.#users.get(user) ?? null;
+      const h = keyHash(user);
+      rec = this.#index.get(user, h);
       if (rec === null) {
         rec = this.#newRecord(tenant, timeMs);
         this.#users.set(user, rec);
+        this.#index.add(h, user, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
       } else {
         const sec = toRecSec(timeMs);
@@ -397,12 +463,14 @@ export class DetectionEngine implements AlertProducer {
     this.#lastPruneMs = nowMs;
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
+    const size = this.#users.size;
     for (const [u, rec] of this.#users) {
       if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) continue;
       this.#users.delete(u);
       const tenant = rec[REC_TENANT] as string;
       this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
     }
+    if (this.#users.size !== size) this.#index.rebuild(this.#users);
     for (const r of this.#regs) r.det.prune?.(before);
   }
 
@@ -470,6 +538,8 @@ export class DetectionEngine implements AlertProducer {
       }
     } catch (err) {
       throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', ['engine users', err instanceof Error ? err.message : String(err)], { cause: err });
+    } finally {
+      this.#index.rebuild(this.#users);
     }
     this.#open.clear();
     for (const o of s.openAlerts) {
