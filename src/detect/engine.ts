@@ -338,7 +338,7 @@ export class DetectionEngine implements AlertProducer {
     // Whole days and the ms within the day are small integers: a number returned from a call that is not
     // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
     const isoDay = isoDayNumber(a.time);
-    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay(a.time) : parseIsoMs(a.time);
+    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay : parseIsoMs(a.time);
     if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
     let first = this.#tenantFirst.get(tenant);
@@ -567,7 +567,7 @@ export class DetectionEngine implements AlertProducer {
  */
 export function parseIsoMs(s: string): number {
   const day = isoDayNumber(s);
-  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay(s);
+  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay;
   if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
   const t = Date.UTC(
     digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
@@ -584,32 +584,37 @@ export function parseIsoMs(s: string): number {
 /** isoDayNumber's answer when the time is not a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (then parseIsoMs decides). */
 const NOT_PLAIN = -0x3fffffff;
 
-/** Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (digits, year >= 100, month 1-12), else NOT_PLAIN. */
-function isoDayNumber(s: string): number {
-  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */ || !allDigits(s)) return NOT_PLAIN;
-  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
-  const month = digit(s, 5) * 10 + digit(s, 6);
-  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
-  return daysFromCivil(year, month, digit(s, 8) * 10 + digit(s, 9));
-}
+/**
+ * Set by isoDayNumber when it returns a day: the milliseconds within that day (hours, minutes, seconds as
+ * written, as Date.UTC adds them). A small integer in a variable, so the caller gets both numbers from one
+ * pass over the string without an allocation.
+ */
+let isoMsOfDay = 0;
 
-/** Milliseconds within the day of a plain ISO time (hours, minutes, seconds as written, as Date.UTC adds them). */
-function isoMsOfDay(s: string): number {
-  return (digit(s, 11) * 10 + digit(s, 12)) * 3_600_000 + (digit(s, 14) * 10 + digit(s, 15)) * 60_000 + (digit(s, 17) * 10 + digit(s, 18)) * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
+/**
+ * Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (its 17 digit positions hold digits, year >= 100,
+ * month 1-12), else NOT_PLAIN. One pass: each field's digits are read once, and `d | (9 - d)` is negative
+ * exactly when d is not 0-9, so the OR of them all checks every digit with one branch.
+ */
+function isoDayNumber(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return NOT_PLAIN;
+  const y0 = digit(s, 0), y1 = digit(s, 1), y2 = digit(s, 2), y3 = digit(s, 3);
+  const mo0 = digit(s, 5), mo1 = digit(s, 6), d0 = digit(s, 8), d1 = digit(s, 9);
+  const h0 = digit(s, 11), h1 = digit(s, 12), mi0 = digit(s, 14), mi1 = digit(s, 15), s0 = digit(s, 17), s1 = digit(s, 18);
+  const f0 = digit(s, 20), f1 = digit(s, 21), f2 = digit(s, 22);
+  const bad =
+    y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | mo0 | (9 - mo0) | mo1 | (9 - mo1) | d0 | (9 - d0) | d1 | (9 - d1) |
+    h0 | (9 - h0) | h1 | (9 - h1) | mi0 | (9 - mi0) | mi1 | (9 - mi1) | s0 | (9 - s0) | s1 | (9 - s1) | f0 | (9 - f0) | f1 | (9 - f1) | f2 | (9 - f2);
+  if (bad < 0) return NOT_PLAIN;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = mo0 * 10 + mo1;
+  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
+  isoMsOfDay = (h0 * 10 + h1) * 3_600_000 + (mi0 * 10 + mi1) * 60_000 + (s0 * 10 + s1) * 1000 + f0 * 100 + f1 * 10 + f2;
+  return daysFromCivil(year, month, d0 * 10 + d1);
 }
 
 function digit(s: string, i: number): number {
   return s.charCodeAt(i) - 48;
-}
-
-/** The 17 digit positions of `YYYY-MM-DDTHH:mm:ss.sssZ` hold digits. */
-function allDigits(s: string): boolean {
-  for (let i = 0; i < 23; i++) {
-    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (year >= 0; day may overflow the month, as in Date.UTC). */

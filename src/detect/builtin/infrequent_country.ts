@@ -64,8 +64,9 @@ export class InfrequentCountry implements Detection {
     let st = slots[this.slot] as CountryState | undefined;
     const isNewUser = st === undefined;
     if (st !== undefined && hot !== undefined) syncHot(st, hot);
-    if (!st) slots[this.slot] = st = { first: today, c: [] as number[] };
-    const lastDay = lastSeenDay(st.c, code);
+    // Exact-size array: most users keep one country (a new user's is filled in below, not touched).
+    if (!st) slots[this.slot] = st = { first: today, c: [code * PACK + today] };
+    const lastDay = isNewUser ? undefined : lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
       let m = this.#org.get(a.tenant);
@@ -81,8 +82,7 @@ export class InfrequentCountry implements Detection {
           .map((p) => ({ country: countryFromCode(Math.floor(p / PACK)), lastSeen: dayToDate(p % PACK) }))
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
-    if (isNewUser) st.c = [code * PACK + today]; // exact-size array: most users keep one country
-    else this.#touchUser(st, code, today);
+    if (!isNewUser) this.#touchUser(st, code, today);
     slots[this.slot + HOT] = code * PACK + today;
     if (!alert) return NO_ALERTS;
 
