@@ -71,17 +71,23 @@ const REC_DIR_VERSION = 3;
 const REC_HEADER = 4;
 
 /**
- * The hot lookup of user records, beside #users (which keeps insertion order for export and answers the rest).
- * A Map lookup by the activity's user key costs several cache misses at 100k users (bucket, entry, then each
- * chained key's string header) before the record itself, one after the other. This open-addressing table keeps
- * hash, key and record side by side: a lookup reads one table line, then the key's string and the record, which
- * do not depend on each other (the processor fetches both at once). Deletions rebuild it.
+ * The users' records: keys and records in first-seen order (export order, as a Map's insertion order would be)
+ * and an open-addressing index over them. A Map lookup by the activity's user key costs several cache misses
+ * at 100k users (bucket, entry, then each chained key's string header) before the record itself, one after
+ * the other. The index keeps hash, key and record side by side: a lookup reads one table line, then the key's
+ * string and the record, which do not depend on each other (the processor fetches both at once). Removal
+ * (pruning, daily) compacts the lists and rebuilds the index.
  */
-class UserIndex {
+class UserTable {
   /** [hash, key, record] triples; hash 0 marks a free one. Load at most 1/2. */
   #table: unknown[] = new Array(3 * 1024).fill(0);
   #mask = 1023;
-  #size = 0;
+  #keys: string[] = [];
+  #recs: UserRecord[] = [];
+
+  get size(): number {
+    return this.#keys.length;
+  }
 
   get(key: string, h: number): UserRecord | null {
     const t = this.#table;
@@ -93,26 +99,69 @@ class UserIndex {
     }
   }
 
-  add(h: number, key: string, rec: UserRecord): void {
-    if (2 * (this.#size + 1) > this.#mask + 1) this.#grow(2 * (this.#mask + 1));
-    this.#put(h, key, rec);
-    this.#size++;
+  /** Adds a user not in the table. */
+  add(key: string, h: number, rec: UserRecord): void {
+    this.#keys.push(key);
+    this.#recs.push(rec);
+    // Grows 4x: each growth re-inserts every user at random places in a table larger than the cache.
+    if (2 * this.#keys.length > this.#mask + 1) this.#rebuild(4 * (this.#mask + 1));
+    else this.#put(h, key, rec);
   }
 
-  rebuild(users: Map<string, UserRecord>): void {
-    let cap = 1024;
-    while (cap < 2 * users.size) cap *= 2;
-    this.#table = new Array(3 * cap).fill(0);
-    this.#mask = cap - 1;
-    this.#size = users.size;
-    for (const [key, rec] of users) this.#put(keyHash(key), key, rec);
+  /** Adds or replaces (in place, as Map.set does). */
+  set(key: string, rec: UserRecord): void {
+    const h = keyHash(key);
+    if (this.get(key, h) === null) return this.add(key, h, rec);
+    this.#recs[this.#keys.indexOf(key)] = rec;
+    const t = this.#table;
+    for (let i = h & this.#mask; ; i = (i + 1) & this.#mask) {
+      if (t[3 * i] === h && t[3 * i + 1] === key) {
+        t[3 * i + 2] = rec;
+        return;
+      }
+    }
   }
 
-  #grow(cap: number): void {
-    const old = this.#table;
+  key(i: number): string {
+    return this.#keys[i];
+  }
+
+  record(i: number): UserRecord {
+    return this.#recs[i];
+  }
+
+  clear(): void {
+    this.#keys = [];
+    this.#recs = [];
+    this.#rebuild(1024);
+  }
+
+  /** Removes the users whose record `drop` selects, keeping the others' order; returns how many it removed. */
+  removeWhere(drop: (rec: UserRecord) => boolean): number {
+    const keys = this.#keys;
+    const recs = this.#recs;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (drop(recs[i])) continue;
+      keys[n] = keys[i];
+      recs[n] = recs[i];
+      n++;
+    }
+    const removed = keys.length - n;
+    if (removed > 0) {
+      keys.length = n;
+      recs.length = n;
+      let cap = 1024;
+      while (cap < 2 * n) cap *= 2;
+      this.#rebuild(cap);
+    }
+    return removed;
+  }
+
+  #rebuild(cap: number): void {
     this.#table = new Array(3 * cap).fill(0);
     this.#mask = cap - 1;
-    for (let i = 0; i < old.length; i += 3) if (old[i] !== 0) this.#put(old[i] as number, old[i + 1] as string, old[i + 2] as UserRecord);
+    for (let i = 0; i < this.#keys.length; i++) this.#put(keyHash(this.#keys[i]), this.#keys[i], this.#recs[i]);
   }
 
   #put(h: number, key: string, rec: UserRecord): void {
@@ -161,8 +210,7 @@ export class DetectionEngine implements AlertProducer {
   /** Detections with per-user state (each has one slot in every user record). */
   #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
-  readonly #users = new Map<string, UserRecord>();
-  readonly #index = new UserIndex();
+  readonly #users = new UserTable();
   readonly #tenantUserCounts = new Map<string, number>();
   #dirVersion = 0;
   readonly #open = new Map<string, OpenAlert>();
@@ -347,11 +395,10 @@ export class DetectionEngine implements AlertProducer {
     let rec: UserRecord | null = null;
     if (user !== null) {
       const h = keyHash(user);
-      rec = this.#index.get(user, h);
+      rec = this.#users.get(user, h);
       if (rec === null) {
         rec = this.#newRecord(tenant, timeMs);
-        this.#users.set(user, rec);
-        this.#index.add(h, user, rec);
+        this.#users.add(user, h, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
       } else {
         const sec = toRecSec(timeMs);
@@ -463,14 +510,12 @@ export class DetectionEngine implements AlertProducer {
     this.#lastPruneMs = nowMs;
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
-    const size = this.#users.size;
-    for (const [u, rec] of this.#users) {
-      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) continue;
-      this.#users.delete(u);
+    this.#users.removeWhere((rec) => {
+      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) return false;
       const tenant = rec[REC_TENANT] as string;
       this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
-    }
-    if (this.#users.size !== size) this.#index.rebuild(this.#users);
+      return true;
+    });
     for (const r of this.#regs) r.det.prune?.(before);
   }
 
@@ -481,7 +526,7 @@ export class DetectionEngine implements AlertProducer {
 
   /** One user's learned state per detection (serialised as in exportState), for the API's user page; null when unknown. */
   userState(user: string): Record<string, unknown> | null {
-    const rec = this.#users.get(user);
+    const rec = this.#users.get(user, keyHash(user));
     if (!rec) return null;
     const slots: Record<string, unknown> = {};
     for (const r of this.#regs) {
@@ -497,7 +542,9 @@ export class DetectionEngine implements AlertProducer {
     const detections: Record<string, unknown> = {};
     for (const r of this.#regs) if (r.det.exportState) detections[r.det.id] = r.det.exportState();
     const users: EngineState['users'] = [];
-    for (const [u, rec] of this.#users) {
+    for (let i = 0; i < this.#users.size; i++) {
+      const u = this.#users.key(i);
+      const rec = this.#users.record(i);
       const slots: Record<string, unknown> = {};
       for (const r of this.#regs) {
         if (r.det.slot === undefined) continue;
@@ -538,8 +585,6 @@ export class DetectionEngine implements AlertProducer {
       }
     } catch (err) {
       throw new RampartError('RAMPART_ERR_DETECT_STATE_INVALID', ['engine users', err instanceof Error ? err.message : String(err)], { cause: err });
-    } finally {
-      this.#index.rebuild(this.#users);
     }
     this.#open.clear();
     for (const o of s.openAlerts) {
