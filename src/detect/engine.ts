@@ -225,6 +225,11 @@ export class DetectionEngine implements AlertProducer {
   readonly #learningMs: number;
   readonly #lookbackMs: number;
   #lastPruneMs = -Infinity;
+  /**
+   * At most the smallest REC_LAST_SEC of any record (records only move it up): when the prune's cut-off is not
+   * above it, no user can be stale and the daily prune skips the pass over every record (a cache miss each).
+   */
+  #minLastSec = Infinity;
   #maxTimeMs = -Infinity;
   readonly #ctx: MutableContext;
 
@@ -500,7 +505,10 @@ export class DetectionEngine implements AlertProducer {
   #newRecord(tenant: string, lastMs: number): UserRecord {
     const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
     rec[REC_TENANT] = tenant;
-    rec[REC_LAST_SEC] = toRecSec(lastMs);
+    const sec = toRecSec(lastMs);
+    rec[REC_LAST_SEC] = sec;
+    // NaN (an imported state's bad time) is pruned by the pass, as before: it forces passes until then.
+    if (!(sec >= this.#minLastSec)) this.#minLastSec = Number.isNaN(sec) ? -Infinity : sec;
     rec[REC_DIR] = null;
     rec[REC_DIR_VERSION] = -1;
     return rec;
@@ -510,12 +518,21 @@ export class DetectionEngine implements AlertProducer {
     this.#lastPruneMs = nowMs;
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
-    this.#users.removeWhere((rec) => {
-      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) return false;
-      const tenant = rec[REC_TENANT] as string;
-      this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
-      return true;
-    });
+    const cutoff = toRecSec(before);
+    if (cutoff > this.#minLastSec) {
+      let min = Infinity;
+      this.#users.removeWhere((rec) => {
+        const sec = rec[REC_LAST_SEC] as number;
+        if (sec >= cutoff) {
+          if (sec < min) min = sec;
+          return false;
+        }
+        const tenant = rec[REC_TENANT] as string;
+        this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
+        return true;
+      });
+      this.#minLastSec = min;
+    }
     for (const r of this.#regs) r.det.prune?.(before);
   }
 
@@ -571,6 +588,7 @@ export class DetectionEngine implements AlertProducer {
     this.#tenantFirst.clear();
     for (const [t, ms] of s.tenants) this.#tenantFirst.set(String(t), Number(ms));
     this.#users.clear();
+    this.#minLastSec = Infinity;
     this.#tenantUserCounts.clear();
     const byId = new Map(this.#regs.map((r) => [r.det.id, r.det]));
     try {
