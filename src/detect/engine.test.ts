@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { isRampartError } from '../core/errors.ts';
 import { ConfigSchema } from '../config/schema.ts';
-import type { Activity } from '../schema/activity.ts';
+import { userKey, type Activity } from '../schema/activity.ts';
 import { AlertSchema } from '../schema/alert.ts';
 import { DetectionsConfigSchema } from './config.ts';
 import { NO_ALERTS, type Detection } from './detection.ts';
-import { DetectionEngine } from './engine.ts';
+import { DetectionEngine, userKeyAndHash } from './engine.ts';
 import { countryCode } from './geo.ts';
 import { CASE_START, makeActivity, makeDirectoryUser, type CaseActivity } from './testing.ts';
 
@@ -146,6 +146,21 @@ describe('directory', () => {
 
 describe('user records (lookup, order, forgetting)', () => {
   const users = (engine: DetectionEngine) => engine.exportState().users.map((u) => u[0]);
+
+  it('keys users as userKey does (lower-cased email, else id), without copying an already lower-case email', () => {
+    const actors = [
+      { id: '7', email: 'alice@example.com' },
+      { id: '7', email: 'Alice@Example.COM' },
+      { id: null, email: 'ÉLODIE@exemple.fr' },
+      { id: 'u-1', email: null },
+      { id: null, email: '' },
+      { id: null, email: null },
+    ];
+    for (const actor of actors) expect(userKeyAndHash({ actor: { ...actor, name: null } })).toBe(userKey({ actor: { ...actor, name: null } }));
+    const engine = new DetectionEngine();
+    run(engine, [{ at: 0, user: 'Bob@Example.com' }, { at: 1, user: 'bob@example.com' }, { at: 2, user: null, userId: 'svc-9' }]);
+    expect(users(engine)).toEqual(['bob@example.com', 'svc-9']);
+  });
 
   it('finds every user again after the table grows, and exports them in first-seen order', () => {
     const engine = new DetectionEngine();
