@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { isRampartError } from '../core/errors.ts';
 import { ConfigSchema } from '../config/schema.ts';
-import type { Activity } from '../schema/activity.ts';
+import { userKey, type Activity } from '../schema/activity.ts';
 import { AlertSchema } from '../schema/alert.ts';
 import { DetectionsConfigSchema } from './config.ts';
 import { NO_ALERTS, type Detection } from './detection.ts';
-import { DetectionEngine } from './engine.ts';
-import { makeActivity, makeDirectoryUser, type CaseActivity } from './testing.ts';
+import { DetectionEngine, userKeyAndHash } from './engine.ts';
+import { countryCode } from './geo.ts';
+import { CASE_START, makeActivity, makeDirectoryUser, type CaseActivity } from './testing.ts';
 
 const D = 1440;
 const run = (engine: DetectionEngine, steps: CaseActivity[]) => steps.flatMap((s) => engine.process(makeActivity(s)));
@@ -140,6 +141,65 @@ describe('directory', () => {
     expect(run(engine, [{ at: 0, user: 'temp@example.com' }]).map((a) => a.detection)).toEqual(['terminated_user']);
     engine.updateDirectory([makeDirectoryUser({ email: 'temp@example.com', id: '7', active: true, deactivatedAt: null })]);
     expect(run(engine, [{ at: 2 * D, user: 'temp@example.com' }])).toEqual([]);
+  });
+});
+
+describe('user records (lookup, order, forgetting)', () => {
+  const users = (engine: DetectionEngine) => engine.exportState().users.map((u) => u[0]);
+
+  it('keys users as userKey does (lower-cased email, else id), without copying an already lower-case email', () => {
+    const actors = [
+      { id: '7', email: 'alice@example.com' },
+      { id: '7', email: 'Alice@Example.COM' },
+      { id: null, email: 'ÉLODIE@exemple.fr' },
+      { id: 'u-1', email: null },
+      { id: null, email: '' },
+      { id: null, email: null },
+    ];
+    for (const actor of actors) expect(userKeyAndHash({ actor: { ...actor, name: null } })).toBe(userKey({ actor: { ...actor, name: null } }));
+    const engine = new DetectionEngine();
+    run(engine, [{ at: 0, user: 'Bob@Example.com' }, { at: 1, user: 'bob@example.com' }, { at: 2, user: null, userId: 'svc-9' }]);
+    expect(users(engine)).toEqual(['bob@example.com', 'svc-9']);
+  });
+
+  it('finds every user again after the table grows, and exports them in first-seen order', () => {
+    const engine = new DetectionEngine();
+    const emails = Array.from({ length: 3000 }, (_, i) => `u${(i * 7919) % 3000}@example.com`);
+    run(engine, emails.map((user, i) => ({ at: i / 100, user, place: 'newYork' as const, ip: '198.51.100.1' })));
+    run(engine, emails.map((user, i) => ({ at: 60 + i / 100, user: user.toUpperCase(), place: 'newYork' as const, ip: '198.51.100.1' })));
+    expect(users(engine)).toEqual(emails);
+    for (const e of emails) expect(engine.userState(e)).not.toBeNull();
+    expect(engine.userState('nobody@example.com')).toBeNull();
+  });
+
+  it('forgets users untouched for the lookback; a returning user is new and comes last', () => {
+    const engine = new DetectionEngine({ config: { lookbackDays: 2 } });
+    run(engine, [{ at: 0, user: 'old@example.com' }, { at: 1, user: 'kept@example.com' }]);
+    run(engine, [{ at: 2 * D, user: 'kept@example.com' }, { at: 3 * D, user: 'kept@example.com' }]);
+    expect(users(engine)).toEqual(['kept@example.com']);
+    expect(engine.userState('old@example.com')).toBeNull();
+    run(engine, [{ at: 3 * D + 1, user: 'old@example.com' }, { at: 3 * D + 2, user: 'kept@example.com' }]);
+    expect(users(engine)).toEqual(['kept@example.com', 'old@example.com']);
+  });
+
+  it('an imported state that lists a user twice keeps the later entry in the first place, as a Map would', () => {
+    const engine = new DetectionEngine();
+    run(engine, [{ at: 0, user: 'a@example.com' }, { at: 1, user: 'b@example.com' }]);
+    const state = engine.exportState();
+    const later: (typeof state.users)[number] = ['a@example.com', 'acme', state.users[0][2] + 60_000, {}];
+    const restored = new DetectionEngine();
+    restored.importState({ ...state, users: [...state.users, later] });
+    expect(restored.exportState().users).toEqual([later, state.users[1]]);
+  });
+
+  it('counts a same-place sign-in on a later day in the exported baselines', () => {
+    // Kept in the user's record on the hot path; the export must still show every day.
+    const engine = new DetectionEngine();
+    run(engine, daily(5));
+    const slots = engine.userState('alice@example.com') as { impossible_travel: { loc: number[] }; infrequent_country: { c: number[] } };
+    const day0 = Math.floor(Date.parse(CASE_START) / 86_400_000);
+    expect(slots.impossible_travel.loc).toEqual([countryCode('US'), day0 + 4, 5]);
+    expect(slots.infrequent_country.c).toEqual([countryCode('US') * 100_000 + day0 + 4]);
   });
 });
 

@@ -8,7 +8,7 @@
 import { RampartError } from '../core/errors.ts';
 import { stableId } from '../core/ids.ts';
 import type { AlertProducer } from '../core/pipeline.ts';
-import { userKey, type Activity } from '../schema/activity.ts';
+import type { Activity } from '../schema/activity.ts';
 import { SEVERITY_RANK, type Alert, type AlertDraft, type Severity } from '../schema/alert.ts';
 import type { DirectoryUser } from '../schema/directory.ts';
 import { createBuiltinDetections } from './builtin/index.ts';
@@ -70,6 +70,147 @@ const REC_DIR = 2;
 const REC_DIR_VERSION = 3;
 const REC_HEADER = 4;
 
+/**
+ * The users' records: keys and records in first-seen order (export order, as a Map's insertion order would be)
+ * and an open-addressing index over them. A Map lookup by the activity's user key costs several cache misses
+ * at 100k users (bucket, entry, then each chained key's string header) before the record itself, one after
+ * the other. The index keeps hash, key and record side by side: a lookup reads one table line, then the key's
+ * string and the record, which do not depend on each other (the processor fetches both at once). Removal
+ * (pruning, daily) compacts the lists and rebuilds the index.
+ */
+class UserTable {
+  /** [hash, key, record] triples; hash 0 marks a free one. Load at most 1/2. */
+  #table: unknown[] = new Array(3 * 1024).fill(0);
+  #mask = 1023;
+  #keys: string[] = [];
+  #recs: UserRecord[] = [];
+
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  get(key: string, h: number): UserRecord | null {
+    const t = this.#table;
+    const mask = this.#mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const th = t[3 * i];
+      if (th === 0) return null;
+      if (th === h && t[3 * i + 1] === key) return t[3 * i + 2] as UserRecord;
+    }
+  }
+
+  /** Adds a user not in the table. */
+  add(key: string, h: number, rec: UserRecord): void {
+    this.#keys.push(key);
+    this.#recs.push(rec);
+    // Grows 4x: each growth re-inserts every user at random places in a table larger than the cache.
+    if (2 * this.#keys.length > this.#mask + 1) this.#rebuild(4 * (this.#mask + 1));
+    else this.#put(h, key, rec);
+  }
+
+  /** Adds or replaces (in place, as Map.set does). */
+  set(key: string, rec: UserRecord): void {
+    const h = keyHash(key);
+    if (this.get(key, h) === null) return this.add(key, h, rec);
+    this.#recs[this.#keys.indexOf(key)] = rec;
+    const t = this.#table;
+    for (let i = h & this.#mask; ; i = (i + 1) & this.#mask) {
+      if (t[3 * i] === h && t[3 * i + 1] === key) {
+        t[3 * i + 2] = rec;
+        return;
+      }
+    }
+  }
+
+  key(i: number): string {
+    return this.#keys[i];
+  }
+
+  record(i: number): UserRecord {
+    return this.#recs[i];
+  }
+
+  clear(): void {
+    this.#keys = [];
+    this.#recs = [];
+    this.#rebuild(1024);
+  }
+
+  /** Removes the users whose record `drop` selects, keeping the others' order; returns how many it removed. */
+  removeWhere(drop: (rec: UserRecord) => boolean): number {
+    const keys = this.#keys;
+    const recs = this.#recs;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (drop(recs[i])) continue;
+      keys[n] = keys[i];
+      recs[n] = recs[i];
+      n++;
+    }
+    const removed = keys.length - n;
+    if (removed > 0) {
+      keys.length = n;
+      recs.length = n;
+      let cap = 1024;
+      while (cap < 2 * n) cap *= 2;
+      this.#rebuild(cap);
+    }
+    return removed;
+  }
+
+  #rebuild(cap: number): void {
+    this.#table = new Array(3 * cap).fill(0);
+    this.#mask = cap - 1;
+    for (let i = 0; i < this.#keys.length; i++) this.#put(keyHash(this.#keys[i]), this.#keys[i], this.#recs[i]);
+  }
+
+  #put(h: number, key: string, rec: UserRecord): void {
+    const t = this.#table;
+    const mask = this.#mask;
+    let i = h & mask;
+    while (t[3 * i] !== 0) i = (i + 1) & mask;
+    t[3 * i] = h;
+    t[3 * i + 1] = key;
+    t[3 * i + 2] = rec;
+  }
+}
+
+/** FNV-1a of the key, as a non-zero small integer (UserTable's hash; 0 marks a free triple). */
+function keyHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 2) | 1;
+}
+
+/** keyHash of the key userKeyAndHash last returned (a small integer in a variable: no allocation). */
+let userKeyHash = 0;
+
+/**
+ * userKey(a) (actor email lower-cased, else actor id, else null) and its keyHash in one pass. An email with
+ * nothing to lower-case is returned as it is: String.prototype.toLowerCase returns a new copy even then (40
+ * bytes per activity, most of what the engine allocated).
+ */
+export function userKeyAndHash(a: Pick<Activity, 'actor'>): string | null {
+  const email = a.actor.email;
+  if (email === null || email === undefined) {
+    const id = a.actor.id ?? null;
+    if (id !== null) userKeyHash = keyHash(id);
+    return id;
+  }
+  let h = 0x811c9dc5;
+  for (let i = 0; i < email.length; i++) {
+    const c = email.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) {
+      const lower = email.toLowerCase();
+      userKeyHash = keyHash(lower);
+      return lower;
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  userKeyHash = (h >>> 2) | 1;
+  return email;
+}
+
 interface OpenAlert {
   alert: Alert;
   lastMs: number;
@@ -98,7 +239,7 @@ export class DetectionEngine implements AlertProducer {
   /** Detections with per-user state (each has one slot in every user record). */
   #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
-  readonly #users = new Map<string, UserRecord>();
+  readonly #users = new UserTable();
   readonly #tenantUserCounts = new Map<string, number>();
   #dirVersion = 0;
   readonly #open = new Map<string, OpenAlert>();
@@ -113,6 +254,11 @@ export class DetectionEngine implements AlertProducer {
   readonly #learningMs: number;
   readonly #lookbackMs: number;
   #lastPruneMs = -Infinity;
+  /**
+   * At most the smallest REC_LAST_SEC of any record (records only move it up): when the prune's cut-off is not
+   * above it, no user can be stale and the daily prune skips the pass over every record (a cache miss each).
+   */
+  #minLastSec = Infinity;
   #maxTimeMs = -Infinity;
   readonly #ctx: MutableContext;
 
@@ -274,18 +420,19 @@ export class DetectionEngine implements AlertProducer {
     // Whole days and the ms within the day are small integers: a number returned from a call that is not
     // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
     const isoDay = isoDayNumber(a.time);
-    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay(a.time) : parseIsoMs(a.time);
+    const timeMs = isoDay !== NOT_PLAIN ? isoDay * 86_400_000 + isoMsOfDay : parseIsoMs(a.time);
     if (Number.isNaN(timeMs)) return NO_ALERTS_OUT;
     const tenant = a.tenant;
     let first = this.#tenantFirst.get(tenant);
     if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, (first = timeMs));
-    const user = userKey(a);
+    const user = userKeyAndHash(a);
     let rec: UserRecord | null = null;
     if (user !== null) {
-      rec = this.#users.get(user) ?? null;
+      const h = userKeyHash;
+      rec = this.#users.get(user, h);
       if (rec === null) {
         rec = this.#newRecord(tenant, timeMs);
-        this.#users.set(user, rec);
+        this.#users.add(user, h, rec);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
       } else {
         const sec = toRecSec(timeMs);
@@ -387,7 +534,10 @@ export class DetectionEngine implements AlertProducer {
   #newRecord(tenant: string, lastMs: number): UserRecord {
     const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
     rec[REC_TENANT] = tenant;
-    rec[REC_LAST_SEC] = toRecSec(lastMs);
+    const sec = toRecSec(lastMs);
+    rec[REC_LAST_SEC] = sec;
+    // NaN (an imported state's bad time) is pruned by the pass, as before: it forces passes until then.
+    if (!(sec >= this.#minLastSec)) this.#minLastSec = Number.isNaN(sec) ? -Infinity : sec;
     rec[REC_DIR] = null;
     rec[REC_DIR_VERSION] = -1;
     return rec;
@@ -397,11 +547,20 @@ export class DetectionEngine implements AlertProducer {
     this.#lastPruneMs = nowMs;
     for (const [k, o] of this.#open) if (nowMs - o.lastMs > o.cooldownMs) this.#open.delete(k);
     const before = nowMs - this.#lookbackMs;
-    for (const [u, rec] of this.#users) {
-      if ((rec[REC_LAST_SEC] as number) >= toRecSec(before)) continue;
-      this.#users.delete(u);
-      const tenant = rec[REC_TENANT] as string;
-      this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
+    const cutoff = toRecSec(before);
+    if (cutoff > this.#minLastSec) {
+      let min = Infinity;
+      this.#users.removeWhere((rec) => {
+        const sec = rec[REC_LAST_SEC] as number;
+        if (sec >= cutoff) {
+          if (sec < min) min = sec;
+          return false;
+        }
+        const tenant = rec[REC_TENANT] as string;
+        this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
+        return true;
+      });
+      this.#minLastSec = min;
     }
     for (const r of this.#regs) r.det.prune?.(before);
   }
@@ -413,7 +572,7 @@ export class DetectionEngine implements AlertProducer {
 
   /** One user's learned state per detection (serialised as in exportState), for the API's user page; null when unknown. */
   userState(user: string): Record<string, unknown> | null {
-    const rec = this.#users.get(user);
+    const rec = this.#users.get(user, keyHash(user));
     if (!rec) return null;
     const slots: Record<string, unknown> = {};
     for (const r of this.#regs) {
@@ -429,7 +588,9 @@ export class DetectionEngine implements AlertProducer {
     const detections: Record<string, unknown> = {};
     for (const r of this.#regs) if (r.det.exportState) detections[r.det.id] = r.det.exportState();
     const users: EngineState['users'] = [];
-    for (const [u, rec] of this.#users) {
+    for (let i = 0; i < this.#users.size; i++) {
+      const u = this.#users.key(i);
+      const rec = this.#users.record(i);
       const slots: Record<string, unknown> = {};
       for (const r of this.#regs) {
         if (r.det.slot === undefined) continue;
@@ -456,6 +617,7 @@ export class DetectionEngine implements AlertProducer {
     this.#tenantFirst.clear();
     for (const [t, ms] of s.tenants) this.#tenantFirst.set(String(t), Number(ms));
     this.#users.clear();
+    this.#minLastSec = Infinity;
     this.#tenantUserCounts.clear();
     const byId = new Map(this.#regs.map((r) => [r.det.id, r.det]));
     try {
@@ -497,7 +659,7 @@ export class DetectionEngine implements AlertProducer {
  */
 export function parseIsoMs(s: string): number {
   const day = isoDayNumber(s);
-  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay(s);
+  if (day !== NOT_PLAIN) return day * 86_400_000 + isoMsOfDay;
   if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
   const t = Date.UTC(
     digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
@@ -514,32 +676,37 @@ export function parseIsoMs(s: string): number {
 /** isoDayNumber's answer when the time is not a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (then parseIsoMs decides). */
 const NOT_PLAIN = -0x3fffffff;
 
-/** Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (digits, year >= 100, month 1-12), else NOT_PLAIN. */
-function isoDayNumber(s: string): number {
-  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */ || !allDigits(s)) return NOT_PLAIN;
-  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
-  const month = digit(s, 5) * 10 + digit(s, 6);
-  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
-  return daysFromCivil(year, month, digit(s, 8) * 10 + digit(s, 9));
-}
+/**
+ * Set by isoDayNumber when it returns a day: the milliseconds within that day (hours, minutes, seconds as
+ * written, as Date.UTC adds them). A small integer in a variable, so the caller gets both numbers from one
+ * pass over the string without an allocation.
+ */
+let isoMsOfDay = 0;
 
-/** Milliseconds within the day of a plain ISO time (hours, minutes, seconds as written, as Date.UTC adds them). */
-function isoMsOfDay(s: string): number {
-  return (digit(s, 11) * 10 + digit(s, 12)) * 3_600_000 + (digit(s, 14) * 10 + digit(s, 15)) * 60_000 + (digit(s, 17) * 10 + digit(s, 18)) * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
+/**
+ * Days since 1970 of a plain `YYYY-MM-DDTHH:mm:ss.sssZ` (its 17 digit positions hold digits, year >= 100,
+ * month 1-12), else NOT_PLAIN. One pass: each field's digits are read once, and `d | (9 - d)` is negative
+ * exactly when d is not 0-9, so the OR of them all checks every digit with one branch.
+ */
+function isoDayNumber(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return NOT_PLAIN;
+  const y0 = digit(s, 0), y1 = digit(s, 1), y2 = digit(s, 2), y3 = digit(s, 3);
+  const mo0 = digit(s, 5), mo1 = digit(s, 6), d0 = digit(s, 8), d1 = digit(s, 9);
+  const h0 = digit(s, 11), h1 = digit(s, 12), mi0 = digit(s, 14), mi1 = digit(s, 15), s0 = digit(s, 17), s1 = digit(s, 18);
+  const f0 = digit(s, 20), f1 = digit(s, 21), f2 = digit(s, 22);
+  const bad =
+    y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | mo0 | (9 - mo0) | mo1 | (9 - mo1) | d0 | (9 - d0) | d1 | (9 - d1) |
+    h0 | (9 - h0) | h1 | (9 - h1) | mi0 | (9 - mi0) | mi1 | (9 - mi1) | s0 | (9 - s0) | s1 | (9 - s1) | f0 | (9 - f0) | f1 | (9 - f1) | f2 | (9 - f2);
+  if (bad < 0) return NOT_PLAIN;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = mo0 * 10 + mo1;
+  if (year < 100 || month < 1 || month > 12) return NOT_PLAIN;
+  isoMsOfDay = (h0 * 10 + h1) * 3_600_000 + (mi0 * 10 + mi1) * 60_000 + (s0 * 10 + s1) * 1000 + f0 * 100 + f1 * 10 + f2;
+  return daysFromCivil(year, month, d0 * 10 + d1);
 }
 
 function digit(s: string, i: number): number {
   return s.charCodeAt(i) - 48;
-}
-
-/** The 17 digit positions of `YYYY-MM-DDTHH:mm:ss.sssZ` hold digits. */
-function allDigits(s: string): boolean {
-  for (let i = 0; i < 23; i++) {
-    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (year >= 0; day may overflow the month, as in Date.UTC). */

@@ -9,14 +9,21 @@ export function isCountedSignIn(a: Activity, cfg: { successOnly: boolean; intera
 }
 
 let regionNames: Intl.DisplayNames | null = null;
+/** Answers by code: Intl.DisplayNames.of is slow enough to show in alert-heavy streams. */
+const countryNames = new Map<string, string>();
 /** "RU" -> "Russia" (falls back to the code). */
 export function countryName(code: string): string {
+  let name = countryNames.get(code);
+  if (name !== undefined) return name;
   try {
     regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
-    return regionNames.of(code) ?? code;
+    name = regionNames.of(code) ?? code;
   } catch {
-    return code;
+    name = code;
   }
+  // Bounded: geo countries are ~250 codes; anything odd beyond that is answered uncached.
+  if (countryNames.size < 1024) countryNames.set(code, name);
+  return name;
 }
 
 /** "Auckland, New Zealand (NZ)". */

@@ -49,9 +49,16 @@ const T_CC = 3;
 /** Event time of the location, whole seconds since 2020, and the id of that activity. */
 const T_SEC = 4;
 const T_ID = 5;
-/** Day of the last bumpCountry for the state's country (a repeat that day changes nothing), or -1. */
+/**
+ * The last-seen day of the state's country in `loc` (T_CC's entry), with T_PEND applied, or -1 when unknown.
+ * A repeat on or before that day changes nothing; a later day within the lookback only moves that day and adds
+ * one distinct day, which is kept here (T_PEND) instead of in `loc`: most of a user's sign-ins are the first of
+ * their day, and this way they touch the record alone. syncBumps writes them into `loc` before it is read.
+ */
 const T_BUMP = 6;
-const T_SLOTS = 7;
+/** Distinct days counted for T_CC's entry and not yet added to it in `loc`. */
+const T_PEND = 7;
+const T_SLOTS = 8;
 
 const MAX_COUNTRIES = 8;
 const EPOCH_2020_SECS = 1_577_836_800;
@@ -144,11 +151,16 @@ export class ImpossibleTravel implements Detection {
           rec[s + T_ID] = a.id;
         }
         const day = Math.floor(ctx.timeMs / DAY_MS);
-        if (rec[s + T_BUMP] !== day) {
-          const code = countryCode(prev.cc);
-          bumpCountry(prev.loc, code, day, ctx.lookbackMs / 86_400_000);
-          rec[s + T_BUMP] = code >= 0 && code === rec[s + T_CC] ? day : -1;
+        const last = rec[s + T_BUMP] as number;
+        if (last >= 0 && day <= last) return NO_ALERTS;
+        const lookbackDays = ctx.lookbackMs / 86_400_000;
+        if (last >= 0 && day - last <= lookbackDays) {
+          rec[s + T_BUMP] = day;
+          rec[s + T_PEND] = (rec[s + T_PEND] as number) + 1;
+          return NO_ALERTS;
         }
+        syncBumps(rec, s, prev.loc);
+        setBumpDay(rec, s, prev.loc, bumpCountry(prev.loc, countryCode(prev.cc), day, lookbackDays));
         return NO_ALERTS;
       }
     }
@@ -157,6 +169,7 @@ export class ImpossibleTravel implements Detection {
     const t = ctx.timeMs;
     const day = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
+    if (prev) syncBumps(rec, s, prev.loc);
     const commonDays = prev ? countryDays(prev.loc, countryCode(p.country), day, lookbackDays) : 0;
     let out: AlertDraft[] = NO_ALERTS;
     if (prev && prev.ip !== a.ip) {
@@ -231,6 +244,7 @@ export class ImpossibleTravel implements Detection {
       rec[s + T_BUMP] = -1; // another country's count may have evicted the current one's
       return; // out of order: keep the newer location as "previous"
     }
+    let at = 0;
     if (!prev) {
       // One literal object with its fields in a fixed order and an exact-size array: the smallest per-user state.
       rec[s + T_STATE] = { ip: a.ip ?? '', lat4: Math.round(p.lat * 1e4), lon4: Math.round(p.lon * 1e4), cc: p.country, city: a.geo?.city ?? null, asn: a.asn, safe: isOrgTrusted(a), loc: [code, day, 1] } satisfies TravelState;
@@ -243,16 +257,18 @@ export class ImpossibleTravel implements Detection {
       st.city = a.geo?.city ?? null;
       st.asn = a.asn;
       st.safe = isOrgTrusted(a);
-      bumpCountry(st.loc, code, day, lookbackDays);
+      at = bumpCountry(st.loc, code, day, lookbackDays);
     }
     setRecordKeys(rec, s, a.ip ?? '', p.country, toSec(t), a.id);
-    rec[s + T_BUMP] = code >= 0 && code === rec[s + T_CC] ? day : -1;
+    setBumpDay(rec, s, (rec[s + T_STATE] as TravelState).loc, at);
   }
 
   serializeUser(state: unknown, rec: readonly unknown[]): TravelStateData {
     const st = state as TravelState;
     const s = this.slot;
-    return { sec: rec[s + T_SEC] as number, id: rec[s + T_ID] as string, ip: st.ip, lat4: st.lat4, lon4: st.lon4, cc: st.cc, city: st.city, asn: st.asn, safe: st.safe, loc: st.loc };
+    let loc = st.loc;
+    if ((rec[s + T_PEND] as number) > 0) applyBumps((loc = [...loc]), rec[s + T_CC] as number, rec[s + T_BUMP] as number, rec[s + T_PEND] as number);
+    return { sec: rec[s + T_SEC] as number, id: rec[s + T_ID] as string, ip: st.ip, lat4: st.lat4, lon4: st.lon4, cc: st.cc, city: st.city, asn: st.asn, safe: st.safe, loc };
   }
 
   deserializeUser(data: unknown, rec: unknown[]): TravelState {
@@ -260,6 +276,7 @@ export class ImpossibleTravel implements Detection {
     const d = data as TravelStateData;
     setRecordKeys(rec, this.slot, d.ip, d.cc, d.sec, d.id);
     rec[this.slot + T_BUMP] = -1;
+    rec[this.slot + T_PEND] = 0;
     return { ip: d.ip, lat4: d.lat4, lon4: d.lon4, cc: d.cc, city: d.city, asn: d.asn, safe: d.safe, loc: d.loc };
   }
 
@@ -296,7 +313,8 @@ function countryDays(loc: number[], code: number, day: number, lookbackDays: num
   return 0;
 }
 
-function bumpCountry(loc: number[], code: number, day: number, lookbackDays: number): void {
+/** Counts `day` for the country in `loc`; returns the index of its triple. */
+function bumpCountry(loc: number[], code: number, day: number, lookbackDays: number): number {
   for (let i = 0; i < loc.length; i += 3) {
     if (loc[i] !== code) continue;
     if (day - loc[i + 1] > lookbackDays) loc[i + 2] = 0; // not seen within the lookback: start counting again
@@ -304,7 +322,7 @@ function bumpCountry(loc: number[], code: number, day: number, lookbackDays: num
       loc[i + 1] = Math.max(day, loc[i + 1]);
       loc[i + 2] += 1;
     }
-    return;
+    return i;
   }
   if (loc.length >= MAX_COUNTRIES * 3) {
     let oldest = 0;
@@ -312,4 +330,28 @@ function bumpCountry(loc: number[], code: number, day: number, lookbackDays: num
     loc.splice(oldest, 3);
   }
   loc.push(code, day, 1);
+  return loc.length - 3;
+}
+
+/** After bumpCountry counted the triple at `at`: T_BUMP is its last-seen day when it is the state's country. */
+function setBumpDay(rec: unknown[], s: number, loc: number[], at: number): void {
+  rec[s + T_BUMP] = loc[at] >= 0 && loc[at] === rec[s + T_CC] && loc[at + 2] > 0 ? loc[at + 1] : -1;
+  rec[s + T_PEND] = 0;
+}
+
+/** Writes the distinct days counted in the record (T_PEND) into the state's country's triple in `loc`. */
+function syncBumps(rec: unknown[], s: number, loc: number[]): void {
+  const pend = rec[s + T_PEND] as number;
+  if (!(pend > 0)) return;
+  applyBumps(loc, rec[s + T_CC] as number, rec[s + T_BUMP] as number, pend);
+  rec[s + T_PEND] = 0;
+}
+
+function applyBumps(loc: number[], code: number, day: number, pend: number): void {
+  for (let i = 0; i < loc.length; i += 3) {
+    if (loc[i] !== code) continue;
+    loc[i + 1] = day;
+    loc[i + 2] += pend;
+    return;
+  }
 }

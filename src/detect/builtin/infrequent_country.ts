@@ -21,9 +21,10 @@ interface CountryState {
 
 const PACK = 100_000;
 /**
- * Second slot in the user's record: code * PACK + day of the last recorded country (its entry's last-seen day
- * is at least that day). A repeat on that day can neither alert nor change the state, so the common activity
- * reads this small integer in the record and never touches the state.
+ * Second slot in the user's record: code * PACK + day of the last recorded country. The entry's last-seen day
+ * in the state is that day or later, or it lags: a later activity from the same country within the lookback can
+ * neither alert nor change anything but that day, so it moves the day here only (most of a user's sign-ins are
+ * the first of their day) and the state is not touched. syncHot writes the day into the state before it is read.
  */
 const HOT = 1;
 
@@ -54,12 +55,18 @@ export class InfrequentCountry implements Detection {
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
     const today = Math.floor(ctx.timeMs / DAY_MS); // inline: a call would box the ms
-    if (cfg.scope === 'user' && slots[this.slot + HOT] === code * PACK + today) return NO_ALERTS;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
+    const hot = slots[this.slot + HOT] as number | undefined;
+    if (cfg.scope === 'user' && hot !== undefined && hot - code * PACK >= 0 && hot - code * PACK <= today && today - (hot - code * PACK) <= lookbackDays) {
+      slots[this.slot + HOT] = code * PACK + today;
+      return NO_ALERTS;
+    }
     let st = slots[this.slot] as CountryState | undefined;
     const isNewUser = st === undefined;
-    if (!st) slots[this.slot] = st = { first: today, c: [] as number[] };
-    const lastDay = lastSeenDay(st.c, code);
+    if (st !== undefined && hot !== undefined) syncHot(st, hot);
+    // Exact-size array: most users keep one country (a new user's is filled in below, not touched).
+    if (!st) slots[this.slot] = st = { first: today, c: [code * PACK + today] };
+    const lastDay = isNewUser ? undefined : lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
       let m = this.#org.get(a.tenant);
@@ -75,8 +82,7 @@ export class InfrequentCountry implements Detection {
           .map((p) => ({ country: countryFromCode(Math.floor(p / PACK)), lastSeen: dayToDate(p % PACK) }))
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
-    if (isNewUser) st.c = [code * PACK + today]; // exact-size array: most users keep one country
-    else this.#touchUser(st, code, today);
+    if (!isNewUser) this.#touchUser(st, code, today);
     slots[this.slot + HOT] = code * PACK + today;
     if (!alert) return NO_ALERTS;
 
@@ -124,6 +130,15 @@ export class InfrequentCountry implements Detection {
     c.push(code * PACK + today);
   }
 
+  serializeUser(state: unknown, rec: readonly unknown[]): unknown {
+    const hot = rec[this.slot + HOT] as number | undefined;
+    const st = state as CountryState;
+    if (hot === undefined || lastSeenDay(st.c, Math.floor(hot / PACK)) === hot % PACK) return st;
+    const synced = { ...st, c: [...st.c] };
+    syncHot(synced, hot);
+    return synced;
+  }
+
   prune(beforeMs: number): void {
     const day = dayNumber(beforeMs);
     for (const m of this.#org.values()) for (const [k, d] of m) if (d < day) m.delete(k);
@@ -138,6 +153,17 @@ export class InfrequentCountry implements Detection {
     if (!Array.isArray(s?.org)) throw new Error('expected an org array');
     this.#org.clear();
     for (const [t, m] of s.org) this.#org.set(t, new Map(m));
+  }
+}
+
+/** Moves the last-seen day of the record's hot country in the state up to the hot day. */
+function syncHot(st: CountryState, hot: number): void {
+  const code = Math.floor(hot / PACK);
+  const c = st.c;
+  for (let i = 0; i < c.length; i++) {
+    if (Math.floor(c[i] / PACK) !== code) continue;
+    if (hot > c[i]) c[i] = hot;
+    return;
   }
 }
 
