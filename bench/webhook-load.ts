@@ -102,8 +102,8 @@ async function paced(ratePerSec: number): Promise<void> {
     const now = performance.now();
     if (now >= stopAt) break;
     // Every delivery due by now goes out (timers fire late under load; the schedule does not drift).
-    while (start + (due * 1000) / ratePerSec <= now) {
-      const p = send(start + (due * 1000) / ratePerSec);
+    for (let dueAt = start + (due * 1000) / ratePerSec; dueAt <= now; dueAt = start + (due * 1000) / ratePerSec) {
+      const p = send(dueAt);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       due++;

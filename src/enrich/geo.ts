@@ -160,16 +160,6 @@ export class GeoDb {
     return reader ? reader.get(ip.text) : null;
   }
 
-  /**
-   * The IPv4 record behind a tree pointer. mmdb-lib's Reader decodes a pointer with resolveDataPointer (private in
-   * its typings, public at runtime): using it skips a second parse of the address and a second walk of the tree.
-   * If a later mmdb-lib drops it, the lookup by address gives the same record.
-   */
-  #recordAt(ptr: number, text: string): GeoRecord | null {
-    const reader = this.#v4 as unknown as { resolveDataPointer?: (p: number) => GeoRecord | null; get(ip: string): GeoRecord | null };
-    return typeof reader.resolveDataPointer === 'function' ? reader.resolveDataPointer(ptr) : reader.get(text);
-  }
-
   /** The address's geo; IPv4 results are shared between addresses of one record, so they are frozen. */
   lookup(ip: ParsedIp): Geo | null {
     if (ip.family !== 4 || this.#tree4 === null) return toGeo(this.record(ip));
@@ -177,7 +167,7 @@ export class GeoDb {
     if (ptr === 0) return null;
     let geo = this.#byRecord.get(ptr);
     if (geo === undefined) {
-      const g = toGeo(this.#recordAt(ptr, ip.text));
+      const g = toGeo(this.#v4!.get(ip.text));
       geo = g ? Object.freeze(g) : NO_GEO;
       this.#byRecord.set(ptr, geo);
     }
