@@ -16,6 +16,9 @@
  * `rampart scan` (each activity goes to the time sorter). What the next stage holds is that stage's cost, not
  * (b)'s: (c) holds its 5,000-activity store batches (the group commit's and scan import's bound), and scan's
  * sorter keeps up to scan.sortMemoryEvents (500,000) activities for ordering, which this bench does not model.
+ * Each slice starts with a full garbage collection, outside the timers: the store phases leave old-generation
+ * garbage (held batches, (d)'s rows), and without it the next slice's major GC work lands on whichever phase
+ * allocates most, which is (b) (RAMPART_BENCH_GC=0 turns it off, to see that effect).
  * RAMPART_BENCH_HOLD=<n> makes (b) hold n activities before handing them on, to see that cost (the old bench
  * held the whole slice: several times slower, the young generation overflowing). Per slice, (b) meets new
  * addresses first, so it pays the enrichment cache misses and (c) runs warm.
@@ -31,6 +34,7 @@ import { ConfigSchema } from '../src/config/schema.ts';
 import { createEnricher } from '../src/enrich/index.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
+import { collectGarbage } from './gc.ts';
 import { SqliteAppendCeiling } from './sqlite-ceiling.ts';
 import { writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
@@ -41,6 +45,7 @@ const BATCH = Number(process.env.RAMPART_BENCH_BATCH ?? 5_000);
 const HOLD = Number(process.env.RAMPART_BENCH_HOLD ?? 1);
 /** Phases to run (development aid): e.g. RAMPART_BENCH_PHASES=abe skips the slow store phases. */
 const PHASES = process.env.RAMPART_BENCH_PHASES ?? 'abcde';
+const GC_PER_SLICE = process.env.RAMPART_BENCH_GC !== '0';
 const DIR = join(process.cwd(), '.bench-tmp');
 
 const cpuMs = () => {
@@ -106,6 +111,7 @@ export const bench: BenchModule = {
     let sink = 0;
     let slice: Buffer[] = [];
     const runSlice = async () => {
+      if (GC_PER_SLICE) collectGarbage();
       if (PHASES.includes('a')) await timed(a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });

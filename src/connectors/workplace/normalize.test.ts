@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivitySchema } from '../../schema/activity.ts';
 import { isRampartError } from '../../core/errors.ts';
 import { workplaceWebhookFormat } from './format.ts';
-import { WORKPLACE_EVENT_MAP, normalizeAuditRecord, normalizeEnvelope } from './normalize.ts';
+import { IMPERSONATION_FIELDS, WORKPLACE_EVENT_MAP, hasImpersonationField, normalizeAuditRecord, normalizeEnvelope } from './normalize.ts';
 
 const opts = { receivedAt: '2026-01-01T00:00:00.000Z', source: 'webhook' };
 
@@ -167,6 +167,20 @@ describe('workplace normalizer', () => {
     const plain = one('USER_LOGIN');
     expect(plain.impersonated).toBe(false);
     expect(plain.impersonator).toBeNull();
+  });
+
+  it('marks impersonation from each field the table lists (the fast pre-check knows every key)', () => {
+    for (const k of [...IMPERSONATION_FIELDS.id, ...IMPERSONATION_FIELDS.email]) {
+      expect(hasImpersonationField({ [k]: 'x' }), k).toBe(true);
+      const a = one('USER_LOGIN', { [k]: k.includes('email') ? 'bot@acme.example' : 'app-1' });
+      expect(a.impersonated, k).toBe(true);
+    }
+    for (const k of IMPERSONATION_FIELDS.flag) {
+      expect(hasImpersonationField({ [k]: true }), k).toBe(true);
+      expect(one('USER_LOGIN', { [k]: true }).impersonated, k).toBe(true);
+      expect(one('USER_LOGIN', { [k]: false }).impersonated, k).toBe(false);
+    }
+    expect(hasImpersonationField({ impersonator_integration_name: 'HR Bot', actor_id: '1' })).toBe(false);
   });
 
   it('keeps the constructed role change details as objects', () => {
