@@ -265,6 +265,37 @@ describe('extra detections (activity policies plug in as Detections)', () => {
       ['policy:mass-download', 2],
     ]);
   });
+  it('gives every detection the fields of the activity it evaluates (ctx.fields), IPv4 as halves only when canonical', () => {
+    const seen: unknown[] = [];
+    const probe: Detection = {
+      ...mass,
+      id: 'probe',
+      evaluate: (a, ctx) => {
+        const f = ctx.fields;
+        seen.push([f.id === a.id, f.outcome === a.outcome, f.category === a.category, f.geo === a.geo, f.ipTags === a.ipTags, f.ip, f.ipv4Hi, f.ipv4Lo]);
+        return NO_ALERTS;
+      },
+    };
+    const engine = new DetectionEngine({ builtins: false });
+    engine.register(probe);
+    run(engine, [
+      { at: 0, ip: '10.1.2.3' },
+      { at: 1, ip: '10.1.2.03', outcome: 'failure', category: 'file' },
+      { at: 2, ip: '2001:db8::1' },
+      { at: 3, ip: '10.1.2.256' },
+      { at: 4, ip: null, user: null, userId: '7' },
+      { at: 5, ip: '255.255.255.255' },
+    ]);
+    const same = [true, true, true, true, true];
+    expect(seen).toEqual([
+      [...same, '10.1.2.3', 10 * 256 + 1, 2 * 256 + 3],
+      [...same, '10.1.2.03', -1, -1],
+      [...same, '2001:db8::1', -1, -1],
+      [...same, '10.1.2.256', -1, -1],
+      [...same, null, -1, -1],
+      [...same, '255.255.255.255', 65535, 65535],
+    ]);
+  });
   it('refuses a duplicate id', () => {
     const engine = new DetectionEngine();
     expect(() => engine.register({ ...mass, id: 'impossible_travel' })).toThrow(/already registered/);

@@ -13,7 +13,7 @@ import { SEVERITY_RANK, type Alert, type AlertDraft, type Severity } from '../sc
 import type { DirectoryUser } from '../schema/directory.ts';
 import { createBuiltinDetections } from './builtin/index.ts';
 import { DetectionsConfigSchema, type DetectionsConfig, type DetectionsConfigInput } from './config.ts';
-import type { Detection, DetectionContext } from './detection.ts';
+import { ActivityFields, type Detection, type DetectionContext } from './detection.ts';
 import { DAY_MS } from './geo.ts';
 
 /** Engine-level options of one registered detection (built-ins take them from `detections.<id>`). */
@@ -377,15 +377,18 @@ export class DetectionEngine implements AlertProducer {
     return this.#dirVersion;
   }
 
-  /** The actor's directory entry when the directory reports it inactive or with a term date, else null. */
-  endedDirectoryUser(a: Activity): DirectoryUser | null {
+  /**
+   * The actor's directory entry when the directory reports it inactive or with a term date, else null.
+   * `lowerEmail`: the actor's email in lower case when the caller has it (the user key: no copy to make).
+   */
+  endedDirectoryUser(a: Activity, lowerEmail: string | null = null): DirectoryUser | null {
     if (this.#endedById.size === 0) return null;
     if (a.actor.id !== null) {
       const u = this.#endedById.get(a.app)?.get(a.actor.id);
       if (u) return u;
     }
     if (a.actor.email === null) return null;
-    return this.#endedByEmail.get(a.app)?.get(a.actor.email.toLowerCase()) ?? null;
+    return this.#endedByEmail.get(a.app)?.get(lowerEmail ?? a.actor.email.toLowerCase()) ?? null;
   }
 
   tenantFirstSeenMs(tenant: string): number | undefined {
@@ -417,6 +420,8 @@ export class DetectionEngine implements AlertProducer {
 
   /** Evaluates one activity; returns new or updated alerts (the empty result is shared: do not mutate it). */
   process(a: Activity): Alert[] {
+    // First, so that the loads of the activity's fields (cold in cache) overlap with each other and with the rest.
+    this.#ctx.fields.read(a);
     // Whole days and the ms within the day are small integers: a number returned from a call that is not
     // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
     const isoDay = isoDayNumber(a.time);
@@ -733,6 +738,7 @@ class MutableContext implements DetectionContext {
   timeMs = 0;
   learning = false;
   readonly lookbackMs: number;
+  readonly fields = new ActivityFields();
 
   constructor(engine: DetectionEngine) {
     this.#engine = engine;
@@ -766,7 +772,8 @@ class MutableContext implements DetectionContext {
   }
 
   endedDirectoryUser(a: Activity): DirectoryUser | null {
-    return this.#engine.endedDirectoryUser(a);
+    // The user key of an actor with an email is that email in lower case.
+    return this.#engine.endedDirectoryUser(a, a === this.#activity && a.actor.email !== null ? this.user : null);
   }
 
   get directoryVersion(): number {

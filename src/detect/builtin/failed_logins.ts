@@ -69,9 +69,10 @@ export class FailedLogins implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (a.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
-    if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots);
-    if (a.outcome === 'success') {
+    const outcome = ctx.fields.outcome;
+    if (ctx.fields.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
+    if (outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots);
+    if (outcome === 'success') {
       // Outside [alert, alert + window] by whole seconds (with a second's margin): #onSuccess would say no.
       const alertSec = ctx.userSlots[this.slot + ALERT_SEC] as number | undefined;
       if (alertSec === undefined) return NO_ALERTS;

@@ -47,10 +47,11 @@ export class InfrequentCountry implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     const slots = ctx.userSlots;
-    if (slots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
-    const cc = usableCountry(a);
+    const f = ctx.fields;
+    if (slots === null || !isCountedSignIn(f, this.#cfg)) return NO_ALERTS;
+    const cc = usableCountry(f);
     // A VPN/cloud/relay/satellite exit's country says nothing about where the user is (anonymous_ip covers Tor).
-    if (cc === null || isNonPhysical(a)) return NO_ALERTS;
+    if (cc === null || isNonPhysical(f)) return NO_ALERTS;
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;

@@ -62,7 +62,8 @@ export interface SessionBaselineSpec {
   noun: string; // "administrative" | "impersonated"
   defaultSeverity: Severity;
   mitreTactic: MitreTactic;
-  matches(a: Activity): boolean;
+  /** Whether the activity counts; given the engine's copy of its fields (ctx.fields). */
+  matches(a: Pick<Activity, 'isAdminActivity' | 'impersonated' | 'outcome'>): boolean;
 }
 
 export class SessionBaselineDetection implements Detection {
@@ -87,7 +88,7 @@ export class SessionBaselineDetection implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     const slots = ctx.userSlots;
-    if (slots === null || !this.#spec.matches(a)) return NO_ALERTS;
+    if (slots === null || !this.#spec.matches(ctx.fields)) return NO_ALERTS;
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const today = dayNumber(t);

@@ -53,7 +53,7 @@ export class TerminatedUser implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (!this.#cfg.includeFailed && a.outcome === 'failure') return NO_ALERTS;
+    if (!this.#cfg.includeFailed && ctx.fields.outcome === 'failure') return NO_ALERTS;
     const u = this.#ended(a, ctx);
     if (u === null || !isTerminatedAt(u, a.time)) return NO_ALERTS;
     const ended = endedAtMs(u);
