@@ -13,7 +13,8 @@ export interface DetectionContext {
   directoryUser(a: Activity): DirectoryUser | null;
   /**
    * The actor's directory entry only when the directory reports it inactive or with a term date, else null.
-   * Answered from a small index, so it is cheap enough to ask on every activity.
+   * Answered from a small index and cached per user until the directory changes, so it is cheap enough to ask
+   * on every activity.
    */
   endedDirectoryUser(a: Activity): DirectoryUser | null;
   /** Increases whenever the directory changes (lets a detection cache directory answers per user). */

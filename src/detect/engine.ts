@@ -55,7 +55,7 @@ interface Registration {
 /**
  * One record per user shared by all detections, so an activity costs one map lookup and touches one small
  * array: a header (tenant, last event time, cached directory entry and the directory version it is valid
- * for), then one slot per registered detection that keeps per-user state (`userState`; Detection.slot). Stateless
+ * for, cached "ended" answer), then one slot per registered detection that keeps per-user state (`userState`; Detection.slot). Stateless
  * detections (activity policies, the IP reputation ones) take no room in the record.
  */
 type UserRecord = unknown[];
@@ -68,7 +68,13 @@ function toRecSec(ms: number): number {
 }
 const REC_DIR = 2;
 const REC_DIR_VERSION = 3;
-const REC_HEADER = 4;
+/**
+ * endedDirectoryUser's answer for the user, asked on every activity (terminated_user): the directory version
+ * when the user is not ended (a small integer, no allocation), else { v: version, u: entry }. In the header,
+ * on the cache line the engine has just read, not in a detection's slot further along the record.
+ */
+const REC_ENDED = 4;
+const REC_HEADER = 5;
 
 /**
  * The users' records: keys and records in first-seen order (export order, as a Map's insertion order would be)
@@ -409,6 +415,17 @@ export class DetectionEngine implements AlertProducer {
     return rec[REC_DIR] as DirectoryUser | null;
   }
 
+  /** endedDirectoryUser for the current activity, cached on the user's record until the directory changes. */
+  cachedEndedDirectoryUser(a: Activity, rec: UserRecord, lowerEmail: string | null): DirectoryUser | null {
+    const v = this.#dirVersion;
+    const cached = rec[REC_ENDED] as number | { v: number; u: DirectoryUser };
+    if (cached === v) return null;
+    if (typeof cached === 'object' && cached.v === v) return cached.u;
+    const u = this.endedDirectoryUser(a, lowerEmail);
+    rec[REC_ENDED] = u === null ? v : { v, u };
+    return u;
+  }
+
   inLearningMs(tenant: string, timeMs: number): boolean {
     const first = this.#tenantFirst.get(tenant);
     return first === undefined || timeMs < first + this.#learningMs;
@@ -545,6 +562,7 @@ export class DetectionEngine implements AlertProducer {
     if (!(sec >= this.#minLastSec)) this.#minLastSec = Number.isNaN(sec) ? -Infinity : sec;
     rec[REC_DIR] = null;
     rec[REC_DIR_VERSION] = -1;
+    rec[REC_ENDED] = -1;
     return rec;
   }
 
@@ -772,8 +790,11 @@ class MutableContext implements DetectionContext {
   }
 
   endedDirectoryUser(a: Activity): DirectoryUser | null {
+    if (a !== this.#activity) return this.#engine.endedDirectoryUser(a);
     // The user key of an actor with an email is that email in lower case.
-    return this.#engine.endedDirectoryUser(a, a === this.#activity && a.actor.email !== null ? this.user : null);
+    const lowerEmail = a.actor.email !== null ? this.user : null;
+    if (this.#rec === null) return this.#engine.endedDirectoryUser(a, lowerEmail);
+    return this.#engine.cachedEndedDirectoryUser(a, this.#rec, lowerEmail);
   }
 
   get directoryVersion(): number {
