@@ -35,11 +35,14 @@ export interface DetectionContext {
   /** Distinct users seen for the tenant within the lookback (for "widely used by the organisation" suppressions). */
   tenantUserCount(tenant: string): number;
   /**
-   * The attributed user's state record, one slot per registered detection (index = Detection.slot), or null
-   * when the activity has no user. The engine keeps one record per user so that all detections share a single
-   * lookup per activity, and forgets records untouched for the lookback.
+   * The users' state records, one slot per registered detection, or null when the activity has no user: the
+   * attributed user's slot for a detection is userSlots[userBase + Detection.slot]. The engine keeps one record
+   * per user so that all detections share a single lookup per activity, all records in one array (no array
+   * header to fetch before the values), and forgets records untouched for the lookback.
    */
   readonly userSlots: unknown[] | null;
+  /** Where the attributed user's record starts in userSlots (0 when there is none). */
+  readonly userBase: number;
   /** The activity's fields that detections read on every activity, read once by the engine (see ActivityFields). */
   readonly fields: ActivityFields;
 }
@@ -152,8 +155,9 @@ export interface Detection {
   /** Assigned by the engine at registration when `userState`: this detection's (first) index in ctx.userSlots. */
   slot?: number;
   /**
-   * Per-user slot state to JSON-safe data and back (default: the value itself). `rec` is the user's record, for
-   * detections with more than one slot: deserializeUser fills their extra slots and returns the first one's value.
+   * Per-user slot state to JSON-safe data and back (default: the value itself). `rec` is the user's record alone
+   * (its slots at Detection.slot, no userBase), for detections with more than one slot: deserializeUser fills
+   * their extra slots and returns the first one's value.
    */
   serializeUser?(state: unknown, rec: readonly unknown[]): unknown;
   deserializeUser?(data: unknown, rec: unknown[]): unknown;

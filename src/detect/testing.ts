@@ -170,6 +170,7 @@ export function standaloneContext(over: Partial<import('./detection.ts').Detecti
     lookbackMs: 30 * 86_400_000,
     tenantUserCount: () => 0,
     userSlots: null,
+    userBase: 0,
     fields: new ActivityFields(),
     ...over,
   };

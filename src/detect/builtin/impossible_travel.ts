@@ -98,7 +98,7 @@ export class ImpossibleTravel implements Detection {
     if (rec === null || !isCountedSignIn(f, this.#cfg)) return NO_ALERTS;
     const geo = f.geo;
     if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
-    const s = this.slot;
+    const s = ctx.userBase + this.slot;
     const prev = rec[s + T_STATE] as TravelState | undefined;
     if (prev !== undefined) {
       // Same address and country as the user's last physical location (the common case): nothing to compare,
@@ -142,7 +142,7 @@ export class ImpossibleTravel implements Detection {
       const draft = this.#compare(prev, rec[s + T_SEC] as number, rec[s + T_ID] as string, a, p, t, commonDays, ctx);
       if (draft) out = [draft];
     }
-    this.#remember(rec, prev, a, p, t, day, lookbackDays);
+    this.#remember(rec, s, prev, a, p, t, day, lookbackDays);
     return out;
   }
 
@@ -202,8 +202,8 @@ export class ImpossibleTravel implements Detection {
     };
   }
 
-  #remember(rec: unknown[], prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
-    const s = this.slot;
+  /** `s`: this detection's first slot for the user in `rec`. */
+  #remember(rec: unknown[], s: number, prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
     const code = countryCode(p.country);
     if (prev && toSec(t) < (rec[s + T_SEC] as number)) {
       bumpCountry(prev.loc, code, day, lookbackDays);

@@ -57,16 +57,17 @@ export class InfrequentCountry implements Detection {
     const cfg = this.#cfg;
     const today = Math.floor(ctx.timeMs / DAY_MS); // inline: a call would box the ms
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    const hot = slots[this.slot + HOT] as number | undefined;
+    const s = ctx.userBase + this.slot;
+    const hot = slots[s + HOT] as number | undefined;
     if (cfg.scope === 'user' && hot !== undefined && hot - code * PACK >= 0 && hot - code * PACK <= today && today - (hot - code * PACK) <= lookbackDays) {
-      slots[this.slot + HOT] = code * PACK + today;
+      slots[s + HOT] = code * PACK + today;
       return NO_ALERTS;
     }
-    let st = slots[this.slot] as CountryState | undefined;
+    let st = slots[s] as CountryState | undefined;
     const isNewUser = st === undefined;
     if (st !== undefined && hot !== undefined) syncHot(st, hot);
     // Exact-size array: most users keep one country (a new user's is filled in below, not touched).
-    if (!st) slots[this.slot] = st = { first: today, c: [code * PACK + today] };
+    if (!st) slots[s] = st = { first: today, c: [code * PACK + today] };
     const lastDay = isNewUser ? undefined : lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
@@ -84,7 +85,7 @@ export class InfrequentCountry implements Detection {
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
     if (!isNewUser) this.#touchUser(st, code, today);
-    slots[this.slot + HOT] = code * PACK + today;
+    slots[s + HOT] = code * PACK + today;
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);

@@ -93,10 +93,11 @@ export class SessionBaselineDetection implements Detection {
     const t = ctx.timeMs;
     const today = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    let st = slots[this.slot] as SessionState | undefined;
+    const s = ctx.userBase + this.slot;
+    let st = slots[s] as SessionState | undefined;
     if (!st) {
       st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], day: today, dayCount: 0, days: [], types: [], typeDays: [] };
-      slots[this.slot] = st;
+      slots[s] = st;
     } else if (t - st.last > cfg.sessionGapSecs * 1000) {
       this.#closeSession(st, today, lookbackDays);
       st.base = null;
