@@ -182,6 +182,47 @@ describe('user records (lookup, order, forgetting)', () => {
     expect(users(engine)).toEqual(['kept@example.com', 'old@example.com']);
   });
 
+  it("moves a kept user's record when others are forgotten: its state stays its own", () => {
+    const engine = new DetectionEngine({ config: { lookbackDays: 2 } });
+    run(engine, [
+      { at: 0, user: 'old@example.com', place: 'london', ip: '203.0.113.1' },
+      { at: 1, user: 'kept@example.com', place: 'tokyo', ip: '203.0.113.2' },
+    ]);
+    const before = engine.userState('kept@example.com');
+    run(engine, [{ at: 2 * D + 0.5, user: 'new@example.com', place: 'newYork', ip: '198.51.100.1' }]);
+    expect(users(engine)).toEqual(['kept@example.com', 'new@example.com']);
+    expect(engine.userState('kept@example.com')).toEqual(before);
+  });
+
+  it('a detection with per-user state registered after users were seen gets its slot; earlier state is kept', () => {
+    const counter: Detection = {
+      id: 'counter',
+      title: 'Counter',
+      defaultSeverity: 'low',
+      mitreTactic: null,
+      learns: false,
+      userState: true,
+      evaluate: (_a, ctx) => {
+        const slots = ctx.userSlots!;
+        const i = ctx.userBase + counter.slot!;
+        slots[i] = ((slots[i] as number | undefined) ?? 0) + 1;
+        return NO_ALERTS;
+      },
+    };
+    const engine = new DetectionEngine();
+    run(engine, [
+      { at: 0, user: 'a@example.com', place: 'london', ip: '203.0.113.1' },
+      { at: 1, user: 'b@example.com', place: 'tokyo', ip: '203.0.113.2' },
+    ]);
+    const a = engine.userState('a@example.com');
+    const b = engine.userState('b@example.com');
+    engine.register(counter);
+    run(engine, [{ at: 2, user: 'b@example.com', category: 'content', action: 'post.create' }, { at: 3, user: 'c@example.com' }, { at: 4, user: 'b@example.com', category: 'content', action: 'post.create' }]);
+    expect(engine.userState('a@example.com')).toEqual(a);
+    expect(engine.userState('b@example.com')).toEqual({ ...b, counter: 2 });
+    expect(engine.userState('c@example.com')).toMatchObject({ counter: 1 });
+  });
+
   it('an imported state that lists a user twice keeps the later entry in the first place, as a Map would', () => {
     const engine = new DetectionEngine();
     run(engine, [{ at: 0, user: 'a@example.com' }, { at: 1, user: 'b@example.com' }]);
@@ -263,6 +304,37 @@ describe('extra detections (activity policies plug in as Detections)', () => {
     expect(alerts.map((a) => [a.detection, a.count])).toEqual([
       ['policy:mass-download', 1],
       ['policy:mass-download', 2],
+    ]);
+  });
+  it('gives every detection the fields of the activity it evaluates (ctx.fields), IPv4 as halves only when canonical', () => {
+    const seen: unknown[] = [];
+    const probe: Detection = {
+      ...mass,
+      id: 'probe',
+      evaluate: (a, ctx) => {
+        const f = ctx.fields;
+        seen.push([f.id === a.id, f.outcome === a.outcome, f.category === a.category, f.geo === a.geo, f.ipTags === a.ipTags, f.ip, f.ipv4Hi, f.ipv4Lo]);
+        return NO_ALERTS;
+      },
+    };
+    const engine = new DetectionEngine({ builtins: false });
+    engine.register(probe);
+    run(engine, [
+      { at: 0, ip: '10.1.2.3' },
+      { at: 1, ip: '10.1.2.03', outcome: 'failure', category: 'file' },
+      { at: 2, ip: '2001:db8::1' },
+      { at: 3, ip: '10.1.2.256' },
+      { at: 4, ip: null, user: null, userId: '7' },
+      { at: 5, ip: '255.255.255.255' },
+    ]);
+    const same = [true, true, true, true, true];
+    expect(seen).toEqual([
+      [...same, '10.1.2.3', 10 * 256 + 1, 2 * 256 + 3],
+      [...same, '10.1.2.03', -1, -1],
+      [...same, '2001:db8::1', -1, -1],
+      [...same, '10.1.2.256', -1, -1],
+      [...same, null, -1, -1],
+      [...same, '255.255.255.255', 65535, 65535],
     ]);
   });
   it('refuses a duplicate id', () => {

@@ -13,7 +13,7 @@ import { SEVERITY_RANK, type Alert, type AlertDraft, type Severity } from '../sc
 import type { DirectoryUser } from '../schema/directory.ts';
 import { createBuiltinDetections } from './builtin/index.ts';
 import { DetectionsConfigSchema, type DetectionsConfig, type DetectionsConfigInput } from './config.ts';
-import type { Detection, DetectionContext } from './detection.ts';
+import { ActivityFields, type Detection, type DetectionContext } from './detection.ts';
 import { DAY_MS } from './geo.ts';
 
 /** Engine-level options of one registered detection (built-ins take them from `detections.<id>`). */
@@ -53,10 +53,13 @@ interface Registration {
 }
 
 /**
- * One record per user shared by all detections, so an activity costs one map lookup and touches one small
- * array: a header (tenant, last event time, cached directory entry and the directory version it is valid
- * for), then one slot per registered detection that keeps per-user state (`userState`; Detection.slot). Stateless
- * detections (activity policies, the IP reputation ones) take no room in the record.
+ * One record per user shared by all detections, so an activity costs one table lookup and touches one small
+ * run of values: a header (tenant, last event time, cached directory entry and the directory version it is
+ * valid for, cached "ended" answer), then one slot per registered detection that keeps per-user state
+ * (`userState`; Detection.slot). Stateless detections (activity policies, the IP reputation ones) take no room.
+ * The records lie one after another in one array (UserTable.data), at `base` = the user's index x the record
+ * length: an array per user would put its header (JSArray) in front of its values, one more cache miss per
+ * activity at 100k users, and 48 bytes more per user.
  */
 type UserRecord = unknown[];
 const REC_TENANT = 0;
@@ -68,89 +71,120 @@ function toRecSec(ms: number): number {
 }
 const REC_DIR = 2;
 const REC_DIR_VERSION = 3;
-const REC_HEADER = 4;
+/**
+ * endedDirectoryUser's answer for the user, asked on every activity (terminated_user): the directory version
+ * when the user is not ended (a small integer, no allocation), else { v: version, u: entry }. In the header,
+ * on the cache line the engine has just read, not in a detection's slot further along the record.
+ */
+const REC_ENDED = 4;
+const REC_HEADER = 5;
 
 /**
  * The users' records: keys and records in first-seen order (export order, as a Map's insertion order would be)
  * and an open-addressing index over them. A Map lookup by the activity's user key costs several cache misses
  * at 100k users (bucket, entry, then each chained key's string header) before the record itself, one after
- * the other. The index keeps hash, key and record side by side: a lookup reads one table line, then the key's
- * string and the record, which do not depend on each other (the processor fetches both at once). Removal
- * (pruning, daily) compacts the lists and rebuilds the index.
+ * the other. The index keeps hash, key and the record's place side by side: a lookup reads one table line,
+ * then the key's string and the record, which do not depend on each other (the processor fetches both at
+ * once). Removal (pruning, daily) compacts the lists and rebuilds the index.
  */
 class UserTable {
-  /** [hash, key, record] triples; hash 0 marks a free one. Load at most 1/2. */
+  /** [hash, key, base] triples; hash 0 marks a free one. Load at most 1/2. */
   #table: unknown[] = new Array(3 * 1024).fill(0);
   #mask = 1023;
   #keys: string[] = [];
-  #recs: UserRecord[] = [];
+  /**
+   * User i's record is data[i * stride] to data[(i + 1) * stride - 1]. Grown by push (a large `new Array(n)`
+   * would be a slow dictionary array) and only holds packed values (no holes).
+   */
+  data: unknown[] = [];
+  #stride: number;
+
+  constructor(stride: number) {
+    this.#stride = stride;
+  }
 
   get size(): number {
     return this.#keys.length;
   }
 
-  get(key: string, h: number): UserRecord | null {
+  /** The user's record base in `data`, or -1. */
+  get(key: string, h: number): number {
     const t = this.#table;
     const mask = this.#mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const th = t[3 * i];
-      if (th === 0) return null;
-      if (th === h && t[3 * i + 1] === key) return t[3 * i + 2] as UserRecord;
+      if (th === 0) return -1;
+      if (th === h && t[3 * i + 1] === key) return t[3 * i + 2] as number;
     }
   }
 
-  /** Adds a user not in the table. */
-  add(key: string, h: number, rec: UserRecord): void {
+  /** Adds a user not in the table, with a record of undefined values; returns its base. */
+  add(key: string, h: number): number {
+    const base = this.#keys.length * this.#stride;
     this.#keys.push(key);
-    this.#recs.push(rec);
+    const data = this.data;
+    for (let j = 0; j < this.#stride; j++) data.push(undefined);
     // Grows 4x: each growth re-inserts every user at random places in a table larger than the cache.
     if (2 * this.#keys.length > this.#mask + 1) this.#rebuild(4 * (this.#mask + 1));
-    else this.#put(h, key, rec);
+    else this.#put(h, key, base);
+    return base;
   }
 
-  /** Adds or replaces (in place, as Map.set does). */
-  set(key: string, rec: UserRecord): void {
+  /** Adds or replaces (in place, as Map.set does) the user's record with the values of `rec`. */
+  set(key: string, rec: readonly unknown[]): void {
     const h = keyHash(key);
-    if (this.get(key, h) === null) return this.add(key, h, rec);
-    this.#recs[this.#keys.indexOf(key)] = rec;
-    const t = this.#table;
-    for (let i = h & this.#mask; ; i = (i + 1) & this.#mask) {
-      if (t[3 * i] === h && t[3 * i + 1] === key) {
-        t[3 * i + 2] = rec;
-        return;
-      }
-    }
+    let base = this.get(key, h);
+    if (base < 0) base = this.add(key, h);
+    for (let j = 0; j < this.#stride; j++) this.data[base + j] = rec[j];
   }
 
   key(i: number): string {
     return this.#keys[i];
   }
 
-  record(i: number): UserRecord {
-    return this.#recs[i];
+  base(i: number): number {
+    return i * this.#stride;
+  }
+
+  /** A copy of the record at `base` (for export: detections read it with their own slot indices). */
+  record(base: number): UserRecord {
+    return this.data.slice(base, base + this.#stride);
   }
 
   clear(): void {
     this.#keys = [];
-    this.#recs = [];
+    this.data = [];
     this.#rebuild(1024);
   }
 
-  /** Removes the users whose record `drop` selects, keeping the others' order; returns how many it removed. */
-  removeWhere(drop: (rec: UserRecord) => boolean): number {
+  /** Makes every record `stride` long (a detection with per-user state registered after users were seen). */
+  setStride(stride: number): void {
+    const old = this.data;
+    const was = this.#stride;
+    this.data = [];
+    this.#stride = stride;
+    for (let i = 0; i < this.#keys.length; i++) for (let j = 0; j < stride; j++) this.data.push(j < was ? old[i * was + j] : undefined);
+    this.#rebuild(this.#mask + 1);
+  }
+
+  /** Removes the users whose record `drop` selects (given its base), keeping the others' order; returns how many it removed. */
+  removeWhere(drop: (base: number) => boolean): number {
     const keys = this.#keys;
-    const recs = this.#recs;
+    const data = this.data;
+    const stride = this.#stride;
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
-      if (drop(recs[i])) continue;
-      keys[n] = keys[i];
-      recs[n] = recs[i];
+      if (drop(i * stride)) continue;
+      if (n !== i) {
+        keys[n] = keys[i];
+        for (let j = 0; j < stride; j++) data[n * stride + j] = data[i * stride + j];
+      }
       n++;
     }
     const removed = keys.length - n;
     if (removed > 0) {
       keys.length = n;
-      recs.length = n;
+      data.length = n * stride;
       let cap = 1024;
       while (cap < 2 * n) cap *= 2;
       this.#rebuild(cap);
@@ -161,17 +195,17 @@ class UserTable {
   #rebuild(cap: number): void {
     this.#table = new Array(3 * cap).fill(0);
     this.#mask = cap - 1;
-    for (let i = 0; i < this.#keys.length; i++) this.#put(keyHash(this.#keys[i]), this.#keys[i], this.#recs[i]);
+    for (let i = 0; i < this.#keys.length; i++) this.#put(keyHash(this.#keys[i]), this.#keys[i], i * this.#stride);
   }
 
-  #put(h: number, key: string, rec: UserRecord): void {
+  #put(h: number, key: string, base: number): void {
     const t = this.#table;
     const mask = this.#mask;
     let i = h & mask;
     while (t[3 * i] !== 0) i = (i + 1) & mask;
     t[3 * i] = h;
     t[3 * i + 1] = key;
-    t[3 * i + 2] = rec;
+    t[3 * i + 2] = base;
   }
 }
 
@@ -239,7 +273,7 @@ export class DetectionEngine implements AlertProducer {
   /** Detections with per-user state (each has one slot in every user record). */
   #slotCount = 0;
   readonly #tenantFirst = new Map<string, number>();
-  readonly #users = new UserTable();
+  readonly #users = new UserTable(REC_HEADER);
   readonly #tenantUserCounts = new Map<string, number>();
   #dirVersion = 0;
   readonly #open = new Map<string, OpenAlert>();
@@ -293,6 +327,7 @@ export class DetectionEngine implements AlertProducer {
     if (det.userState) {
       det.slot = REC_HEADER + this.#slotCount;
       this.#slotCount += det.slotCount ?? 1;
+      this.#users.setStride(REC_HEADER + this.#slotCount);
     }
     this.#regs.push(reg);
     this.#enabled = this.#regs.filter((r) => r.enabled);
@@ -377,15 +412,18 @@ export class DetectionEngine implements AlertProducer {
     return this.#dirVersion;
   }
 
-  /** The actor's directory entry when the directory reports it inactive or with a term date, else null. */
-  endedDirectoryUser(a: Activity): DirectoryUser | null {
+  /**
+   * The actor's directory entry when the directory reports it inactive or with a term date, else null.
+   * `lowerEmail`: the actor's email in lower case when the caller has it (the user key: no copy to make).
+   */
+  endedDirectoryUser(a: Activity, lowerEmail: string | null = null): DirectoryUser | null {
     if (this.#endedById.size === 0) return null;
     if (a.actor.id !== null) {
       const u = this.#endedById.get(a.app)?.get(a.actor.id);
       if (u) return u;
     }
     if (a.actor.email === null) return null;
-    return this.#endedByEmail.get(a.app)?.get(a.actor.email.toLowerCase()) ?? null;
+    return this.#endedByEmail.get(a.app)?.get(lowerEmail ?? a.actor.email.toLowerCase()) ?? null;
   }
 
   tenantFirstSeenMs(tenant: string): number | undefined {
@@ -397,13 +435,26 @@ export class DetectionEngine implements AlertProducer {
   }
 
   /** Directory entry for the current activity, cached on the user's record until the directory changes. */
-  cachedDirectoryUser(a: Activity, rec: UserRecord | null): DirectoryUser | null {
-    if (rec === null) return this.directoryUser(a);
-    if (rec[REC_DIR_VERSION] !== this.#dirVersion) {
-      rec[REC_DIR] = this.directoryUser(a);
-      rec[REC_DIR_VERSION] = this.#dirVersion;
+  cachedDirectoryUser(a: Activity, base: number): DirectoryUser | null {
+    if (base < 0) return this.directoryUser(a);
+    const rec = this.#users.data;
+    if (rec[base + REC_DIR_VERSION] !== this.#dirVersion) {
+      rec[base + REC_DIR] = this.directoryUser(a);
+      rec[base + REC_DIR_VERSION] = this.#dirVersion;
     }
-    return rec[REC_DIR] as DirectoryUser | null;
+    return rec[base + REC_DIR] as DirectoryUser | null;
+  }
+
+  /** endedDirectoryUser for the current activity, cached on the user's record until the directory changes. */
+  cachedEndedDirectoryUser(a: Activity, base: number, lowerEmail: string | null): DirectoryUser | null {
+    const rec = this.#users.data;
+    const v = this.#dirVersion;
+    const cached = rec[base + REC_ENDED] as number | { v: number; u: DirectoryUser };
+    if (cached === v) return null;
+    if (typeof cached === 'object' && cached.v === v) return cached.u;
+    const u = this.endedDirectoryUser(a, lowerEmail);
+    rec[base + REC_ENDED] = u === null ? v : { v, u };
+    return u;
   }
 
   inLearningMs(tenant: string, timeMs: number): boolean {
@@ -417,6 +468,8 @@ export class DetectionEngine implements AlertProducer {
 
   /** Evaluates one activity; returns new or updated alerts (the empty result is shared: do not mutate it). */
   process(a: Activity): Alert[] {
+    // First, so that the loads of the activity's fields (cold in cache) overlap with each other and with the rest.
+    this.#ctx.fields.read(a);
     // Whole days and the ms within the day are small integers: a number returned from a call that is not
     // inlined is boxed (allocated) unless it is one, and the epoch ms is not.
     const isoDay = isoDayNumber(a.time);
@@ -426,24 +479,28 @@ export class DetectionEngine implements AlertProducer {
     let first = this.#tenantFirst.get(tenant);
     if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, (first = timeMs));
     const user = userKeyAndHash(a);
-    let rec: UserRecord | null = null;
+    const h = userKeyHash;
+    let base = -1;
     if (user !== null) {
-      const h = userKeyHash;
-      rec = this.#users.get(user, h);
-      if (rec === null) {
-        rec = this.#newRecord(tenant, timeMs);
-        this.#users.add(user, h, rec);
+      base = this.#users.get(user, h);
+      if (base < 0) {
+        base = this.#users.add(user, h);
+        this.#initRecord(this.#users.data, base, tenant, timeMs);
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 0) + 1);
       } else {
+        const rec = this.#users.data;
         const sec = toRecSec(timeMs);
-        if (sec > (rec[REC_LAST_SEC] as number)) rec[REC_LAST_SEC] = sec;
+        if (sec > (rec[base + REC_LAST_SEC] as number)) rec[base + REC_LAST_SEC] = sec;
       }
     }
     if (timeMs > this.#maxTimeMs) this.#maxTimeMs = timeMs;
-    if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) this.#prune(this.#maxTimeMs);
+    if (this.#maxTimeMs - this.#lastPruneMs >= PRUNE_EVERY_MS) {
+      this.#prune(this.#maxTimeMs);
+      if (user !== null) base = this.#users.get(user, h); // compaction moves records
+    }
 
     const ctx = this.#ctx;
-    ctx.set(a, user, timeMs < first + this.#learningMs, rec);
+    ctx.set(a, user, timeMs < first + this.#learningMs, base < 0 ? null : this.#users.data, base);
     ctx.timeMs = timeMs; // assigned here, not passed: a number argument to a call not inlined would be boxed
     let out: Alert[] | null = null;
     const regs = this.#enabled;
@@ -531,16 +588,16 @@ export class DetectionEngine implements AlertProducer {
     return copyAlert(alert);
   }
 
-  #newRecord(tenant: string, lastMs: number): UserRecord {
-    const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
-    rec[REC_TENANT] = tenant;
+  /** Writes a new record's header at `base` (its slots are undefined). */
+  #initRecord(rec: UserRecord, base: number, tenant: string, lastMs: number): void {
+    rec[base + REC_TENANT] = tenant;
     const sec = toRecSec(lastMs);
-    rec[REC_LAST_SEC] = sec;
+    rec[base + REC_LAST_SEC] = sec;
     // NaN (an imported state's bad time) is pruned by the pass, as before: it forces passes until then.
     if (!(sec >= this.#minLastSec)) this.#minLastSec = Number.isNaN(sec) ? -Infinity : sec;
-    rec[REC_DIR] = null;
-    rec[REC_DIR_VERSION] = -1;
-    return rec;
+    rec[base + REC_DIR] = null;
+    rec[base + REC_DIR_VERSION] = -1;
+    rec[base + REC_ENDED] = -1;
   }
 
   #prune(nowMs: number): void {
@@ -550,13 +607,14 @@ export class DetectionEngine implements AlertProducer {
     const cutoff = toRecSec(before);
     if (cutoff > this.#minLastSec) {
       let min = Infinity;
-      this.#users.removeWhere((rec) => {
-        const sec = rec[REC_LAST_SEC] as number;
+      const rec = this.#users.data;
+      this.#users.removeWhere((base) => {
+        const sec = rec[base + REC_LAST_SEC] as number;
         if (sec >= cutoff) {
           if (sec < min) min = sec;
           return false;
         }
-        const tenant = rec[REC_TENANT] as string;
+        const tenant = rec[base + REC_TENANT] as string;
         this.#tenantUserCounts.set(tenant, (this.#tenantUserCounts.get(tenant) ?? 1) - 1);
         return true;
       });
@@ -572,8 +630,9 @@ export class DetectionEngine implements AlertProducer {
 
   /** One user's learned state per detection (serialised as in exportState), for the API's user page; null when unknown. */
   userState(user: string): Record<string, unknown> | null {
-    const rec = this.#users.get(user, keyHash(user));
-    if (!rec) return null;
+    const base = this.#users.get(user, keyHash(user));
+    if (base < 0) return null;
+    const rec = this.#users.record(base);
     const slots: Record<string, unknown> = {};
     for (const r of this.#regs) {
       if (r.det.slot === undefined) continue;
@@ -590,7 +649,7 @@ export class DetectionEngine implements AlertProducer {
     const users: EngineState['users'] = [];
     for (let i = 0; i < this.#users.size; i++) {
       const u = this.#users.key(i);
-      const rec = this.#users.record(i);
+      const rec = this.#users.record(this.#users.base(i));
       const slots: Record<string, unknown> = {};
       for (const r of this.#regs) {
         if (r.det.slot === undefined) continue;
@@ -622,7 +681,8 @@ export class DetectionEngine implements AlertProducer {
     const byId = new Map(this.#regs.map((r) => [r.det.id, r.det]));
     try {
       for (const [u, tenant, lastMs, slots] of s.users) {
-        const rec = this.#newRecord(String(tenant), Number(lastMs));
+        const rec: UserRecord = new Array(REC_HEADER + this.#slotCount).fill(undefined);
+        this.#initRecord(rec, 0, String(tenant), Number(lastMs));
         for (const [id, v] of Object.entries(slots ?? {})) {
           const det = byId.get(id);
           if (det?.slot !== undefined) rec[det.slot] = det.deserializeUser ? det.deserializeUser(v, rec) : v;
@@ -727,29 +787,32 @@ function copyAlert(a: Alert): Alert {
 class MutableContext implements DetectionContext {
   readonly #engine: DetectionEngine;
   #activity: Activity | null = null;
-  #rec: UserRecord | null = null;
+  #base = -1;
   user: string | null = null;
   userSlots: unknown[] | null = null;
+  userBase = 0;
   timeMs = 0;
   learning = false;
   readonly lookbackMs: number;
+  readonly fields = new ActivityFields();
 
   constructor(engine: DetectionEngine) {
     this.#engine = engine;
     this.lookbackMs = engine.lookbackMs;
   }
 
-  set(a: Activity, user: string | null, learning: boolean, rec: UserRecord | null): void {
+  set(a: Activity, user: string | null, learning: boolean, records: UserRecord | null, base: number): void {
     this.#activity = a;
-    this.#rec = rec;
-    this.userSlots = rec;
+    this.#base = base;
+    this.userSlots = records;
+    this.userBase = base < 0 ? 0 : base;
     this.user = user;
     this.learning = learning;
   }
 
   directoryUser(a: Activity): DirectoryUser | null {
     if (a !== this.#activity) return this.#engine.directoryUser(a);
-    return this.#engine.cachedDirectoryUser(a, this.#rec);
+    return this.#engine.cachedDirectoryUser(a, this.#base);
   }
 
   tenantFirstSeen(tenant: string): string {
@@ -766,7 +829,11 @@ class MutableContext implements DetectionContext {
   }
 
   endedDirectoryUser(a: Activity): DirectoryUser | null {
-    return this.#engine.endedDirectoryUser(a);
+    if (a !== this.#activity) return this.#engine.endedDirectoryUser(a);
+    // The user key of an actor with an email is that email in lower case.
+    const lowerEmail = a.actor.email !== null ? this.user : null;
+    if (this.#base < 0) return this.#engine.endedDirectoryUser(a, lowerEmail);
+    return this.#engine.cachedEndedDirectoryUser(a, this.#base, lowerEmail);
   }
 
   get directoryVersion(): number {

@@ -83,17 +83,20 @@ export const SAFE_CATEGORIES: ReadonlySet<string> = new Set(['corporate', 'admin
 /** Categories without a physical location: never used for travel (system suppression). */
 export const NON_PHYSICAL_CATEGORIES: ReadonlySet<string> = new Set(['vpn', 'cloud_provider', 'hosting', 'tor', 'anonymizer']);
 
-function hasTag(a: Activity, set: ReadonlySet<string>): string | null {
+/** What these functions read: an Activity, or the engine's ActivityFields for it (detection.ts). */
+type IpVerdict = Pick<Activity, 'ipCategory' | 'ipTags' | 'asn'>;
+
+function hasTag(a: Pick<Activity, 'ipTags'>, set: ReadonlySet<string>): string | null {
   const tags = a.ipTags;
   for (let i = 0; i < tags.length; i++) if (set.has(tags[i].toLowerCase())) return tags[i];
   return null;
 }
 
 /** Org corporate/administrative/vpn ranges override built-in anonymizer and threat tags (custom beats built-in). */
-export const isOrgTrusted = (a: Activity): boolean => a.ipCategory !== null && SAFE_CATEGORIES.has(a.ipCategory);
+export const isOrgTrusted = (a: Pick<Activity, 'ipCategory'>): boolean => a.ipCategory !== null && SAFE_CATEGORIES.has(a.ipCategory);
 
 /** Why the address counts as anonymous, or null. */
-export function anonymousReason(a: Activity): string | null {
+export function anonymousReason(a: IpVerdict): string | null {
   if (isOrgTrusted(a)) return null;
   if (a.ipCategory === 'tor') return 'category tor';
   if (a.ipCategory === 'anonymizer') return 'category anonymizer';
@@ -102,7 +105,7 @@ export function anonymousReason(a: Activity): string | null {
 }
 
 /** Why the address counts as suspicious (threat intelligence or an org `risky` range), or null. */
-export function suspiciousReason(a: Activity): string | null {
+export function suspiciousReason(a: IpVerdict): string | null {
   if (isOrgTrusted(a)) return null;
   if (a.ipCategory === 'risky') return 'category risky';
   const t = hasTag(a, THREAT_TAGS);
@@ -110,14 +113,14 @@ export function suspiciousReason(a: Activity): string | null {
 }
 
 /** Hot-path check: true when the address has no physical location (see nonPhysicalReason for the why). */
-export function isNonPhysical(a: Activity): boolean {
+export function isNonPhysical(a: IpVerdict): boolean {
   if (a.ipCategory !== null && NON_PHYSICAL_CATEGORIES.has(a.ipCategory)) return true;
   if (a.asn !== null && SATELLITE_ASNS.has(a.asn)) return true;
   return a.ipTags.length > 0 && hasTag(a, NON_PHYSICAL_TAGS) !== null;
 }
 
 /** Why the address has no physical location (VPN, cloud, hosting, satellite, relay), or null. */
-export function nonPhysicalReason(a: Activity): string | null {
+export function nonPhysicalReason(a: IpVerdict): string | null {
   if (a.ipCategory !== null && NON_PHYSICAL_CATEGORIES.has(a.ipCategory)) return `category ${a.ipCategory}`;
   if (a.asn !== null && SATELLITE_ASNS.has(a.asn)) return `satellite network AS${a.asn}`;
   const t = hasTag(a, NON_PHYSICAL_TAGS);
@@ -125,7 +128,7 @@ export function nonPhysicalReason(a: Activity): string | null {
 }
 
 /** A country to reason about: a geo country, and not a private/unroutable address. */
-export function usableCountry(a: Activity): string | null {
+export function usableCountry(a: Pick<Activity, 'ipCategory' | 'ipTags' | 'geo'>): string | null {
   if (a.ipCategory === 'private' || !a.geo || (a.ipTags.length > 0 && a.ipTags.includes(IP_TAGS.private))) return null;
   const c = a.geo.country;
   if (!c || c.length !== 2) return null;
@@ -135,7 +138,7 @@ export function usableCountry(a: Activity): string | null {
 }
 
 /** Coordinates to measure travel with, or null (no geo, private IP, unknown). */
-export function usablePoint(a: Activity): { lat: number; lon: number; country: string } | null {
+export function usablePoint(a: Pick<Activity, 'ipCategory' | 'ipTags' | 'geo'>): { lat: number; lon: number; country: string } | null {
   const country = usableCountry(a);
   if (!country || a.geo!.lat === null || a.geo!.lon === null) return null;
   return { lat: a.geo!.lat, lon: a.geo!.lon, country };

@@ -6,6 +6,7 @@
 import { ActivitySchema, type Activity, type Category, type IpCategory, type Outcome } from '../schema/activity.ts';
 import { DirectoryUserSchema, type DirectoryUser } from '../schema/directory.ts';
 import type { DetectionsConfigInput } from './config.ts';
+import { ActivityFields } from './detection.ts';
 
 /** Real coordinates (city centres). */
 export const PLACES = {
@@ -169,6 +170,8 @@ export function standaloneContext(over: Partial<import('./detection.ts').Detecti
     lookbackMs: 30 * 86_400_000,
     tenantUserCount: () => 0,
     userSlots: null,
+    userBase: 0,
+    fields: new ActivityFields(),
     ...over,
   };
 }

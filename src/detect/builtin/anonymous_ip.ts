@@ -14,7 +14,7 @@ export class AnonymousIp extends IpReputationDetection {
   readonly defaultSeverity = 'medium' as const;
   readonly mitreTactic = 'initial_access' as const;
 
-  protected reason(a: Activity): string | null {
+  protected reason(a: Pick<Activity, 'ipCategory' | 'ipTags' | 'asn'>): string | null {
     return anonymousReason(a);
   }
 

@@ -2,7 +2,7 @@
 import type { Activity } from '../../schema/activity.ts';
 
 /** MDCA: the location/IP detections look only at successful, interactive activities (both switchable). */
-export function isCountedSignIn(a: Activity, cfg: { successOnly: boolean; interactiveOnly: boolean }): boolean {
+export function isCountedSignIn(a: Pick<Activity, 'outcome' | 'interactive'>, cfg: { successOnly: boolean; interactiveOnly: boolean }): boolean {
   if (cfg.successOnly && a.outcome !== 'success') return false;
   if (cfg.interactiveOnly && !a.interactive) return false;
   return true;

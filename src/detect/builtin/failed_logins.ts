@@ -69,15 +69,16 @@ export class FailedLogins implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (a.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
-    if (a.outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots);
-    if (a.outcome === 'success') {
+    const outcome = ctx.fields.outcome;
+    if (ctx.fields.category !== 'login' || ctx.userSlots === null || ctx.user === null) return NO_ALERTS;
+    if (outcome === 'failure') return this.#onFailure(a, ctx, ctx.user, ctx.userSlots, ctx.userBase + this.slot);
+    if (outcome === 'success') {
       // Outside [alert, alert + window] by whole seconds (with a second's margin): #onSuccess would say no.
-      const alertSec = ctx.userSlots[this.slot + ALERT_SEC] as number | undefined;
+      const alertSec = ctx.userSlots[ctx.userBase + this.slot + ALERT_SEC] as number | undefined;
       if (alertSec === undefined) return NO_ALERTS;
       const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS; // inline: a call would box the ms
       if (sec < alertSec || sec - alertSec > this.#cfg.windowSecs + 1) return NO_ALERTS;
-      const st = ctx.userSlots[this.slot] as FailState | undefined;
+      const st = ctx.userSlots[ctx.userBase + this.slot] as FailState | undefined;
       return st === undefined ? NO_ALERTS : this.#onSuccess(a, ctx, st);
     }
     return NO_ALERTS;
@@ -89,15 +90,16 @@ export class FailedLogins implements Detection {
     return { normal: recent.length >= MIN_BASELINE_DAYS ? median(recent) : 0, days: recent.length };
   }
 
-  #onFailure(a: Activity, ctx: DetectionContext, user: string, slots: unknown[]): AlertDraft[] {
+  /** `s`: this detection's slot for the user in `slots`. */
+  #onFailure(a: Activity, ctx: DetectionContext, user: string, slots: unknown[], s: number): AlertDraft[] {
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const windowMs = cfg.windowSecs * 1000;
     const today = dayNumber(t);
-    let st = slots[this.slot] as FailState | undefined;
+    let st = slots[s] as FailState | undefined;
     if (!st) {
       // Exact-size arrays: most users fail rarely, so most states hold one failure.
-      slots[this.slot] = st = { times: [t], ips: [a.ip ?? ''], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
+      slots[s] = st = { times: [t], ips: [a.ip ?? ''], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
     } else {
       if (today !== st.day) {
         if (st.peak > 0) {
@@ -137,7 +139,7 @@ export class FailedLogins implements Detection {
     const { normal, days } = this.#normal(st, today, lookbackDays);
     if (count <= normal + cfg.marginFailures) return out.length ? out : NO_ALERTS;
     st.alertMs = t;
-    slots[this.slot + ALERT_SEC] = toSec(t);
+    slots[s + ALERT_SEC] = toSec(t);
     st.alertIps = [...new Set(st.ips)].slice(0, 16);
     out.push(this.#draft(a, st, count, normal, days, null));
     return out;

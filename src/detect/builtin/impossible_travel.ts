@@ -8,7 +8,7 @@
 import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { ImpossibleTravelConfig } from '../config.ts';
-import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
+import { canonicalIpv4Lo, lastIpv4Hi, NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { countryCode, DAY_MS, dayNumber, haversineKm } from '../geo.ts';
 import { sameOrBordering } from '../country-adjacency.ts';
 import { isOrgTrusted, isNonPhysical, usablePoint } from '../ip-intel.ts';
@@ -66,41 +66,6 @@ const toSec = (ms: number): number => Math.floor(ms / 1000) - EPOCH_2020_SECS;
 const toMs = (sec: number): number => (sec + EPOCH_2020_SECS) * 1000;
 const MAX_TENANT_ISPS = 1000;
 
-/**
- * A canonical dotted-quad IPv4 ("10.0.0.1", no leading zeros): returns its low 16 bits and leaves the high 16
- * in `ipv4Hi`, else returns -1. Two canonical strings are equal exactly when both halves are, so the
- * same-address check needs no string comparison. Halves, not the 32-bit number: small integers are never
- * boxed, so the hot path allocates nothing.
- */
-let ipv4Hi = 0;
-function canonicalIpv4Lo(ip: string | null): number {
-  if (ip === null || ip.length < 7 || ip.length > 15) return -1;
-  let hi = 0;
-  let lo = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      if (dots < 2) hi = hi * 256 + part;
-      else lo = part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return -1; // leading zero
-      part = part * 10 + (c - 48);
-      if (part > 255) return -1;
-      digits++;
-    } else return -1;
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  ipv4Hi = hi;
-  return lo * 256 + part;
-}
-
 /** "US" -> countryCode, only for exactly two upper-case letters (so equal codes mean equal strings), else -1. */
 function strictCountryCode(cc: string | null | undefined): number {
   if (!cc || cc.length !== 2) return -1;
@@ -129,26 +94,27 @@ export class ImpossibleTravel implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     const rec = ctx.userSlots;
-    if (rec === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
-    const geo = a.geo;
+    const f = ctx.fields;
+    if (rec === null || !isCountedSignIn(f, this.#cfg)) return NO_ALERTS;
+    const geo = f.geo;
     if (geo === null || geo.lat === null || geo.lon === null) return NO_ALERTS;
-    const s = this.slot;
+    const s = ctx.userBase + this.slot;
     const prev = rec[s + T_STATE] as TravelState | undefined;
     if (prev !== undefined) {
       // Same address and country as the user's last physical location (the common case): nothing to compare,
       // only the last-seen time and the country's day count move. Same address means same verdict, so no
       // re-checks. Canonical IPv4 and upper-case countries are compared as numbers held in the record.
-      const ipLo = canonicalIpv4Lo(a.ip);
+      const ipLo = f.ipv4Lo;
       const cc = strictCountryCode(geo.country);
       let same: boolean;
-      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === ipv4Hi && rec[s + T_CC] === cc;
-      else same = prev.ip === a.ip && prev.cc === geo.country;
+      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === f.ipv4Hi && rec[s + T_CC] === cc;
+      else same = prev.ip === f.ip && prev.cc === geo.country;
       if (same) {
         // Inline arithmetic: passing the ms (not a small integer) to a call that is not inlined would box it.
         const sec = Math.floor(ctx.timeMs / 1000) - EPOCH_2020_SECS;
         if (sec >= (rec[s + T_SEC] as number)) {
           rec[s + T_SEC] = sec;
-          rec[s + T_ID] = a.id;
+          rec[s + T_ID] = f.id;
         }
         const day = Math.floor(ctx.timeMs / DAY_MS);
         const last = rec[s + T_BUMP] as number;
@@ -164,8 +130,8 @@ export class ImpossibleTravel implements Detection {
         return NO_ALERTS;
       }
     }
-    const p = usablePoint(a);
-    if (p === null || isNonPhysical(a)) return NO_ALERTS;
+    const p = usablePoint(f);
+    if (p === null || isNonPhysical(f)) return NO_ALERTS;
     const t = ctx.timeMs;
     const day = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
@@ -176,7 +142,7 @@ export class ImpossibleTravel implements Detection {
       const draft = this.#compare(prev, rec[s + T_SEC] as number, rec[s + T_ID] as string, a, p, t, commonDays, ctx);
       if (draft) out = [draft];
     }
-    this.#remember(rec, prev, a, p, t, day, lookbackDays);
+    this.#remember(rec, s, prev, a, p, t, day, lookbackDays);
     return out;
   }
 
@@ -236,8 +202,8 @@ export class ImpossibleTravel implements Detection {
     };
   }
 
-  #remember(rec: unknown[], prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
-    const s = this.slot;
+  /** `s`: this detection's first slot for the user in `rec`. */
+  #remember(rec: unknown[], s: number, prev: TravelState | undefined, a: Activity, p: { lat: number; lon: number; country: string }, t: number, day: number, lookbackDays: number): void {
     const code = countryCode(p.country);
     if (prev && toSec(t) < (rec[s + T_SEC] as number)) {
       bumpCountry(prev.loc, code, day, lookbackDays);
@@ -300,7 +266,7 @@ export class ImpossibleTravel implements Detection {
 /** Writes the record's copies of the location's address, country, time and activity id. */
 function setRecordKeys(rec: unknown[], s: number, ip: string, cc: string, sec: number, id: string): void {
   const lo = canonicalIpv4Lo(ip);
-  rec[s + T_IP_HI] = lo < 0 ? -1 : ipv4Hi;
+  rec[s + T_IP_HI] = lo < 0 ? -1 : lastIpv4Hi();
   rec[s + T_IP_LO] = lo;
   rec[s + T_CC] = strictCountryCode(cc);
   rec[s + T_SEC] = sec;

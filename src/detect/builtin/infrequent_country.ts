@@ -47,25 +47,27 @@ export class InfrequentCountry implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     const slots = ctx.userSlots;
-    if (slots === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
-    const cc = usableCountry(a);
+    const f = ctx.fields;
+    if (slots === null || !isCountedSignIn(f, this.#cfg)) return NO_ALERTS;
+    const cc = usableCountry(f);
     // A VPN/cloud/relay/satellite exit's country says nothing about where the user is (anonymous_ip covers Tor).
-    if (cc === null || isNonPhysical(a)) return NO_ALERTS;
+    if (cc === null || isNonPhysical(f)) return NO_ALERTS;
     const code = countryCode(cc);
     if (code < 0) return NO_ALERTS;
     const cfg = this.#cfg;
     const today = Math.floor(ctx.timeMs / DAY_MS); // inline: a call would box the ms
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    const hot = slots[this.slot + HOT] as number | undefined;
+    const s = ctx.userBase + this.slot;
+    const hot = slots[s + HOT] as number | undefined;
     if (cfg.scope === 'user' && hot !== undefined && hot - code * PACK >= 0 && hot - code * PACK <= today && today - (hot - code * PACK) <= lookbackDays) {
-      slots[this.slot + HOT] = code * PACK + today;
+      slots[s + HOT] = code * PACK + today;
       return NO_ALERTS;
     }
-    let st = slots[this.slot] as CountryState | undefined;
+    let st = slots[s] as CountryState | undefined;
     const isNewUser = st === undefined;
     if (st !== undefined && hot !== undefined) syncHot(st, hot);
     // Exact-size array: most users keep one country (a new user's is filled in below, not touched).
-    if (!st) slots[this.slot] = st = { first: today, c: [code * PACK + today] };
+    if (!st) slots[s] = st = { first: today, c: [code * PACK + today] };
     const lastDay = isNewUser ? undefined : lastSeenDay(st.c, code);
     let orgLast: number | undefined;
     if (cfg.scope === 'organization') {
@@ -83,7 +85,7 @@ export class InfrequentCountry implements Detection {
           .sort((x, y) => (x.lastSeen < y.lastSeen ? 1 : -1))
       : [];
     if (!isNewUser) this.#touchUser(st, code, today);
-    slots[this.slot + HOT] = code * PACK + today;
+    slots[s + HOT] = code * PACK + today;
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);

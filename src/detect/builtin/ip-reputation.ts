@@ -25,7 +25,8 @@ export abstract class IpReputationDetection implements Detection {
   abstract readonly defaultSeverity: Severity;
   abstract readonly mitreTactic: MitreTactic;
   readonly learns = false;
-  protected abstract reason(a: Activity): string | null;
+  /** Reads the activity's IP verdict (ctx.fields on the hot path). */
+  protected abstract reason(a: Pick<Activity, 'ipCategory' | 'ipTags' | 'asn'>): string | null;
   protected abstract describe(a: Activity, reason: string): { title: string; what: string };
   readonly #cfg: AnonymousIpConfig;
   /** Flagged addresses only: `tenant|ip` -> distinct users seen from it. */
@@ -36,11 +37,13 @@ export abstract class IpReputationDetection implements Detection {
   }
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (ctx.user === null || a.ip === null || !isCountedSignIn(a, this.#cfg)) return NO_ALERTS;
-    const reason = this.reason(a);
+    const f = ctx.fields;
+    const ip = f.ip;
+    if (ctx.user === null || ip === null || !isCountedSignIn(f, this.#cfg)) return NO_ALERTS;
+    const reason = this.reason(f);
     if (reason === null) return NO_ALERTS;
     const cfg = this.#cfg;
-    const k = `${a.tenant}|${a.ip}`;
+    const k = `${a.tenant}|${ip}`;
     let use = this.#ips.get(k);
     if (!use) this.#ips.set(k, (use = { users: new Set(), lastMs: ctx.timeMs }));
     if (use.users.size < MAX_USERS_PER_IP) use.users.add(ctx.user);
@@ -53,7 +56,7 @@ export abstract class IpReputationDetection implements Detection {
       {
         title,
         description: `${what}: ${a.ip} (${reason}).`,
-        key: a.ip,
+        key: ip,
         activityIds: [a.id],
         evidence: [
           `${what}: ${a.ip} (${reason})`,

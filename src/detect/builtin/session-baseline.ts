@@ -62,7 +62,8 @@ export interface SessionBaselineSpec {
   noun: string; // "administrative" | "impersonated"
   defaultSeverity: Severity;
   mitreTactic: MitreTactic;
-  matches(a: Activity): boolean;
+  /** Whether the activity counts; given the engine's copy of its fields (ctx.fields). */
+  matches(a: Pick<Activity, 'isAdminActivity' | 'impersonated' | 'outcome'>): boolean;
 }
 
 export class SessionBaselineDetection implements Detection {
@@ -87,15 +88,16 @@ export class SessionBaselineDetection implements Detection {
 
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     const slots = ctx.userSlots;
-    if (slots === null || !this.#spec.matches(a)) return NO_ALERTS;
+    if (slots === null || !this.#spec.matches(ctx.fields)) return NO_ALERTS;
     const cfg = this.#cfg;
     const t = ctx.timeMs;
     const today = dayNumber(t);
     const lookbackDays = ctx.lookbackMs / 86_400_000;
-    let st = slots[this.slot] as SessionState | undefined;
+    const s = ctx.userBase + this.slot;
+    let st = slots[s] as SessionState | undefined;
     if (!st) {
       st = { start: t, last: t, count: 0, firstId: a.id, newTypes: [], hist: [], day: today, dayCount: 0, days: [], types: [], typeDays: [] };
-      slots[this.slot] = st;
+      slots[s] = st;
     } else if (t - st.last > cfg.sessionGapSecs * 1000) {
       this.#closeSession(st, today, lookbackDays);
       st.base = null;

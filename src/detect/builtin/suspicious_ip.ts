@@ -13,7 +13,7 @@ export class SuspiciousIp extends IpReputationDetection {
   readonly defaultSeverity = 'high' as const;
   readonly mitreTactic = 'initial_access' as const;
 
-  protected reason(a: Activity): string | null {
+  protected reason(a: Pick<Activity, 'ipCategory' | 'ipTags' | 'asn'>): string | null {
     return suspiciousReason(a);
   }
 

@@ -23,6 +23,11 @@ export const cases: DetectionCase[] = [
     steps: [{ at: '2026-03-02T10:00:00Z', user: null, userId: '1001', expect: [{}] }],
   },
   {
+    name: 'Matched by email in any letter case when the actor id is not the directory one',
+    directory: [gone],
+    steps: [{ at: '2026-03-02T10:00:00Z', user: 'Leaver@Example.COM', userId: 'other-app-id', expect: [{ title: 'leaver@example.com' }] }],
+  },
+  {
     name: 'A past term date alerts even while the account is still active',
     directory: [{ email: 'contractor@example.com', active: true, termDate: '2026-03-01T00:00:00.000Z' }],
     steps: [{ at: '2026-03-02T10:00:00Z', user: 'contractor@example.com', expect: [{ details: { termDate: '2026-03-01T00:00:00.000Z' } }] }],

@@ -2,7 +2,8 @@
  * @module detect/builtin/terminated_user
  * Any activity by a user whom the directory reports as deactivated or terminated at that time (Workplace SCIM
  * `active=false` / termDate; later an IdP). The directory is the only state, so a reactivated user stops
- * matching as soon as the directory says so. No learning period.
+ * matching as soon as the directory says so. No learning period, no state (the engine caches the directory's
+ * answer per user).
  */
 import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
@@ -23,38 +24,15 @@ export class TerminatedUser implements Detection {
   readonly defaultSeverity = 'high' as const;
   readonly mitreTactic = 'persistence' as const;
   readonly learns = false;
-  readonly userState = true;
-  slot = -1;
   readonly #cfg: TerminatedUserConfig;
 
   constructor(cfg: TerminatedUserConfig) {
     this.#cfg = cfg;
   }
 
-  /**
-   * The directory's answer, cached in the user's slot until the directory changes: the slot holds the
-   * directory version when the user is not ended (a small integer, no allocation), else { version, user }.
-   */
-  #ended(a: Activity, ctx: DetectionContext): DirectoryUser | null {
-    const slots = ctx.userSlots;
-    if (slots === null) return ctx.endedDirectoryUser(a);
-    const v = ctx.directoryVersion;
-    const cached = slots[this.slot] as number | { v: number; u: DirectoryUser } | undefined;
-    if (cached === v) return null;
-    if (cached !== undefined && typeof cached === 'object' && cached.v === v) return cached.u;
-    const u = ctx.endedDirectoryUser(a);
-    slots[this.slot] = u === null ? v : { v, u };
-    return u;
-  }
-
-  /** The cache is rebuilt from the directory after a restart, not persisted. */
-  serializeUser(): undefined {
-    return undefined;
-  }
-
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
-    if (!this.#cfg.includeFailed && a.outcome === 'failure') return NO_ALERTS;
-    const u = this.#ended(a, ctx);
+    if (!this.#cfg.includeFailed && ctx.fields.outcome === 'failure') return NO_ALERTS;
+    const u = ctx.endedDirectoryUser(a);
     if (u === null || !isTerminatedAt(u, a.time)) return NO_ALERTS;
     const ended = endedAtMs(u);
     const afterSecs = Number.isNaN(ended) ? null : (ctx.timeMs - ended) / 1000;
