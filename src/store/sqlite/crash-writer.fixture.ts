@@ -4,7 +4,9 @@ import { SqliteStore } from './index.ts';
 import { ActivitySchema } from '../../schema/activity.ts';
 
 const path = process.argv[2];
-const store = new SqliteStore({ path, writer: process.argv[3] === 'worker' ? 'worker' : 'inline' });
+// argv[4]: merge threshold; 500 merges the lookups after every batch, so the kill often lands inside a merge.
+const mergeRows = process.argv[4] ? Number(process.argv[4]) : undefined;
+const store = new SqliteStore({ path, writer: process.argv[3] === 'worker' ? 'worker' : 'inline', mergeRows });
 await store.migrate();
 const BATCH = 500;
 for (let batch = 0; ; batch++) {
