@@ -76,6 +76,10 @@ const CLAIM_ID =
 const INSERT_ACTIVITY =
   'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** The new row's keys, into the small recent lookup tables (bound: key, time, rid; skipped when the key is null). */
+const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent', 'activities_by_ip_recent'].map(
+  (t) => `INSERT INTO ${t} (k, t, r) VALUES (?, ?, ?)`,
+);
 /** The next batch's first rid - 1: above every row and every rid already merged (a pruned tail is never reused). */
 const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
 const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
@@ -87,17 +91,10 @@ const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
  */
 export const MERGE_SQL = [
   'INSERT INTO activity_ids (id, rid) SELECT id, rid FROM activity_ids_recent WHERE true ORDER BY id ON CONFLICT(id) DO NOTHING',
-  ...(
-    [
-      ['activities_by_email', 'actor_email'],
-      ['activities_by_actor', 'actor_id'],
-      ['activities_by_ip', 'ip'],
-    ] as const
-  ).map(
-    ([table, column]) =>
-      `INSERT INTO ${table} (k, t, r) SELECT ${column}, time, rid FROM activities ` +
-      `WHERE rid > (SELECT merged_rid FROM activity_merge) AND ${column} IS NOT NULL ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`,
-  ),
+  ...['activities_by_email', 'activities_by_actor', 'activities_by_ip'].flatMap((t) => [
+    `INSERT INTO ${t} (k, t, r) SELECT k, t, r FROM ${t}_recent WHERE true ORDER BY k, t, r ON CONFLICT DO NOTHING`,
+    `DELETE FROM ${t}_recent`,
+  ]),
   'DELETE FROM activity_ids_recent',
   `UPDATE activity_merge SET merged_rid = (${LAST_RID})`,
 ];
@@ -133,6 +130,7 @@ export class SqliteStore implements Store {
   #setCheckpoint!: Database.Statement;
   #putTx: Database.Transaction<(activities: Activity[], checkpoint?: Checkpoint) => PutResult> | null = null;
   #claimId!: Database.Statement;
+  #recentKeys!: Database.Statement[];
   #lastRid!: Database.Statement;
   #countRecent!: Database.Statement;
   #mergeTx!: Database.Transaction<() => void>;
@@ -222,6 +220,7 @@ export class SqliteStore implements Store {
     this.#insertOne = db.prepare(INSERT_ACTIVITY);
     this.#setCheckpoint = db.prepare(SET_CHECKPOINT);
     this.#claimId = db.prepare(CLAIM_ID);
+    this.#recentKeys = RECENT_KEYS.map((sql) => db.prepare(sql));
     this.#lastRid = db.prepare(LAST_RID).pluck();
     this.#countRecent = db.prepare(COUNT_RECENT).pluck();
     const merge = MERGE_SQL.map((sql) => db.prepare(sql));
@@ -352,6 +351,7 @@ export class SqliteStore implements Store {
         path: this.#path,
         pragmas: this.#pragmas,
         claimSql: CLAIM_ID,
+        recentKeysSql: RECENT_KEYS,
         insertSql: INSERT_ACTIVITY,
         lastRidSql: LAST_RID,
         checkpointSql: SET_CHECKPOINT,
@@ -404,6 +404,10 @@ export class SqliteStore implements Store {
         if (this.#claimId.run(row[0], rid + 1, row[0]).changes === 0) continue;
         row[11] = ++rid;
         this.#insertOne.run(row);
+        // email, actor id, IP: columns 5, 4, 6
+        if (row[5] !== null) this.#recentKeys[0].run(row[5], row[1], rid);
+        if (row[4] !== null) this.#recentKeys[1].run(row[4], row[1], rid);
+        if (row[6] !== null) this.#recentKeys[2].run(row[6], row[1], rid);
         inserted.add(a.id);
       }
       if (checkpoint) this.#setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
@@ -441,21 +445,17 @@ export class SqliteStore implements Store {
       'DELETE FROM activities WHERE rid IN (SELECT rid FROM activities WHERE time < ? LIMIT ?) RETURNING rid, id, time, actor_email, actor_id, ip',
     );
     // A pruned row's id and lookup entries go in the same transaction, so the id can be stored again later.
-    const forget = [
-      this.#stmt('DELETE FROM activity_ids WHERE id = ?'),
-      this.#stmt('DELETE FROM activity_ids_recent WHERE id = ?'),
-      this.#stmt('DELETE FROM activities_by_email WHERE k = ? AND t = ? AND r = ?'),
-      this.#stmt('DELETE FROM activities_by_actor WHERE k = ? AND t = ? AND r = ?'),
-      this.#stmt('DELETE FROM activities_by_ip WHERE k = ? AND t = ? AND r = ?'),
-    ];
+    const forgetId = ['activity_ids', 'activity_ids_recent'].map((t) => this.#stmt(`DELETE FROM ${t} WHERE id = ?`));
+    const forgetKey = ['email', 'actor', 'ip'].map((k) =>
+      [`activities_by_${k}`, `activities_by_${k}_recent`].map((t) => this.#stmt(`DELETE FROM ${t} WHERE k = ? AND t = ? AND r = ?`)),
+    );
     const batch = this.#db.transaction(() => {
       const rows = del.all(cutoff, PRUNE_BATCH_ROWS) as { rid: number; id: string; time: number; actor_email: string | null; actor_id: string | null; ip: string | null }[];
       for (const r of rows) {
-        forget[0].run(r.id);
-        forget[1].run(r.id);
-        if (r.actor_email !== null) forget[2].run(r.actor_email, r.time, r.rid);
-        if (r.actor_id !== null) forget[3].run(r.actor_id, r.time, r.rid);
-        if (r.ip !== null) forget[4].run(r.ip, r.time, r.rid);
+        for (const f of forgetId) f.run(r.id);
+        for (const [i, k] of [r.actor_email, r.actor_id, r.ip].entries()) {
+          if (k !== null) for (const f of forgetKey[i]) f.run(k, r.time, r.rid);
+        }
       }
       return rows.length;
     });

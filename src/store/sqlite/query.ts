@@ -2,9 +2,9 @@
  * @module store/sqlite/query
  * Activity queries over the SQLite layout of migration 0002: the append-only `activities` table (indexed by time
  * and by action), the sorted lookup tables for email, actor id and IP that cover rows up to
- * `activity_merge.merged_rid`, and the newest rows beyond it, which only a scan of the table's end finds. A user or
- * IP filter becomes a walk of its lookup table in (key, time) order, joined to the row, plus that scan; each part
- * stops after one page and the parts are merged by (time, id). Values are always bound parameters.
+ * `activity_merge.merged_rid`, and their small `_recent` twins for the newer rows. A user or IP filter becomes a
+ * walk of both lookup tables in (key, time) order, each joined to the row and stopping after one page; the parts
+ * are merged by (time, id). Values are always bound parameters.
  */
 import type { ActivityQuery } from '../store.ts';
 import { decodeCursor, queryInstant, textNeedle } from '../common.ts';
@@ -12,8 +12,6 @@ import { Params, type BuiltQuery, type Dialect } from '../sql.ts';
 
 type Keyed = 'actor_email' | 'actor_id' | 'ip';
 const LOOKUP: Record<Keyed, string> = { actor_email: 'activities_by_email', actor_id: 'activities_by_actor', ip: 'activities_by_ip' };
-/** The unmerged rows: `rid` beyond the last merge (a rowid range, so it reads only the table's end). */
-const RECENT = 'rid > (SELECT merged_rid FROM activity_merge)';
 
 export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, limit: number): BuiltQuery {
   const order = q.order === 'asc' ? 'asc' : 'desc';
@@ -24,16 +22,15 @@ export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, lim
   const p = new Params(dialect);
 
   /**
-   * One part. `via`: walk that key's lookup table (rows up to merged_rid); `recent`: scan the rows beyond it for
-   * the key; neither: the table itself through its time or action index (every row, merged or not).
+   * One part. `lookup` / `recent`: walk that key's merged or recent lookup table; `table`: the table itself through
+   * its time or action index (every row, merged or not).
    */
   const part = (key: { column: Keyed; value: string } | null, source: 'lookup' | 'recent' | 'table'): string => {
     const conds: string[] = [];
     // The lookup walk orders by its own copy of the time (x.t), so the page stops early.
-    const time = source === 'lookup' ? 'x.t' : 'a.time';
+    const time = source === 'table' ? 'a.time' : 'x.t';
     const broad = (c: string) => (source === 'table' && key === null && q.ip === undefined ? `a.${c}` : `+a.${c}`);
-    if (source === 'lookup') conds.push(`x.k = ${p.add(key!.value)}`);
-    if (source === 'recent') conds.push(`a.${RECENT}`, `+a.${key!.column} = ${p.add(key!.value)}`);
+    if (source !== 'table') conds.push(`x.k = ${p.add(key!.value)}`);
     // An IP filter beside a user filter is checked on the user's rows.
     if (q.ip !== undefined && key?.column !== 'ip') conds.push(`+a.ip = ${p.add(q.ip)}`);
     if (q.action !== undefined) conds.push(`${broad('action')} = ${p.add(q.action)}`);
@@ -50,13 +47,9 @@ export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, lim
       // The lone bound is redundant with the OR but gives the planner an index range.
       conds.push(`${time} ${bound} ${p.add(t)} AND (${time} ${op} ${p.add(t)} OR (${time} = ${p.add(t)} AND a.id ${op} ${p.add(cursor.id)}))`);
     }
-    // CROSS JOIN keeps the lookup table as the outer loop; NOT INDEXED keeps the recent scan on the rowid range.
+    // CROSS JOIN keeps the lookup table as the outer loop.
     const fromSql =
-      source === 'lookup'
-        ? `${LOOKUP[key!.column]} AS x CROSS JOIN activities AS a ON a.rid = x.r`
-        : source === 'recent'
-          ? 'activities AS a NOT INDEXED'
-          : 'activities AS a';
+      source === 'table' ? 'activities AS a' : `${LOOKUP[key!.column]}${source === 'recent' ? '_recent' : ''} AS x CROSS JOIN activities AS a ON a.rid = x.r`;
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     return (
       `SELECT a.time AS time, a.id AS id, a.body AS body FROM ${fromSql} ${where} ` +

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 const db = new Database(workerData.path);
 for (const p of workerData.pragmas) db.pragma(p);
 const claim = db.prepare(workerData.claimSql);
+const [emailKey, actorKey, ipKey] = workerData.recentKeysSql.map((sql) => db.prepare(sql));
 const insert = db.prepare(workerData.insertSql);
 const lastRid = db.prepare(workerData.lastRidSql).pluck();
 const setCheckpoint = db.prepare(workerData.checkpointSql);
@@ -28,6 +29,10 @@ const write = db.transaction((rows, checkpoint) => {
     if (claim.run(row[0], rid + 1, row[0]).changes === 0) continue;
     row[11] = ++rid;
     insert.run(row);
+    // email, actor id, IP: columns 5, 4, 6 (as in index.ts)
+    if (row[5] !== null) emailKey.run(row[5], row[1], rid);
+    if (row[4] !== null) actorKey.run(row[4], row[1], rid);
+    if (row[6] !== null) ipKey.run(row[6], row[1], rid);
     inserted.push(i);
   }
   if (checkpoint) setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());

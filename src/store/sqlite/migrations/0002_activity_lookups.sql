@@ -3,8 +3,8 @@
 -- actor id, IP), so each commit rewrote thousands of random index pages. Now the table is append-only by `rid`
 -- (arrival order) with only its time-ordered indexes; the id, email, actor id and IP lookups live in separate
 -- WITHOUT ROWID tables that the store extends in large batches sorted by key. Rows newer than the last batch
--- (`rid` > activity_merge.merged_rid) are found by a short scan of the table's end, and their ids sit in the
--- small, hot `activity_ids_recent`, so a redelivered id is found in one of the two id tables, never stored twice.
+-- (`rid` > activity_merge.merged_rid) have their ids and keys in small, hot `_recent` tables, so a redelivered id
+-- is found in one of the two id tables, never stored twice, and every query finds every row through an index.
 
 CREATE TABLE activities_v2 (
   rid         INTEGER PRIMARY KEY,        -- arrival order; never reused below activity_merge.merged_rid
@@ -32,10 +32,14 @@ CREATE INDEX activities_action_time ON activities (action, time);
 CREATE TABLE activity_ids (id TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE activity_ids_recent (id TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
 
--- (key, time, rid) for the rows up to merged_rid: "this user" / "this IP", newest first, one page at a time.
+-- (key, time, rid): "this user" / "this IP", newest first, one page at a time. The big tables cover the rows up
+-- to merged_rid; the `_recent` ones, small and hot, the newer rows, until the merge moves their entries over.
 CREATE TABLE activities_by_email (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
 CREATE TABLE activities_by_actor (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
 CREATE TABLE activities_by_ip (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
+CREATE TABLE activities_by_email_recent (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
+CREATE TABLE activities_by_actor_recent (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
+CREATE TABLE activities_by_ip_recent (k TEXT NOT NULL, t INTEGER NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (k, t, r)) WITHOUT ROWID;
 
 INSERT INTO activity_ids (id, rid) SELECT id, rid FROM activities ORDER BY id;
 INSERT INTO activities_by_email (k, t, r) SELECT actor_email, time, rid FROM activities WHERE actor_email IS NOT NULL ORDER BY 1, 2, 3;
