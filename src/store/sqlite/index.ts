@@ -56,6 +56,8 @@ export interface SqliteStoreOptions {
    * (default MERGE_ROWS). Tests set it small so every query meets both merged and unmerged rows.
    */
   mergeRows?: number;
+  /** Rows per merge step (default MERGE_STEP_ROWS): each step is one short transaction after a batch. */
+  mergeStepRows?: number;
 }
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -80,26 +82,28 @@ const INSERT_ACTIVITY =
 const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent', 'activities_by_ip_recent'].map(
   (t) => `INSERT INTO ${t} (k, t, r) VALUES (?, ?, ?)`,
 );
-/** The next batch's first rid - 1: above every row and every rid already merged (a pruned tail is never reused). */
+/** The next batch's first rid - 1: above every row and every rid ever merged (a pruned tail is never reused). */
 const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
 const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
 /**
- * The merge, one transaction: the new rows' ids and keys go into the lookup tables in key order, so each page of
- * those B-trees is read and written about once per merge instead of once per commit; then the watermark moves.
- * An id is never in both id tables (the claim checks the merged one), so the conflict clause never fires; it is
- * there so a broken invariant costs a duplicate lookup entry, not the merge.
+ * One merge step, one transaction: the first `?` recent ids and the first `?` recent entries of each lookup table,
+ * in key order, move to their big tables. A step covers a slice of the key space, so the steps of one merge read
+ * and write each page of the big B-trees about once in all, instead of once per commit. An id is never in both id
+ * tables (the claim checks the big one), so the conflict clauses never fire; they are there so a broken invariant
+ * costs a duplicate lookup entry, not the merge. Bound: the step size, twice per table.
  */
-export const MERGE_SQL = [
-  'INSERT INTO activity_ids (id, rid) SELECT id, rid FROM activity_ids_recent WHERE true ORDER BY id ON CONFLICT(id) DO NOTHING',
-  ...['activities_by_email', 'activities_by_actor', 'activities_by_ip'].flatMap((t) => [
-    `INSERT INTO ${t} (k, t, r) SELECT k, t, r FROM ${t}_recent WHERE true ORDER BY k, t, r ON CONFLICT DO NOTHING`,
-    `DELETE FROM ${t}_recent`,
-  ]),
-  'DELETE FROM activity_ids_recent',
-  `UPDATE activity_merge SET merged_rid = (${LAST_RID})`,
-];
-/** Default merge size (docs/store.md, "Writing activities": what it measured). */
+export const MERGE_STEP_SQL = [
+  ['activity_ids_recent', 'activity_ids', 'id, rid', 'id'],
+  ...['email', 'actor', 'ip'].map((k) => [`activities_by_${k}_recent`, `activities_by_${k}`, 'k, t, r', '(k, t, r)']),
+].flatMap(([from, to, cols, key]) => [
+  `INSERT INTO ${to} (${cols}) SELECT ${cols} FROM ${from} WHERE true ORDER BY ${cols} LIMIT ? ON CONFLICT DO NOTHING`,
+  `DELETE FROM ${from} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${from} ORDER BY ${cols} LIMIT ?)`,
+]);
+/** After each step: the highest rid merged so far, which new rids stay above. */
+const MARK_MERGED = `UPDATE activity_merge SET merged_rid = (${LAST_RID})`;
+/** Default merge threshold and step size (docs/store.md, "Writing activities": what they measured). */
 const MERGE_ROWS = 50_000;
+const MERGE_STEP_ROWS = 10_000;
 const SET_CHECKPOINT =
   'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
   'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
@@ -133,7 +137,11 @@ export class SqliteStore implements Store {
   #recentKeys!: Database.Statement[];
   #lastRid!: Database.Statement;
   #countRecent!: Database.Statement;
-  #mergeTx!: Database.Transaction<() => void>;
+  /** One merge step; returns how many recent ids it moved. */
+  #mergeStep!: Database.Transaction<(n: number) => number>;
+  /** A merge is under way: one step runs after each batch until the recent tables are empty. */
+  #merging = false;
+  readonly #mergeStepRows: number;
   /** Rows this connection added since it last counted the unmerged ones (another connection may merge too). */
   #recent = 0;
   readonly #mergeRows: number;
@@ -150,6 +158,7 @@ export class SqliteStore implements Store {
     this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
     this.#writerMode = opts.writer ?? 'inline';
     this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
+    this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
       throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', ['sqlite::memory:', 'the worker writer needs a file']);
     }
@@ -223,9 +232,16 @@ export class SqliteStore implements Store {
     this.#recentKeys = RECENT_KEYS.map((sql) => db.prepare(sql));
     this.#lastRid = db.prepare(LAST_RID).pluck();
     this.#countRecent = db.prepare(COUNT_RECENT).pluck();
-    const merge = MERGE_SQL.map((sql) => db.prepare(sql));
-    this.#mergeTx = db.transaction(() => {
-      for (const m of merge) m.run();
+    const steps = MERGE_STEP_SQL.map((sql) => db.prepare(sql));
+    const mark = db.prepare(MARK_MERGED);
+    this.#mergeStep = db.transaction((n: number) => {
+      let moved = 0;
+      for (const [i, st] of steps.entries()) {
+        const changes = st.run(n).changes;
+        if (i === 1) moved = changes; // the recent ids deleted
+      }
+      mark.run();
+      return moved;
     });
     // Rows left unmerged by an earlier process count towards the first merge.
     this.#recent = this.#countRecent.get() as number;
@@ -291,21 +307,26 @@ export class SqliteStore implements Store {
     if (this.#writerMode === 'worker') return this.#putViaWorker(activities, checkpoint);
     const result = this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
     this.#recent += result.inserted;
-    if (this.#recent >= this.#mergeRows) this.#merge();
+    if (this.#merging || this.#recent >= this.#mergeRows) this.#merge();
     return result;
   }
 
   /**
-   * Runs the merge once enough rows are unmerged. After the batch's COMMIT, so it never changes what was
-   * acknowledged; if it fails (another process holding the lock past busy_timeout), the rows stay unmerged, where
-   * every read still finds them, and the next batch tries again.
+   * One merge step after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
+   * when none are left). After the batch's COMMIT, so it never changes what was acknowledged; short steps keep each
+   * pause of the writer brief. A failed step (another process holding the lock past busy_timeout) changes nothing:
+   * the rows stay unmerged, where every read still finds them, and the next batch tries again.
    */
   #merge(): void {
     try {
-      this.#recent = this.#countRecent.get() as number;
-      if (this.#recent < this.#mergeRows) return;
-      this.#mergeTx.immediate();
-      this.#recent = 0;
+      if (!this.#merging) {
+        this.#recent = this.#countRecent.get() as number;
+        if (this.#recent < this.#mergeRows) return;
+        this.#merging = true;
+      }
+      const moved = this.#mergeStep.immediate(this.#mergeStepRows);
+      this.#recent = Math.max(0, this.#recent - moved);
+      if (moved < this.#mergeStepRows) this.#merging = false;
     } catch {
       // retried after the next batch
     }
@@ -315,10 +336,16 @@ export class SqliteStore implements Store {
   async mergeActivities(): Promise<number> {
     return this.#write('mergeActivities', () => {
       this.#prepare();
-      const n = this.#countRecent.get() as number;
-      this.#mergeTx.immediate();
+      let total = 0;
+      for (;;) {
+        const moved = this.#mergeStep.immediate(this.#mergeStepRows);
+        total += moved;
+        // Each lookup table holds at most one entry per recent id, so it empties no later than the ids.
+        if (moved < this.#mergeStepRows) break;
+      }
       this.#recent = 0;
-      return n;
+      this.#merging = false;
+      return total;
     });
   }
 
@@ -356,8 +383,10 @@ export class SqliteStore implements Store {
         lastRidSql: LAST_RID,
         checkpointSql: SET_CHECKPOINT,
         countSql: COUNT_RECENT,
-        mergeSql: MERGE_SQL,
+        mergeStepSql: MERGE_STEP_SQL,
+        markMergedSql: MARK_MERGED,
         mergeRows: this.#mergeRows,
+        mergeStepRows: this.#mergeStepRows,
       },
     });
     worker.on('message', (msg: { id: number; ok: boolean; inserted?: number[]; code?: string }) => {

@@ -26,16 +26,16 @@ runStoreContract('sqlite (worker writer)', async (opts) => {
   return store;
 });
 
-// Every contract test again with a merge after every few rows, so duplicates, queries, pages, counts and prunes
-// all meet rows on both sides of the merge watermark.
+// Every contract test again with a merge after every few rows, in steps of two, so duplicates, queries, pages,
+// counts and prunes all meet rows that are merged, unmerged, and part-way through a merge.
 runStoreContract('sqlite (merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, mergeStepRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
 
 runStoreContract('sqlite (worker writer, merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, mergeStepRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
@@ -92,7 +92,7 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
 
   it('finds duplicates and rows on both sides of the merge, and merges nothing twice', async () => {
     const path = join(dir, `layout-${n++}.db`);
-    const store = new SqliteStore({ path, mergeRows: 1_000_000 });
+    const store = new SqliteStore({ path, mergeRows: 1_000_000, mergeStepRows: 1 });
     await store.migrate();
     try {
       expect((await store.putActivities([act('a', 1), act('b', 2)])).inserted).toBe(2);

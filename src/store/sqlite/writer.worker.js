@@ -3,7 +3,8 @@
 // per batch: every row, then the checkpoint. The main thread prepares the bound values (JSON.stringify included),
 // so parsing, enrichment and serialisation overlap with the B-tree work done here. The statements are the store's
 // (index.ts), so both writers keep the same layout. Once enough rows are unmerged, the writer merges them into the
-// lookup tables after answering the batch: the merge delays the next batch, never this one's acknowledgement.
+// lookup tables in short steps, one after each answered batch: a step delays the next batch, never this one's
+// acknowledgement.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -15,10 +16,18 @@ const insert = db.prepare(workerData.insertSql);
 const lastRid = db.prepare(workerData.lastRidSql).pluck();
 const setCheckpoint = db.prepare(workerData.checkpointSql);
 const countRecent = db.prepare(workerData.countSql).pluck();
-const mergeSteps = workerData.mergeSql.map((sql) => db.prepare(sql));
-const merge = db.transaction(() => {
-  for (const m of mergeSteps) m.run();
+const mergeSteps = workerData.mergeStepSql.map((sql) => db.prepare(sql));
+const markMerged = db.prepare(workerData.markMergedSql);
+const mergeStep = db.transaction((n) => {
+  let moved = 0;
+  for (let i = 0; i < mergeSteps.length; i++) {
+    const changes = mergeSteps[i].run(n).changes;
+    if (i === 1) moved = changes; // the recent ids deleted
+  }
+  markMerged.run();
+  return moved;
 });
+let merging = false;
 let recent = countRecent.get();
 
 const write = db.transaction((rows, checkpoint) => {
@@ -39,13 +48,18 @@ const write = db.transaction((rows, checkpoint) => {
   return inserted;
 });
 
+// One merge step after each batch while a merge is under way (as in index.ts).
 function maybeMerge() {
-  if (recent < workerData.mergeRows) return;
   try {
-    recent = countRecent.get();
-    if (recent < workerData.mergeRows) return;
-    merge.immediate();
-    recent = 0;
+    if (!merging) {
+      if (recent < workerData.mergeRows) return;
+      recent = countRecent.get();
+      if (recent < workerData.mergeRows) return;
+      merging = true;
+    }
+    const moved = mergeStep.immediate(workerData.mergeStepRows);
+    recent = Math.max(0, recent - moved);
+    if (moved < workerData.mergeStepRows) merging = false;
   } catch {
     // the rows stay unmerged (every read still finds them); retried after the next batch
   }
