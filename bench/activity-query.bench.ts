@@ -54,6 +54,14 @@ async function build(path: string): Promise<void> {
     FROM r;
   `);
   for (const sql of indexes) db.exec(sql);
+  // The lookup tables the store merges into (migration 0002), built once in key order, as the migration does.
+  db.exec(`
+    INSERT INTO activity_ids (id, rid) SELECT id, rid FROM activities ORDER BY id;
+    INSERT INTO activities_by_email (k, t, r) SELECT actor_email, time, rid FROM activities WHERE actor_email IS NOT NULL ORDER BY 1, 2, 3;
+    INSERT INTO activities_by_actor (k, t, r) SELECT actor_id, time, rid FROM activities WHERE actor_id IS NOT NULL ORDER BY 1, 2, 3;
+    INSERT INTO activities_by_ip (k, t, r) SELECT ip, time, rid FROM activities WHERE ip IS NOT NULL ORDER BY 1, 2, 3;
+    UPDATE activity_merge SET merged_rid = (SELECT coalesce(max(rid), 0) FROM activities);
+  `);
   db.exec('ANALYZE');
   db.close();
 }

@@ -32,7 +32,8 @@ import {
   toPage,
   type Migration,
 } from '../common.ts';
-import { buildActivityQuery, buildAlertQuery, type Dialect } from '../sql.ts';
+import { buildAlertQuery, type Dialect } from '../sql.ts';
+import { buildSqliteActivityQuery } from './query.ts';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -50,6 +51,13 @@ export interface SqliteStoreOptions {
    * responsive). Acknowledgement is the same: the promise resolves after COMMIT.
    */
   writer?: 'inline' | 'worker';
+  /**
+   * New activities (kept out of the id, email, actor id and IP lookup tables) that trigger a merge into them
+   * (default MERGE_ROWS). Tests set it small so every query meets both merged and unmerged rows.
+   */
+  mergeRows?: number;
+  /** Rows per merge step (default MERGE_STEP_ROWS): each step is one short transaction after a batch. */
+  mergeStepRows?: number;
 }
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -59,9 +67,43 @@ const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.met
  * commits be copied back once.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * Claims an id for a new row: written only when the id is in neither id table (the merged table is read, never
+ * written, so its random pages stay clean). Bound: id, rid, id. `changes` 0 means a duplicate.
+ */
+const CLAIM_ID =
+  'INSERT INTO activity_ids_recent (id, rid) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM activity_ids WHERE id = ?) ' +
+  'ON CONFLICT(id) DO NOTHING';
+/** The row itself, appended at `rid` (the 12th bound value, after fillRow's 11). */
 const INSERT_ACTIVITY =
-  'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING';
+  'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** The new row's keys, into the small recent lookup tables (bound: key, time, rid; skipped when the key is null). */
+const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent', 'activities_by_ip_recent'].map(
+  (t) => `INSERT INTO ${t} (k, t, r) VALUES (?, ?, ?)`,
+);
+/** The next batch's first rid - 1: above every row and every rid ever merged (a pruned tail is never reused). */
+const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
+const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
+/**
+ * One merge step, one transaction: the first `?` recent ids and the first `?` recent entries of each lookup table,
+ * in key order, move to their big tables. A step covers a slice of the key space, so the steps of one merge read
+ * and write each page of the big B-trees about once in all, instead of once per commit. An id is never in both id
+ * tables (the claim checks the big one), so the conflict clauses never fire; they are there so a broken invariant
+ * costs a duplicate lookup entry, not the merge. Bound: the step size, twice per table.
+ */
+export const MERGE_STEP_SQL = [
+  ['activity_ids_recent', 'activity_ids', 'id, rid', 'id'],
+  ...['email', 'actor', 'ip'].map((k) => [`activities_by_${k}_recent`, `activities_by_${k}`, 'k, t, r', '(k, t, r)']),
+].flatMap(([from, to, cols, key]) => [
+  `INSERT INTO ${to} (${cols}) SELECT ${cols} FROM ${from} WHERE true ORDER BY ${cols} LIMIT ? ON CONFLICT DO NOTHING`,
+  `DELETE FROM ${from} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${from} ORDER BY ${cols} LIMIT ?)`,
+]);
+/** After each step: the highest rid merged so far, which new rids stay above. */
+const MARK_MERGED = `UPDATE activity_merge SET merged_rid = (${LAST_RID})`;
+/** Default merge threshold and step size (docs/store.md, "Writing activities": what they measured). */
+const MERGE_ROWS = 50_000;
+const MERGE_STEP_ROWS = 10_000;
 const SET_CHECKPOINT =
   'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
   'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
@@ -90,7 +132,19 @@ export class SqliteStore implements Store {
   readonly #queries = new Map<string, Database.Statement>();
   #insertOne!: Database.Statement;
   #setCheckpoint!: Database.Statement;
-  #putTx: ((activities: Activity[], checkpoint?: Checkpoint) => PutResult) | null = null;
+  #putTx: Database.Transaction<(activities: Activity[], checkpoint?: Checkpoint) => PutResult> | null = null;
+  #claimId!: Database.Statement;
+  #recentKeys!: Database.Statement[];
+  #lastRid!: Database.Statement;
+  #countRecent!: Database.Statement;
+  /** One merge step; returns how many recent ids it moved. */
+  #mergeStep!: Database.Transaction<(n: number) => number>;
+  /** A merge is under way: one step runs after each batch until the recent tables are empty. */
+  #merging = false;
+  readonly #mergeStepRows: number;
+  /** Rows this connection added since it last counted the unmerged ones (another connection may merge too). */
+  #recent = 0;
+  readonly #mergeRows: number;
   #closed = false;
   #migrated = false;
   readonly #writerMode: 'inline' | 'worker';
@@ -103,6 +157,8 @@ export class SqliteStore implements Store {
     this.#path = opts.path;
     this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
     this.#writerMode = opts.writer ?? 'inline';
+    this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
+    this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
       throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', ['sqlite::memory:', 'the worker writer needs a file']);
     }
@@ -172,6 +228,23 @@ export class SqliteStore implements Store {
     const db = this.#db;
     this.#insertOne = db.prepare(INSERT_ACTIVITY);
     this.#setCheckpoint = db.prepare(SET_CHECKPOINT);
+    this.#claimId = db.prepare(CLAIM_ID);
+    this.#recentKeys = RECENT_KEYS.map((sql) => db.prepare(sql));
+    this.#lastRid = db.prepare(LAST_RID).pluck();
+    this.#countRecent = db.prepare(COUNT_RECENT).pluck();
+    const steps = MERGE_STEP_SQL.map((sql) => db.prepare(sql));
+    const mark = db.prepare(MARK_MERGED);
+    this.#mergeStep = db.transaction((n: number) => {
+      let moved = 0;
+      for (const [i, st] of steps.entries()) {
+        const changes = st.run(n).changes;
+        if (i === 1) moved = changes; // the recent ids deleted
+      }
+      mark.run();
+      return moved;
+    });
+    // Rows left unmerged by an earlier process count towards the first merge.
+    this.#recent = this.#countRecent.get() as number;
     this.#putTx = this.#makePutTx();
   }
 
@@ -232,7 +305,48 @@ export class SqliteStore implements Store {
 
   async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
     if (this.#writerMode === 'worker') return this.#putViaWorker(activities, checkpoint);
-    return this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
+    const result = this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
+    this.#recent += result.inserted;
+    if (this.#merging || this.#recent >= this.#mergeRows) this.#merge();
+    return result;
+  }
+
+  /**
+   * One merge step after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
+   * when none are left). After the batch's COMMIT, so it never changes what was acknowledged; short steps keep each
+   * pause of the writer brief. A failed step (another process holding the lock past busy_timeout) changes nothing:
+   * the rows stay unmerged, where every read still finds them, and the next batch tries again.
+   */
+  #merge(): void {
+    try {
+      if (!this.#merging) {
+        this.#recent = this.#countRecent.get() as number;
+        if (this.#recent < this.#mergeRows) return;
+        this.#merging = true;
+      }
+      const moved = this.#mergeStep.immediate(this.#mergeStepRows);
+      this.#recent = Math.max(0, this.#recent - moved);
+      if (moved < this.#mergeStepRows) this.#merging = false;
+    } catch {
+      // retried after the next batch
+    }
+  }
+
+  /** Merges every unmerged row now; returns how many there were (tests and maintenance). */
+  async mergeActivities(): Promise<number> {
+    return this.#write('mergeActivities', () => {
+      this.#prepare();
+      let total = 0;
+      for (;;) {
+        const moved = this.#mergeStep.immediate(this.#mergeStepRows);
+        total += moved;
+        // Each lookup table holds at most one entry per recent id, so it empties no later than the ids.
+        if (moved < this.#mergeStepRows) break;
+      }
+      this.#recent = 0;
+      this.#merging = false;
+      return total;
+    });
   }
 
   async #putViaWorker(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
@@ -240,7 +354,7 @@ export class SqliteStore implements Store {
     const rows = this.#write('putActivities', () => {
       this.#prepare();
       return activities.map((a) => {
-        const row: unknown[] = new Array(11);
+        const row: unknown[] = new Array(12);
         fillRow(row, a);
         return row;
       });
@@ -260,7 +374,20 @@ export class SqliteStore implements Store {
     if (this.#closed) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'the store is closed']);
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./writer.worker.js', import.meta.url), {
-      workerData: { path: this.#path, pragmas: this.#pragmas, insertSql: INSERT_ACTIVITY, checkpointSql: SET_CHECKPOINT },
+      workerData: {
+        path: this.#path,
+        pragmas: this.#pragmas,
+        claimSql: CLAIM_ID,
+        recentKeysSql: RECENT_KEYS,
+        insertSql: INSERT_ACTIVITY,
+        lastRidSql: LAST_RID,
+        checkpointSql: SET_CHECKPOINT,
+        countSql: COUNT_RECENT,
+        mergeStepSql: MERGE_STEP_SQL,
+        markMergedSql: MARK_MERGED,
+        mergeRows: this.#mergeRows,
+        mergeStepRows: this.#mergeStepRows,
+      },
     });
     worker.on('message', (msg: { id: number; ok: boolean; inserted?: number[]; code?: string }) => {
       const p = this.#pending.get(msg.id);
@@ -287,20 +414,30 @@ export class SqliteStore implements Store {
 
   #putActivitiesTx(activities: Activity[], checkpoint?: Checkpoint): PutResult {
     this.#prepare();
-    return this.#putTx!(activities, checkpoint);
+    // IMMEDIATE: the batch reads the last rid before writing, so it takes the write lock first (a deferred read
+    // could otherwise meet another connection's commit and fail with SQLITE_BUSY_SNAPSHOT).
+    return this.#putTx!.immediate(activities, checkpoint);
   }
 
   /**
    * One transaction per batch: every row, then the checkpoint; any throw rolls all of it back. One single-row
    * statement per activity: measured no slower than 100-row VALUES lists, and `changes` tells new from duplicate.
    */
-  #makePutTx(): (activities: Activity[], checkpoint?: Checkpoint) => PutResult {
-    const row: unknown[] = new Array(11);
+  #makePutTx(): Database.Transaction<(activities: Activity[], checkpoint?: Checkpoint) => PutResult> {
+    const row: unknown[] = new Array(12);
     return this.#db.transaction((activities: Activity[], checkpoint?: Checkpoint): PutResult => {
       const inserted = new Set<string>();
+      let rid = this.#lastRid.get() as number;
       for (const a of activities) {
         fillRow(row, a);
-        if (this.#insertOne.run(row).changes === 1) inserted.add(a.id);
+        if (this.#claimId.run(row[0], rid + 1, row[0]).changes === 0) continue;
+        row[11] = ++rid;
+        this.#insertOne.run(row);
+        // email, actor id, IP: columns 5, 4, 6
+        if (row[5] !== null) this.#recentKeys[0].run(row[5], row[1], rid);
+        if (row[4] !== null) this.#recentKeys[1].run(row[4], row[1], rid);
+        if (row[6] !== null) this.#recentKeys[2].run(row[6], row[1], rid);
+        inserted.add(a.id);
       }
       if (checkpoint) this.#setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
       return putResult(activities, inserted);
@@ -309,14 +446,18 @@ export class SqliteStore implements Store {
 
   async getActivity(id: string): Promise<Activity | null> {
     return this.#read('getActivity', () => {
-      const body = this.#stmt('SELECT body FROM activities WHERE id = ?').pluck().get(id) as string | undefined;
+      const body = this.#stmt(
+        'SELECT body FROM activities WHERE rid = coalesce((SELECT rid FROM activity_ids WHERE id = ?), (SELECT rid FROM activity_ids_recent WHERE id = ?))',
+      )
+        .pluck()
+        .get(id, id) as string | undefined;
       return body === undefined ? null : (JSON.parse(body) as Activity);
     });
   }
 
   async queryActivities(q: ActivityQuery): Promise<Page<Activity>> {
     const limit = clampLimit(q.limit);
-    const { sql, params } = buildActivityQuery(SQLITE_DIALECT, q, limit, 'time, id, body');
+    const { sql, params } = buildSqliteActivityQuery(SQLITE_DIALECT, q, limit);
     return this.#read('queryActivities', () => {
       const rows = this.#stmt(sql).all(params) as { time: number; id: string; body: string }[];
       return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => ({ time: new Date(r.time).toISOString(), id: r.id }));
@@ -329,8 +470,28 @@ export class SqliteStore implements Store {
 
   async pruneActivities(before: string): Promise<number> {
     const cutoff = Date.parse(toIsoInstant(before, 'prune bound'));
-    const del = this.#stmt('DELETE FROM activities WHERE rowid IN (SELECT rowid FROM activities WHERE time < ? LIMIT ?)');
-    return this.#pruneWith('pruneActivities', del, cutoff);
+    const del = this.#stmt(
+      'DELETE FROM activities WHERE rid IN (SELECT rid FROM activities WHERE time < ? LIMIT ?) RETURNING rid, id, time, actor_email, actor_id, ip',
+    );
+    // A pruned row's id and lookup entries go in the same transaction, so the id can be stored again later.
+    const forgetId = ['activity_ids', 'activity_ids_recent'].map((t) => this.#stmt(`DELETE FROM ${t} WHERE id = ?`));
+    const forgetKey = ['email', 'actor', 'ip'].map((k) =>
+      [`activities_by_${k}`, `activities_by_${k}_recent`].map((t) => this.#stmt(`DELETE FROM ${t} WHERE k = ? AND t = ? AND r = ?`)),
+    );
+    const batch = this.#db.transaction(() => {
+      const rows = del.all(cutoff, PRUNE_BATCH_ROWS) as { rid: number; id: string; time: number; actor_email: string | null; actor_id: string | null; ip: string | null }[];
+      for (const r of rows) {
+        for (const f of forgetId) f.run(r.id);
+        for (const [i, k] of [r.actor_email, r.actor_id, r.ip].entries()) {
+          if (k !== null) for (const f of forgetKey[i]) f.run(k, r.time, r.rid);
+        }
+      }
+      return rows.length;
+    });
+    return deleteInBatches(
+      () => this.#write('pruneActivities', () => batch()),
+      () => new Promise((r) => setImmediate(r)),
+    );
   }
 
   async pruneRejects(before: string): Promise<number> {

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { runStoreContract } from '../store.contract.ts';
-import { SqliteStore } from './index.ts';
+import { activity, runStoreContract } from '../store.contract.ts';
+import { fillRow, SqliteStore } from './index.ts';
+import { layoutProblems } from './layout.fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-sqlite-'));
 let n = 0;
@@ -20,6 +22,20 @@ runStoreContract('sqlite', async (opts) => {
 // The same contract with activity batches written on the writer thread.
 runStoreContract('sqlite (worker writer)', async (opts) => {
   const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker' });
+  if (opts?.migrate !== false) await store.migrate();
+  return store;
+});
+
+// Every contract test again with a merge after every few rows, in steps of two, so duplicates, queries, pages,
+// counts and prunes all meet rows that are merged, unmerged, and part-way through a merge.
+runStoreContract('sqlite (merge every 3 rows)', async (opts) => {
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, mergeStepRows: 2 });
+  if (opts?.migrate !== false) await store.migrate();
+  return store;
+});
+
+runStoreContract('sqlite (worker writer, merge every 3 rows)', async (opts) => {
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, mergeStepRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
@@ -40,28 +56,124 @@ describe('SqliteStore worker writer', () => {
 });
 
 describe('SqliteStore query plans', () => {
-  it('walks the user (or IP) index, not the broad action index, when a user or IP filter is present', async () => {
-    const Database = (await import('better-sqlite3')).default;
+  it('walks the user (or IP) lookup tables (merged and recent), never the broad action index', async () => {
     const { SqliteStore, SQLITE_DIALECT } = await import('./index.ts');
-    const { buildActivityQuery } = await import('../sql.ts');
+    const { buildSqliteActivityQuery } = await import('./query.ts');
     const dir = mkdtempSync(join(tmpdir(), 'rampart-plan-'));
     const path = join(dir, 'p.db');
     const store = new SqliteStore({ path });
     await store.migrate();
     await store.close();
     const db = new Database(path, { readonly: true });
-    const plan = (q: Parameters<typeof buildActivityQuery>[1]) => {
-      const { sql, params } = buildActivityQuery(SQLITE_DIALECT, q, 100, 'time, id, body');
+    const plan = (q: Parameters<typeof buildSqliteActivityQuery>[1]) => {
+      const { sql, params } = buildSqliteActivityQuery(SQLITE_DIALECT, q, 100);
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
     };
     const from = '2026-01-01T00:00:00.000Z';
     const byUser = plan({ user: 'ana@acme.example', action: 'USER_LOGIN', category: 'login', from });
-    expect(byUser).toContain('activities_actor_email_time');
-    expect(byUser).toContain('activities_actor_id_time');
+    // Four lookup walks (email, actor id; merged, recent), each by key and time range, never a scan.
+    expect(byUser.match(/SEARCH x USING PRIMARY KEY \(k=\? AND t>\?\)/g)).toHaveLength(4);
     expect(byUser).not.toContain('activities_action_time');
+    expect(byUser).not.toContain('activities_time');
+    expect(byUser).not.toMatch(/SCAN (a|x)\b/);
     const byIp = plan({ ip: '203.0.113.9', action: 'USER_LOGIN' });
-    expect(byIp).toContain('activities_ip_time');
+    expect(byIp.match(/SEARCH x USING PRIMARY KEY \(k=\?\)/g)).toHaveLength(2);
+    expect(byIp).not.toContain('activities_action_time');
     expect(plan({ action: 'USER_LOGIN', from })).toContain('activities_action_time');
+    expect(plan({ from })).toContain('activities_time');
+    db.close();
+  });
+});
+
+describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
+  const at = (m: number) => new Date(Date.parse('2026-03-01T00:00:00.000Z') + m * 60_000).toISOString();
+  const act = (id: string, m: number, user = 'u1', ip = '198.51.100.7') =>
+    activity({ id, time: at(m), actor: { id: user, email: `${user}@Example.com`, name: null }, ip });
+
+  it('finds duplicates and rows on both sides of the merge, and merges nothing twice', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path, mergeRows: 1_000_000, mergeStepRows: 1 });
+    await store.migrate();
+    try {
+      expect((await store.putActivities([act('a', 1), act('b', 2)])).inserted).toBe(2);
+      expect(await store.mergeActivities()).toBe(2);
+      // a, b merged; c unmerged. A redelivery of either kind is a duplicate, also twice in one batch.
+      const r = await store.putActivities([act('a', 1), act('c', 3), act('b', 2), act('c', 3)]);
+      expect(r).toEqual({ inserted: 1, duplicates: 3, insertedIds: ['c'] });
+      expect((await store.putActivities([act('c', 3)])).duplicates).toBe(1);
+      expect(await store.countActivities()).toBe(3);
+      for (const q of [{ user: 'U1@example.com' }, { user: 'u1' }, { ip: '198.51.100.7' }, {}]) {
+        expect((await store.queryActivities(q)).items.map((a) => a.id)).toEqual(['c', 'b', 'a']);
+      }
+      expect((await store.getActivity('a'))?.id).toBe('a');
+      expect((await store.getActivity('c'))?.id).toBe('c');
+      expect(await store.mergeActivities()).toBe(1);
+      expect(await store.mergeActivities()).toBe(0);
+      expect((await store.putActivities([act('c', 3)])).duplicates).toBe(1);
+      expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['c', 'b', 'a']);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('prunes merged and recent rows with their ids and lookups, so a pruned id can be stored again', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path, mergeRows: 1_000_000 });
+    await store.migrate();
+    try {
+      await store.putActivities([act('old1', 1), act('new1', 100)]);
+      await store.mergeActivities();
+      await store.putActivities([act('old2', 2), act('new2', 101)]);
+      expect(await store.pruneActivities(at(50))).toBe(2);
+      expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['new2', 'new1']);
+      expect((await store.putActivities([act('old1', 1), act('old2', 2)])).inserted).toBe(2);
+      expect((await store.queryActivities({ ip: '198.51.100.7' })).items.map((a) => a.id)).toEqual(['new2', 'new1', 'old2', 'old1']);
+      // Pruning the newest rows never lets a new row take a merged rid (it would be taken for merged).
+      expect(await store.pruneActivities(at(1000))).toBe(4);
+      await store.putActivities([act('after', 5, 'u2', '203.0.113.1')]);
+      expect((await store.queryActivities({ user: 'u2' })).items.map((a) => a.id)).toEqual(['after']);
+      expect((await store.queryActivities({ ip: '203.0.113.1' })).items.map((a) => a.id)).toEqual(['after']);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('migrates a database written by the 0001 layout: rows, lookups, duplicates and new writes', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'rampart-0001-'));
+    copyFileSync(new URL('./migrations/0001_init.sql', import.meta.url), join(old, '0001_init.sql'));
+    const path = join(dir, `layout-${n++}.db`);
+    const before = new SqliteStore({ path, migrationsDir: old });
+    await before.migrate();
+    await before.close();
+    const raw = new Database(path);
+    const insert = raw.prepare('INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const a of [act('x1', 1), act('x2', 2, 'u2', '203.0.113.5'), act('x3', 3)]) {
+      const row: unknown[] = new Array(11);
+      fillRow(row, a);
+      insert.run(row);
+    }
+    raw.close();
+    const store = new SqliteStore({ path, mergeRows: 1_000_000 });
+    await store.migrate();
+    try {
+      expect(await store.countActivities()).toBe(3);
+      expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['x3', 'x1']);
+      expect((await store.queryActivities({ ip: '203.0.113.5' })).items.map((a) => a.id)).toEqual(['x2']);
+      expect((await store.getActivity('x2'))?.actor.id).toBe('u2');
+      expect(await store.putActivities([act('x1', 1), act('x4', 4)])).toEqual({ inserted: 1, duplicates: 1, insertedIds: ['x4'] });
+      expect((await store.queryActivities({ user: 'U1@EXAMPLE.COM' })).items.map((a) => a.id)).toEqual(['x4', 'x3', 'x1']);
+    } finally {
+      await store.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+    const db = new Database(path, { readonly: true });
+    expect(layoutProblems(db)).toEqual([]);
     db.close();
   });
 });

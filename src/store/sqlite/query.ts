@@ -1,0 +1,76 @@
+/**
+ * @module store/sqlite/query
+ * Activity queries over the SQLite layout of migration 0002: the append-only `activities` table (indexed by time
+ * and by action), the sorted lookup tables for email, actor id and IP that cover rows up to
+ * `activity_merge.merged_rid`, and their small `_recent` twins for the newer rows. A user or IP filter becomes a
+ * walk of both lookup tables in (key, time) order, each joined to the row and stopping after one page; the parts
+ * are merged by (time, id). Values are always bound parameters.
+ */
+import type { ActivityQuery } from '../store.ts';
+import { decodeCursor, queryInstant, textNeedle } from '../common.ts';
+import { Params, type BuiltQuery, type Dialect } from '../sql.ts';
+
+type Keyed = 'actor_email' | 'actor_id' | 'ip';
+const LOOKUP: Record<Keyed, string> = { actor_email: 'activities_by_email', actor_id: 'activities_by_actor', ip: 'activities_by_ip' };
+
+export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, limit: number): BuiltQuery {
+  const order = q.order === 'asc' ? 'asc' : 'desc';
+  const dir = order === 'desc' ? 'DESC' : 'ASC';
+  const cursor = decodeCursor(q.cursor);
+  const from = q.from !== undefined ? dialect.activityTime(queryInstant(q.from, 'from')) : undefined;
+  const to = q.to !== undefined ? dialect.activityTime(queryInstant(q.to, 'to')) : undefined;
+  const p = new Params(dialect);
+
+  /**
+   * One part. `lookup` / `recent`: walk that key's merged or recent lookup table; `table`: the table itself through
+   * its time or action index (every row, merged or not).
+   */
+  const part = (key: { column: Keyed; value: string } | null, source: 'lookup' | 'recent' | 'table'): string => {
+    const conds: string[] = [];
+    // The lookup walk orders by its own copy of the time (x.t), so the page stops early.
+    const time = source === 'table' ? 'a.time' : 'x.t';
+    const broad = (c: string) => (source === 'table' && key === null && q.ip === undefined ? `a.${c}` : `+a.${c}`);
+    if (source !== 'table') conds.push(`x.k = ${p.add(key!.value)}`);
+    // An IP filter beside a user filter is checked on the user's rows.
+    if (q.ip !== undefined && key?.column !== 'ip') conds.push(`+a.ip = ${p.add(q.ip)}`);
+    if (q.action !== undefined) conds.push(`${broad('action')} = ${p.add(q.action)}`);
+    if (q.category !== undefined) conds.push(`+a.category = ${p.add(q.category)}`);
+    if (q.outcome !== undefined) conds.push(`+a.outcome = ${p.add(q.outcome)}`);
+    if (q.app !== undefined) conds.push(`+a.app = ${p.add(q.app)}`);
+    if (from !== undefined) conds.push(`${time} >= ${p.add(from)}`);
+    if (to !== undefined) conds.push(`${time} < ${p.add(to)}`);
+    if (q.text !== undefined && q.text !== '') conds.push(dialect.textMatch(p, textNeedle(q.text)));
+    if (cursor) {
+      const op = order === 'desc' ? '<' : '>';
+      const bound = order === 'desc' ? '<=' : '>=';
+      const t = dialect.activityTime(cursor.time);
+      // The lone bound is redundant with the OR but gives the planner an index range.
+      conds.push(`${time} ${bound} ${p.add(t)} AND (${time} ${op} ${p.add(t)} OR (${time} = ${p.add(t)} AND a.id ${op} ${p.add(cursor.id)}))`);
+    }
+    // CROSS JOIN keeps the lookup table as the outer loop.
+    const fromSql =
+      source === 'table' ? 'activities AS a' : `${LOOKUP[key!.column]}${source === 'recent' ? '_recent' : ''} AS x CROSS JOIN activities AS a ON a.rid = x.r`;
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    return (
+      `SELECT a.time AS time, a.id AS id, a.body AS body FROM ${fromSql} ${where} ` +
+      `ORDER BY ${time} ${dir}, a.id ${dir} LIMIT ${p.add(limit + 1)}`
+    );
+  };
+
+  const keys: { column: Keyed; value: string }[] = [];
+  if (q.user !== undefined && q.user !== '') {
+    keys.push({ column: 'actor_email', value: q.user.toLowerCase() }, { column: 'actor_id', value: q.user });
+  } else if (q.ip !== undefined) {
+    keys.push({ column: 'ip', value: q.ip });
+  }
+  if (keys.length === 0) {
+    const sql = part(null, 'table');
+    return { sql, params: p.values };
+  }
+  const parts: string[] = [];
+  for (const k of keys) parts.push(part(k, 'lookup'), part(k, 'recent'));
+  // UNION, not UNION ALL: a row can match a user by both its email and its id.
+  const sql =
+    parts.map((s, i) => `SELECT * FROM (${s}) AS p${i}`).join(' UNION ') + ` ORDER BY time ${dir}, id ${dir} LIMIT ${p.add(limit + 1)}`;
+  return { sql, params: p.values };
+}
