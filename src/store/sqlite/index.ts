@@ -103,7 +103,7 @@ export const MERGE_STEP_SQL = [
 const MARK_MERGED = `UPDATE activity_merge SET merged_rid = (${LAST_RID})`;
 /** Default merge threshold and step size (docs/store.md, "Writing activities": what they measured). */
 const MERGE_ROWS = 50_000;
-const MERGE_STEP_ROWS = 10_000;
+const MERGE_STEP_ROWS = 2_000;
 const SET_CHECKPOINT =
   'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
   'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
