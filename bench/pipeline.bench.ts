@@ -6,6 +6,9 @@
  *   (d) beside them, SQLite's own ceiling on this machine: the same activities' stored rows appended to a table
  *       with no key and no index (bench/sqlite-ceiling.ts), only the INSERTs timed. No design that writes one
  *       SQLite row per activity can store faster, so (d)/(a) bounds what (c)/(a) can reach here;
+ *   (f) beside them, a block store's write ceiling: the same activities' JSON text, 1,000 to a blob, appended to
+ *       an unindexed table with 64 KiB pages (bench/sqlite-ceiling.ts), only the INSERTs timed. It bounds the
+ *       writes of any block-packed layout; with (e) it shows which side limits such a store here;
  *   (e) (b) + JSON.stringify of every activity: the least any store must do on the thread that makes the
  *       activities (the SQLite writer thread and PostgreSQL both take the record as JSON text), so (e)/(a)
  *       bounds (c)/(a) for a single producing thread whatever the store does with the text.
@@ -35,7 +38,7 @@ import { createEnricher } from '../src/enrich/index.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
 import { collectGarbage } from './gc.ts';
-import { SqliteAppendCeiling } from './sqlite-ceiling.ts';
+import { SqliteAppendCeiling, SqliteBlockCeiling } from './sqlite-ceiling.ts';
 import { writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
 
@@ -44,7 +47,7 @@ const SLICE = Number(process.env.RAMPART_BENCH_SLICE ?? 20_000);
 const BATCH = Number(process.env.RAMPART_BENCH_BATCH ?? 5_000);
 const HOLD = Number(process.env.RAMPART_BENCH_HOLD ?? 1);
 /** Phases to run (development aid): e.g. RAMPART_BENCH_PHASES=abe skips the slow store phases. */
-const PHASES = process.env.RAMPART_BENCH_PHASES ?? 'abcde';
+const PHASES = process.env.RAMPART_BENCH_PHASES ?? 'abcdef';
 const GC_PER_SLICE = process.env.RAMPART_BENCH_GC !== '0';
 const DIR = join(process.cwd(), '.bench-tmp');
 
@@ -106,7 +109,9 @@ export const bench: BenchModule = {
     const c: Clock = { cpu: 0, wall: 0 };
     const d: Clock = { cpu: 0, wall: 0 };
     const e: Clock = { cpu: 0, wall: 0 };
+    const f: Clock = { cpu: 0, wall: 0 };
     const ceiling = new SqliteAppendCeiling(join(DIR, 'pipeline-ceiling.db'));
+    const blockCeiling = new SqliteBlockCeiling(join(DIR, 'pipeline-block-ceiling.db'));
     let lines = 0;
     let sink = 0;
     let slice: Buffer[] = [];
@@ -150,12 +155,19 @@ export const bench: BenchModule = {
         if (batch.length) await flush();
         await Promise.all(inFlight);
       });
-      if (PHASES.includes('d')) {
+      if (PHASES.includes('d') || PHASES.includes('f')) {
         const again: Activity[] = [];
         for (const l of slice) toActivities(l, again);
         for (let i = 0; i < again.length; i += BATCH) {
-          const rows = SqliteAppendCeiling.rows(again.slice(i, i + BATCH));
-          await timed(d, () => ceiling.append(rows));
+          const batch = again.slice(i, i + BATCH);
+          if (PHASES.includes('d')) {
+            const rows = SqliteAppendCeiling.rows(batch);
+            await timed(d, () => ceiling.append(rows));
+          }
+          if (PHASES.includes('f')) {
+            const blocks = SqliteBlockCeiling.blocks(batch);
+            await timed(f, () => blockCeiling.append(blocks));
+          }
         }
       }
       lines += slice.length;
@@ -172,6 +184,7 @@ export const bench: BenchModule = {
     await store.close();
     const ceilingRows = ceiling.count();
     ceiling.close();
+    blockCeiling.close();
     if (sink === 0) throw new Error('nothing processed');
 
     const rate = (k: Clock) => (lines * 1000) / k.wall;
@@ -190,6 +203,8 @@ export const bench: BenchModule = {
       [ran(a, d), { name: '(d)/(a): the most (c)/(a) can be with one SQLite row per activity', value: +(rate(d) / rate(a)).toFixed(3), unit: 'ratio' }],
       [ran(e), { name: '(e) (b) + JSON.stringify of every activity', value: Math.round(rate(e)), unit: 'events/s', note: cpuNote(e) }],
       [ran(a, e), { name: '(e)/(a): the most (c)/(a) can be with one producing thread that serialises each activity', value: +(rate(e) / rate(a)).toFixed(3), unit: 'ratio' }],
+      [ran(f), { name: '(f) SQLite block ceiling (JSON text, 1,000 activities to a blob, 64 KiB pages, INSERTs only)', value: Math.round(rate(f)), unit: 'events/s', note: cpuNote(f) }],
+      [ran(a, f), { name: '(f)/(a): the most (c)/(a) can be for the writes of a block-packed store', value: +(rate(f) / rate(a)).toFixed(3), unit: 'ratio' }],
       [ran(a, b), { name: '(b)/(a) per CPU second', value: +(cpuRate(b) / cpuRate(a)).toFixed(3), unit: 'ratio' }],
       [ran(a, c), { name: '(c)/(a) per CPU second', value: +(cpuRate(c) / cpuRate(a)).toFixed(3), unit: 'ratio' }],
       [true, { name: 'peak RSS', value: peakRssMb, unit: 'MB', target: { op: '<=', value: 1024 } }],
