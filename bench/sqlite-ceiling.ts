@@ -9,16 +9,22 @@ import { rmSync } from 'node:fs';
 import { fillRow } from '../src/store/sqlite/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
 
+/** A new, empty database file at `path` (earlier runs' files removed) with the store's journal settings. */
+function freshDatabase(path: string, pageSize: number): Database.Database {
+  for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+  const db = new Database(path);
+  db.pragma(`page_size = ${pageSize}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
 export class SqliteAppendCeiling {
   readonly #db: Database.Database;
   readonly #append: (rows: unknown[][]) => void;
 
   constructor(path: string) {
-    for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
-    this.#db = new Database(path);
-    this.#db.pragma('page_size = 8192');
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db = freshDatabase(path, 8192);
     this.#db.exec(
       'CREATE TABLE activities (id TEXT, time INTEGER, app TEXT, tenant TEXT, actor_id TEXT, actor_email TEXT, ip TEXT, action TEXT, category TEXT, outcome TEXT, body TEXT)',
     );
@@ -62,11 +68,7 @@ export class SqliteBlockCeiling {
   readonly #append: (blocks: Buffer[]) => void;
 
   constructor(path: string) {
-    for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
-    this.#db = new Database(path);
-    this.#db.pragma('page_size = 65536');
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db = freshDatabase(path, 65536);
     this.#db.exec('CREATE TABLE activity_blocks (first_time INTEGER, n INTEGER, body BLOB)');
     const insert = this.#db.prepare('INSERT INTO activity_blocks VALUES (?, ?, ?)');
     this.#append = this.#db.transaction((blocks: Buffer[]) => {
