@@ -34,6 +34,7 @@ import {
 } from '../common.ts';
 import { buildAlertQuery, type Dialect } from '../sql.ts';
 import { buildSqliteActivityQuery } from './query.ts';
+import { ActivityWriter, MERGE_ROWS, MERGE_STEP_ROWS } from './activity-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -67,46 +68,6 @@ const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.met
  * commits be copied back once.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
-/**
- * Claims an id for a new row: written only when the id is in neither id table (the merged table is read, never
- * written, so its random pages stay clean). Bound: id, rid, id. `changes` 0 means a duplicate.
- */
-const CLAIM_ID =
-  'INSERT INTO activity_ids_recent (id, rid) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM activity_ids WHERE id = ?) ' +
-  'ON CONFLICT(id) DO NOTHING';
-/** The row itself, appended at `rid` (the 12th bound value, after fillRow's 11). */
-const INSERT_ACTIVITY =
-  'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** The new row's keys, into the small recent lookup tables (bound: key, time, rid; skipped when the key is null). */
-const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent', 'activities_by_ip_recent'].map(
-  (t) => `INSERT INTO ${t} (k, t, r) VALUES (?, ?, ?)`,
-);
-/** The next batch's first rid - 1: above every row and every rid ever merged (a pruned tail is never reused). */
-const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
-const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
-/**
- * One merge step, one transaction: the first `?` recent ids and the first `?` recent entries of each lookup table,
- * in key order, move to their big tables. A step covers a slice of the key space, so the steps of one merge read
- * and write each page of the big B-trees about once in all, instead of once per commit. An id is never in both id
- * tables (the claim checks the big one), so the conflict clauses never fire; they are there so a broken invariant
- * costs a duplicate lookup entry, not the merge. Bound: the step size, twice per table.
- */
-export const MERGE_STEP_SQL = [
-  ['activity_ids_recent', 'activity_ids', 'id, rid', 'id'],
-  ...['email', 'actor', 'ip'].map((k) => [`activities_by_${k}_recent`, `activities_by_${k}`, 'k, t, r', '(k, t, r)']),
-].flatMap(([from, to, cols, key]) => [
-  `INSERT INTO ${to} (${cols}) SELECT ${cols} FROM ${from} WHERE true ORDER BY ${cols} LIMIT ? ON CONFLICT DO NOTHING`,
-  `DELETE FROM ${from} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${from} ORDER BY ${cols} LIMIT ?)`,
-]);
-/** After each step: the highest rid merged so far, which new rids stay above. */
-const MARK_MERGED = `UPDATE activity_merge SET merged_rid = (${LAST_RID})`;
-/** Default merge threshold and step size (docs/store.md, "Writing activities": what they measured). */
-const MERGE_ROWS = 50_000;
-const MERGE_STEP_ROWS = 2_000;
-const SET_CHECKPOINT =
-  'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
-  'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 const MAX_CACHED_QUERIES = 512;
 
 export const SQLITE_DIALECT: Dialect = {
@@ -130,20 +91,11 @@ export class SqliteStore implements Store {
   readonly #path: string;
   readonly #migrationsDir: string;
   readonly #queries = new Map<string, Database.Statement>();
-  #insertOne!: Database.Statement;
-  #setCheckpoint!: Database.Statement;
-  #putTx: Database.Transaction<(activities: Activity[], checkpoint?: Checkpoint) => PutResult> | null = null;
-  #claimId!: Database.Statement;
-  #recentKeys!: Database.Statement[];
-  #lastRid!: Database.Statement;
-  #countRecent!: Database.Statement;
-  /** One merge step; returns how many recent ids it moved. */
-  #mergeStep!: Database.Transaction<(n: number) => number>;
-  /** A merge is under way: one step runs after each batch until the recent tables are empty. */
-  #merging = false;
+  /** The activity writes of this connection (activity-writer.js, shared with the writer thread). */
+  #writer: ActivityWriter | null = null;
+  /** The inline writer's bound values, refilled for each activity (fillRow's 11, then the rid). */
+  readonly #row: unknown[] = new Array(12);
   readonly #mergeStepRows: number;
-  /** Rows this connection added since it last counted the unmerged ones (another connection may merge too). */
-  #recent = 0;
   readonly #mergeRows: number;
   #closed = false;
   #migrated = false;
@@ -223,29 +175,9 @@ export class SqliteStore implements Store {
 
   /** The hot statements, prepared once on first use (after migrate()). */
   #prepare(): void {
-    if (this.#putTx) return;
+if (this.#writer) return;
     if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
-    const db = this.#db;
-    this.#insertOne = db.prepare(INSERT_ACTIVITY);
-    this.#setCheckpoint = db.prepare(SET_CHECKPOINT);
-    this.#claimId = db.prepare(CLAIM_ID);
-    this.#recentKeys = RECENT_KEYS.map((sql) => db.prepare(sql));
-    this.#lastRid = db.prepare(LAST_RID).pluck();
-    this.#countRecent = db.prepare(COUNT_RECENT).pluck();
-    const steps = MERGE_STEP_SQL.map((sql) => db.prepare(sql));
-    const mark = db.prepare(MARK_MERGED);
-    this.#mergeStep = db.transaction((n: number) => {
-      let moved = 0;
-      for (const [i, st] of steps.entries()) {
-        const changes = st.run(n).changes;
-        if (i === 1) moved = changes; // the recent ids deleted
-      }
-      mark.run();
-      return moved;
-    });
-    // Rows left unmerged by an earlier process count towards the first merge.
-    this.#recent = this.#countRecent.get() as number;
-    this.#putTx = this.#makePutTx();
+    this.#writer = new ActivityWriter(this.#db, { mergeRows: this.#mergeRows, mergeStepRows: this.#mergeStepRows });
   }
 
   async close(): Promise<void> {
@@ -306,46 +238,16 @@ export class SqliteStore implements Store {
   async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
     if (this.#writerMode === 'worker') return this.#putViaWorker(activities, checkpoint);
     const result = this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
-    this.#recent += result.inserted;
-    if (this.#merging || this.#recent >= this.#mergeRows) this.#merge();
+    // After the COMMIT: a merge step never changes what was acknowledged (and never throws).
+    this.#writer!.afterBatch();
     return result;
-  }
-
-  /**
-   * One merge step after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
-   * when none are left). After the batch's COMMIT, so it never changes what was acknowledged; short steps keep each
-   * pause of the writer brief. A failed step (another process holding the lock past busy_timeout) changes nothing:
-   * the rows stay unmerged, where every read still finds them, and the next batch tries again.
-   */
-  #merge(): void {
-    try {
-      if (!this.#merging) {
-        this.#recent = this.#countRecent.get() as number;
-        if (this.#recent < this.#mergeRows) return;
-        this.#merging = true;
-      }
-      const moved = this.#mergeStep.immediate(this.#mergeStepRows);
-      this.#recent = Math.max(0, this.#recent - moved);
-      if (moved < this.#mergeStepRows) this.#merging = false;
-    } catch {
-      // retried after the next batch
-    }
   }
 
   /** Merges every unmerged row now; returns how many there were (tests and maintenance). */
   async mergeActivities(): Promise<number> {
     return this.#write('mergeActivities', () => {
       this.#prepare();
-      let total = 0;
-      for (;;) {
-        const moved = this.#mergeStep.immediate(this.#mergeStepRows);
-        total += moved;
-        // Each lookup table holds at most one entry per recent id, so it empties no later than the ids.
-        if (moved < this.#mergeStepRows) break;
-      }
-      this.#recent = 0;
-      this.#merging = false;
-      return total;
+      return this.#writer!.mergeAll();
     });
   }
 
@@ -377,14 +279,6 @@ export class SqliteStore implements Store {
       workerData: {
         path: this.#path,
         pragmas: this.#pragmas,
-        claimSql: CLAIM_ID,
-        recentKeysSql: RECENT_KEYS,
-        insertSql: INSERT_ACTIVITY,
-        lastRidSql: LAST_RID,
-        checkpointSql: SET_CHECKPOINT,
-        countSql: COUNT_RECENT,
-        mergeStepSql: MERGE_STEP_SQL,
-        markMergedSql: MARK_MERGED,
         mergeRows: this.#mergeRows,
         mergeStepRows: this.#mergeStepRows,
       },
@@ -414,34 +308,16 @@ export class SqliteStore implements Store {
 
   #putActivitiesTx(activities: Activity[], checkpoint?: Checkpoint): PutResult {
     this.#prepare();
-    // IMMEDIATE: the batch reads the last rid before writing, so it takes the write lock first (a deferred read
-    // could otherwise meet another connection's commit and fail with SQLITE_BUSY_SNAPSHOT).
-    return this.#putTx!.immediate(activities, checkpoint);
-  }
-
-  /**
-   * One transaction per batch: every row, then the checkpoint; any throw rolls all of it back. One single-row
-   * statement per activity: measured no slower than 100-row VALUES lists, and `changes` tells new from duplicate.
-   */
-  #makePutTx(): Database.Transaction<(activities: Activity[], checkpoint?: Checkpoint) => PutResult> {
-    const row: unknown[] = new Array(12);
-    return this.#db.transaction((activities: Activity[], checkpoint?: Checkpoint): PutResult => {
-      const inserted = new Set<string>();
-      let rid = this.#lastRid.get() as number;
-      for (const a of activities) {
-        fillRow(row, a);
-        if (this.#claimId.run(row[0], rid + 1, row[0]).changes === 0) continue;
-        row[11] = ++rid;
-        this.#insertOne.run(row);
-        // email, actor id, IP: columns 5, 4, 6
-        if (row[5] !== null) this.#recentKeys[0].run(row[5], row[1], rid);
-        if (row[4] !== null) this.#recentKeys[1].run(row[4], row[1], rid);
-        if (row[6] !== null) this.#recentKeys[2].run(row[6], row[1], rid);
-        inserted.add(a.id);
-      }
-      if (checkpoint) this.#setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
-      return putResult(activities, inserted);
-    });
+    const row = this.#row;
+    const inserted = this.#writer!.write(
+      activities.length,
+      (i) => {
+        fillRow(row, activities[i]);
+        return row;
+      },
+      checkpoint,
+    );
+    return putResult(activities, new Set(inserted.map((i) => activities[i].id)));
   }
 
   async getActivity(id: string): Promise<Activity | null> {
@@ -619,7 +495,7 @@ export class SqliteStore implements Store {
   async setCheckpoint(cp: Checkpoint): Promise<void> {
     this.#write('setCheckpoint', () => {
       this.#prepare();
-      this.#setCheckpoint.run(cp.connector, cp.key, cp.value, new Date().toISOString());
+      this.#writer!.setCheckpoint.run(cp.connector, cp.key, cp.value, new Date().toISOString());
     });
   }
 
