@@ -30,13 +30,20 @@ export class Params {
   }
 }
 
-/** `(time, id)` beyond the cursor in the direction of the order. */
-function keyset(p: Params, pos: KeysetPosition, order: 'asc' | 'desc', time: (iso: string) => unknown = (t) => t): string {
+/** `(time, id)` beyond the cursor in the direction of the order (`columns`: how the query names the two). */
+export function keyset(
+  p: Params,
+  pos: KeysetPosition,
+  order: 'asc' | 'desc',
+  time: (iso: string) => unknown = (t) => t,
+  columns: { time: string; id: string } = { time: 'time', id: 'id' },
+): string {
   const op = order === 'desc' ? '<' : '>';
   const bound = order === 'desc' ? '<=' : '>=';
   const t = time(pos.time);
+  const [tc, ic] = [columns.time, columns.id];
   // The lone `time <=`/`>=` term is redundant with the OR but gives the planner an index range.
-  return `time ${bound} ${p.add(t)} AND (time ${op} ${p.add(t)} OR (time = ${p.add(t)} AND id ${op} ${p.add(pos.id)}))`;
+  return `${tc} ${bound} ${p.add(t)} AND (${tc} ${op} ${p.add(t)} OR (${tc} = ${p.add(t)} AND ${ic} ${op} ${p.add(pos.id)}))`;
 }
 
 export interface BuiltQuery {

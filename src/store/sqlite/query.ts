@@ -8,7 +8,7 @@
  */
 import type { ActivityQuery } from '../store.ts';
 import { decodeCursor, queryInstant, textNeedle } from '../common.ts';
-import { Params, type BuiltQuery, type Dialect } from '../sql.ts';
+import { keyset, Params, type BuiltQuery, type Dialect } from '../sql.ts';
 
 type Keyed = 'actor_email' | 'actor_id' | 'ip';
 const LOOKUP: Record<Keyed, string> = { actor_email: 'activities_by_email', actor_id: 'activities_by_actor', ip: 'activities_by_ip' };
@@ -40,13 +40,7 @@ export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, lim
     if (from !== undefined) conds.push(`${time} >= ${p.add(from)}`);
     if (to !== undefined) conds.push(`${time} < ${p.add(to)}`);
     if (q.text !== undefined && q.text !== '') conds.push(dialect.textMatch(p, textNeedle(q.text)));
-    if (cursor) {
-      const op = order === 'desc' ? '<' : '>';
-      const bound = order === 'desc' ? '<=' : '>=';
-      const t = dialect.activityTime(cursor.time);
-      // The lone bound is redundant with the OR but gives the planner an index range.
-      conds.push(`${time} ${bound} ${p.add(t)} AND (${time} ${op} ${p.add(t)} OR (${time} = ${p.add(t)} AND a.id ${op} ${p.add(cursor.id)}))`);
-    }
+    if (cursor) conds.push(keyset(p, cursor, order, dialect.activityTime, { time, id: 'a.id' }));
     // CROSS JOIN keeps the lookup table as the outer loop.
     const fromSql =
       source === 'table' ? 'activities AS a' : `${LOOKUP[key!.column]}${source === 'recent' ? '_recent' : ''} AS x CROSS JOIN activities AS a ON a.rid = x.r`;
