@@ -62,12 +62,6 @@ export class ActivityFields {
   isAdminActivity = false;
   impersonated = false;
   ip: string | null = null;
-  /**
-   * A canonical dotted-quad IPv4 address ("10.0.0.1", no leading zeros) as its high and low 16 bits, else both
-   * -1: two such addresses are equal exactly when both halves are (small integers, compared without the string).
-   */
-  ipv4Hi = -1;
-  ipv4Lo = -1;
   geo: Geo | null = null;
   asn: number | null = null;
   ipCategory: IpCategory | null = null;
@@ -85,18 +79,15 @@ export class ActivityFields {
     this.asn = a.asn;
     this.ipCategory = a.ipCategory;
     this.ipTags = a.ipTags;
-    const ip = a.ip;
-    this.ip = ip;
-    const lo = canonicalIpv4Lo(ip);
-    this.ipv4Hi = lo < 0 ? -1 : ipv4Hi;
-    this.ipv4Lo = lo;
+    this.ip = a.ip;
   }
 }
 
 /**
  * A canonical dotted-quad IPv4 ("10.0.0.1", no leading zeros): returns its low 16 bits and leaves the high 16
- * in `ipv4Hi`, else returns -1. Halves, not the 32-bit number: small integers are never boxed, so the hot path
- * allocates nothing.
+ * for lastIpv4Hi(), else returns -1. Two such addresses are equal exactly when both halves are, so a detection
+ * can keep an address as two small integers in a user's record and compare without reading the stored string.
+ * Halves, not the 32-bit number: small integers are never boxed, so the hot path allocates nothing.
  */
 let ipv4Hi = 0;
 export function canonicalIpv4Lo(ip: string | null): number {

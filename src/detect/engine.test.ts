@@ -5,7 +5,7 @@ import { ConfigSchema } from '../config/schema.ts';
 import { userKey, type Activity } from '../schema/activity.ts';
 import { AlertSchema } from '../schema/alert.ts';
 import { DetectionsConfigSchema } from './config.ts';
-import { NO_ALERTS, type Detection } from './detection.ts';
+import { canonicalIpv4Lo, lastIpv4Hi, NO_ALERTS, type Detection } from './detection.ts';
 import { DetectionEngine, userKeyAndHash } from './engine.ts';
 import { countryCode } from './geo.ts';
 import { CASE_START, makeActivity, makeDirectoryUser, type CaseActivity } from './testing.ts';
@@ -162,6 +162,19 @@ describe('user records (lookup, order, forgetting)', () => {
     expect(users(engine)).toEqual(['bob@example.com', 'svc-9']);
   });
 
+  it('never gives an email the record of an actor id spelled the same in upper case (the key of that email is lower case)', () => {
+    const engine = new DetectionEngine();
+    run(engine, [
+      { at: 0, user: null, userId: 'Svc-9', place: 'newYork', ip: '198.51.100.1' },
+      { at: 1, user: 'Svc-9', place: 'london', ip: '203.0.113.1' },
+      { at: 2, user: 'svc-9', place: 'london', ip: '203.0.113.1' },
+    ]);
+    expect(users(engine)).toEqual(['Svc-9', 'svc-9']);
+    // The id-keyed user has only its own (New York) sign-in; the two London ones went to the email's key.
+    expect(engine.userState('Svc-9')).toEqual(expect.objectContaining({ impossible_travel: expect.objectContaining({ ip: '198.51.100.1' }) }));
+    expect(engine.userState('svc-9')).toEqual(expect.objectContaining({ impossible_travel: expect.objectContaining({ ip: '203.0.113.1' }) }));
+  });
+
   it('finds every user again after the table grows, and exports them in first-seen order', () => {
     const engine = new DetectionEngine();
     const emails = Array.from({ length: 3000 }, (_, i) => `u${(i * 7919) % 3000}@example.com`);
@@ -306,14 +319,14 @@ describe('extra detections (activity policies plug in as Detections)', () => {
       ['policy:mass-download', 2],
     ]);
   });
-  it('gives every detection the fields of the activity it evaluates (ctx.fields), IPv4 as halves only when canonical', () => {
+  it('gives every detection the fields of the activity it evaluates (ctx.fields)', () => {
     const seen: unknown[] = [];
     const probe: Detection = {
       ...mass,
       id: 'probe',
       evaluate: (a, ctx) => {
         const f = ctx.fields;
-        seen.push([f.id === a.id, f.outcome === a.outcome, f.category === a.category, f.geo === a.geo, f.ipTags === a.ipTags, f.ip, f.ipv4Hi, f.ipv4Lo]);
+        seen.push([f.id === a.id, f.outcome === a.outcome, f.category === a.category, f.geo === a.geo, f.ipTags === a.ipTags, f.ip]);
         return NO_ALERTS;
       },
     };
@@ -322,20 +335,26 @@ describe('extra detections (activity policies plug in as Detections)', () => {
     run(engine, [
       { at: 0, ip: '10.1.2.3' },
       { at: 1, ip: '10.1.2.03', outcome: 'failure', category: 'file' },
-      { at: 2, ip: '2001:db8::1' },
-      { at: 3, ip: '10.1.2.256' },
       { at: 4, ip: null, user: null, userId: '7' },
-      { at: 5, ip: '255.255.255.255' },
     ]);
     const same = [true, true, true, true, true];
     expect(seen).toEqual([
-      [...same, '10.1.2.3', 10 * 256 + 1, 2 * 256 + 3],
-      [...same, '10.1.2.03', -1, -1],
-      [...same, '2001:db8::1', -1, -1],
-      [...same, '10.1.2.256', -1, -1],
-      [...same, null, -1, -1],
-      [...same, '255.255.255.255', 65535, 65535],
+      [...same, '10.1.2.3'],
+      [...same, '10.1.2.03'],
+      [...same, null],
     ]);
+  });
+  it('reads an IPv4 address as two 16-bit halves only when it is canonical (canonicalIpv4Lo)', () => {
+    const halves = (ip: string | null) => {
+      const lo = canonicalIpv4Lo(ip);
+      return lo < 0 ? [-1, -1] : [lastIpv4Hi(), lo];
+    };
+    expect(halves('10.1.2.3')).toEqual([10 * 256 + 1, 2 * 256 + 3]);
+    expect(halves('255.255.255.255')).toEqual([65535, 65535]);
+    expect(halves('0.0.0.0')).toEqual([0, 0]);
+    for (const ip of ['10.1.2.03', '2001:db8::1', '10.1.2.256', '10.1.2', '10.1.2.3.4', '10..2.3', ' 10.1.2.3', '1.2.3.4 ', null]) {
+      expect(halves(ip), String(ip)).toEqual([-1, -1]);
+    }
   });
   it('refuses a duplicate id', () => {
     const engine = new DetectionEngine();

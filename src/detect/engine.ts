@@ -98,6 +98,12 @@ class UserTable {
    */
   data: unknown[] = [];
   #stride: number;
+  /**
+   * True once a key with a character that lower-casing may change (A-Z, non-ASCII) was added: only an actor id
+   * can be such a key (emails are lower-cased first). While false, a key found equal to an activity's email
+   * is that email's own key without checking the email's case (DetectionEngine.process).
+   */
+  mixedCase = false;
 
   constructor(stride: number) {
     this.#stride = stride;
@@ -122,6 +128,7 @@ class UserTable {
   add(key: string, h: number): number {
     const base = this.#keys.length * this.#stride;
     this.#keys.push(key);
+    if (!this.mixedCase && lowerCaseMayChange(key)) this.mixedCase = true;
     const data = this.data;
     for (let j = 0; j < this.#stride; j++) data.push(undefined);
     // Grows 4x: each growth re-inserts every user at random places in a table larger than the cache.
@@ -152,6 +159,7 @@ class UserTable {
   }
 
   clear(): void {
+    this.mixedCase = false;
     this.#keys = [];
     this.data = [];
     this.#rebuild(1024);
@@ -214,6 +222,15 @@ function keyHash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h >>> 2) | 1;
+}
+
+/** True when `s` has a character that toLowerCase may change (A-Z or beyond ASCII). */
+function lowerCaseMayChange(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) return true;
+  }
+  return false;
 }
 
 /** keyHash of the key userKeyAndHash last returned (a small integer in a variable: no allocation). */
@@ -478,11 +495,21 @@ export class DetectionEngine implements AlertProducer {
     const tenant = a.tenant;
     let first = this.#tenantFirst.get(tenant);
     if (first === undefined || timeMs < first) this.#tenantFirst.set(tenant, (first = timeMs));
-    const user = userKeyAndHash(a);
-    const h = userKeyHash;
+    // While no stored key has upper case (UserTable.mixedCase), an email found as it is is its own key: the
+    // common case hashes it without checking each character's case (userKeyAndHash does that for the others:
+    // new users, upper case, no email). With such keys, the email must also have nothing to lower-case.
+    const email = a.actor.email;
+    let user: string | null;
+    let h: number;
     let base = -1;
+    const users = this.#users;
+    if (email !== null && email !== undefined && (base = users.get(email, (h = keyHash(email)))) >= 0 && (!users.mixedCase || !lowerCaseMayChange(email))) user = email;
+    else {
+      user = userKeyAndHash(a);
+      h = userKeyHash;
+      base = user === null ? -1 : users.get(user, h);
+    }
     if (user !== null) {
-      base = this.#users.get(user, h);
       if (base < 0) {
         base = this.#users.add(user, h);
         this.#initRecord(this.#users.data, base, tenant, timeMs);
@@ -502,20 +529,34 @@ export class DetectionEngine implements AlertProducer {
     const ctx = this.#ctx;
     ctx.set(a, user, timeMs < first + this.#learningMs, base < 0 ? null : this.#users.data, base);
     ctx.timeMs = timeMs; // assigned here, not passed: a number argument to a call not inlined would be boxed
-    let out: Alert[] | null = null;
+    // Unrolled: registration order is fixed, so each call site below sees one detection class and its call is
+    // monomorphic (inlinable). One call site in a loop sees every class: a megamorphic lookup per detection per
+    // activity, ~10% of the engine's time at 100k users (docs/detections.md, "Performance and memory").
     const regs = this.#enabled;
-    for (let i = 0; i < regs.length; i++) {
-      const r = regs[i];
-      const drafts = r.det.evaluate(a, ctx);
-      if (drafts.length === 0) continue;
-      if (r.det.learns && ctx.learning) continue;
-      for (const d of drafts) {
-        const alertUser = d.user === undefined ? user : d.user;
-        if (r.scoped && alertUser !== null && !this.#inScope(r, a, alertUser)) continue;
-        (out ??= []).push(this.#raise(r, d, a, timeMs, alertUser));
-      }
-    }
+    const n = regs.length;
+    let out: Alert[] | null = null;
+    let d: AlertDraft[];
+    if (n > 0 && (d = regs[0].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[0], d, a, timeMs, user, out);
+    if (n > 1 && (d = regs[1].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[1], d, a, timeMs, user, out);
+    if (n > 2 && (d = regs[2].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[2], d, a, timeMs, user, out);
+    if (n > 3 && (d = regs[3].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[3], d, a, timeMs, user, out);
+    if (n > 4 && (d = regs[4].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[4], d, a, timeMs, user, out);
+    if (n > 5 && (d = regs[5].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[5], d, a, timeMs, user, out);
+    if (n > 6 && (d = regs[6].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[6], d, a, timeMs, user, out);
+    if (n > 7 && (d = regs[7].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[7], d, a, timeMs, user, out);
+    for (let i = 8; i < n; i++) if ((d = regs[i].det.evaluate(a, ctx)).length !== 0) out = this.#raiseAll(regs[i], d, a, timeMs, user, out);
     return out ?? NO_ALERTS_OUT;
+  }
+
+  /** Turns one detection's drafts for the activity into alerts (scope, learning, dedup), appended to `out`. */
+  #raiseAll(r: Registration, drafts: AlertDraft[], a: Activity, timeMs: number, user: string | null, out: Alert[] | null): Alert[] | null {
+    if (r.det.learns && this.#ctx.learning) return out;
+    for (const d of drafts) {
+      const alertUser = d.user === undefined ? user : d.user;
+      if (r.scoped && alertUser !== null && !this.#inScope(r, a, alertUser)) continue;
+      (out ??= []).push(this.#raise(r, d, a, timeMs, alertUser));
+    }
+    return out;
   }
 
   /** Exclude wins; an empty include list includes everyone. Groups also match the directory department. */

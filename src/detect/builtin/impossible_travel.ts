@@ -104,10 +104,11 @@ export class ImpossibleTravel implements Detection {
       // Same address and country as the user's last physical location (the common case): nothing to compare,
       // only the last-seen time and the country's day count move. Same address means same verdict, so no
       // re-checks. Canonical IPv4 and upper-case countries are compared as numbers held in the record.
-      const ipLo = f.ipv4Lo;
+      // Parsed here, not for every activity: only counted sign-ins with a location get this far.
+      const ipLo = canonicalIpv4Lo(f.ip);
       const cc = strictCountryCode(geo.country);
       let same: boolean;
-      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === f.ipv4Hi && rec[s + T_CC] === cc;
+      if (ipLo >= 0 && cc >= 0) same = rec[s + T_IP_LO] === ipLo && rec[s + T_IP_HI] === lastIpv4Hi() && rec[s + T_CC] === cc;
       else same = prev.ip === f.ip && prev.cc === geo.country;
       if (same) {
         // Inline arithmetic: passing the ms (not a small integer) to a call that is not inlined would box it.
