@@ -233,6 +233,11 @@ function lowerCaseMayChange(s: string): boolean {
   return false;
 }
 
+/** Buckets of DetectionEngine's ended-users filter (one byte each: 64 KB, kept in the L2 cache). */
+const ENDED_FILTER_SIZE = 1 << 16;
+/** A key hash's bucket in that filter (keyHash sets the lowest bit, so it is shifted out). */
+const endedSlot = (h: number): number => (h >>> 1) & (ENDED_FILTER_SIZE - 1);
+
 /** keyHash of the key userKeyAndHash last returned (a small integer in a variable: no allocation). */
 let userKeyHash = 0;
 
@@ -299,6 +304,15 @@ export class DetectionEngine implements AlertProducer {
   /** Only users the directory reports inactive or with a term date, by app then id / email (small, cache-friendly). */
   readonly #endedById = new Map<string, Map<string, DirectoryUser>>();
   readonly #endedByEmail = new Map<string, Map<string, DirectoryUser>>();
+  /**
+   * One byte per bucket of key hashes (all apps): set for the id and the lower-cased email of every ended user.
+   * Most users are not ended, and a clear byte for both their id and email says so without the two maps,
+   * whose lookups would hash the activity's fresh strings in full. Never cleared by updates (a stale byte only
+   * sends a lookup on to the maps); reset by setDirectory.
+   */
+  readonly #endedFilter = new Uint8Array(ENDED_FILTER_SIZE);
+  /** keyHash of the current activity's user key (process sets it; the lower-cased email's when it has one). */
+  #userHash = 0;
   readonly #clock: () => number;
   readonly #maxIds: number;
   readonly #maxEvidence: number;
@@ -374,6 +388,7 @@ export class DetectionEngine implements AlertProducer {
     this.#byEmail.clear();
     this.#endedById.clear();
     this.#endedByEmail.clear();
+    this.#endedFilter.fill(0);
     this.updateDirectory(users);
   }
 
@@ -393,10 +408,12 @@ export class DetectionEngine implements AlertProducer {
         let byId = this.#endedById.get(u.app);
         if (!byId) this.#endedById.set(u.app, (byId = new Map()));
         byId.set(u.id, u);
+        this.#endedFilter[endedSlot(keyHash(u.id))] = 1;
         if (u.email) {
           let byEmail = this.#endedByEmail.get(u.app);
           if (!byEmail) this.#endedByEmail.set(u.app, (byEmail = new Map()));
           byEmail.set(u.email.toLowerCase(), u);
+          this.#endedFilter[endedSlot(keyHash(u.email.toLowerCase()))] = 1;
         }
       }
       ids.set(u.id, u);
@@ -431,10 +448,20 @@ export class DetectionEngine implements AlertProducer {
 
   /**
    * The actor's directory entry when the directory reports it inactive or with a term date, else null.
-   * `lowerEmail`: the actor's email in lower case when the caller has it (the user key: no copy to make).
+   * `lowerEmail`: the actor's email in lower case when the caller has it (the user key: no copy to make), and
+   * `lowerEmailHash` its keyHash when known (else 0).
    */
-  endedDirectoryUser(a: Activity, lowerEmail: string | null = null): DirectoryUser | null {
+  endedDirectoryUser(a: Activity, lowerEmail: string | null = null, lowerEmailHash = 0): DirectoryUser | null {
     if (this.#endedById.size === 0) return null;
+    const id = a.actor.id;
+    const email = a.actor.email;
+    const filter = this.#endedFilter;
+    if (
+      (typeof id !== 'string' || filter[endedSlot(keyHash(id))] === 0) &&
+      (typeof email !== 'string' || filter[endedSlot(lowerEmailHash !== 0 ? lowerEmailHash : keyHash(lowerEmail ?? email.toLowerCase()))] === 0)
+    ) {
+      return null;
+    }
     if (a.actor.id !== null) {
       const u = this.#endedById.get(a.app)?.get(a.actor.id);
       if (u) return u;
@@ -469,7 +496,7 @@ export class DetectionEngine implements AlertProducer {
     const cached = rec[base + REC_ENDED] as number | { v: number; u: DirectoryUser };
     if (cached === v) return null;
     if (typeof cached === 'object' && cached.v === v) return cached.u;
-    const u = this.endedDirectoryUser(a, lowerEmail);
+    const u = this.endedDirectoryUser(a, lowerEmail, lowerEmail === null ? 0 : this.#userHash);
     rec[base + REC_ENDED] = u === null ? v : { v, u };
     return u;
   }
@@ -509,6 +536,7 @@ export class DetectionEngine implements AlertProducer {
       h = userKeyHash;
       base = user === null ? -1 : users.get(user, h);
     }
+    this.#userHash = h;
     if (user !== null) {
       if (base < 0) {
         base = this.#users.add(user, h);
