@@ -3,9 +3,14 @@
  * 10 days (7 of them learning), through all eight built-in detections with a 100,000-user directory. Target:
  * >= 500,000 events/s on one core. Also reports the engine's retained heap per user (detection state).
  * Activities are built in chunks outside the timed region (as JSON.parse of NDJSON lines, like scan and the
- * live pipeline produce them), so the figure is the engine alone.
+ * live pipeline produce them), so the figure is the engine alone. Three passes (fresh engine each), reported as
+ * their median, in this process and again in a child pinned to one vCPU with taskset (engine and GC threads on
+ * one core: the issue's "on one core" taken literally).
  * Run: `node --expose-gc --import tsx bench/detect.bench.ts` (or `npm run bench -- detect`).
  */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Activity, IpCategory } from '../src/schema/activity.ts';
 import { DirectoryUserSchema, type DirectoryUser } from '../src/schema/directory.ts';
 import { DetectionEngine } from '../src/detect/engine.ts';
@@ -20,6 +25,14 @@ const USERS = Number(process.env.BENCH_DETECT_USERS ?? 100_000);
 const EVENTS = Number(process.env.BENCH_DETECT_EVENTS ?? 1_000_000);
 /** Activities are handed over in batches of this size, as the pipeline does (they die young, like in a stream). */
 const CHUNK = 10_000;
+/**
+ * Measured passes over the whole stream, each with a fresh engine, after one warm-up pass (also reported, as the
+ * cold figure): V8 compiles and optimises the engine's code during the first pass, which then runs ~25-40%
+ * slower than the next ones on this machine. The figures are the measured passes' median (the machines are noisy).
+ */
+const PASSES = Number(process.env.BENCH_DETECT_PASSES ?? 3);
+/** Makes this module print its passes as JSON (the pinned child process). */
+const PASSES_FLAG = '--detect-passes-json';
 const START = Date.parse('2026-03-02T00:00:00.000Z');
 const SPAN_MS = 10 * 86_400_000;
 
@@ -165,9 +178,18 @@ function makeUsers(count: number): { users: Users; directory: DirectoryUser[] } 
   return { users, directory };
 }
 
-export async function run(): Promise<BenchResult[]> {
-  const { users, directory } = makeUsers(USERS);
+/** One pass of the whole stream through a fresh engine. */
+interface Pass {
+  /** Events per second of wall-clock time inside the engine. */
+  eps: number;
+  /** Events per second of the process's CPU time (all threads, GC helpers included) inside the engine. */
+  epsCpu: number;
+  heapPerUser: number;
+  stateBytesPerUser: number;
+  alerts: number;
+}
 
+function measurePass(users: Users, directory: DirectoryUser[]): Pass {
   const engine = new DetectionEngine();
   engine.setDirectory(directory);
   gcNow();
@@ -192,24 +214,77 @@ export async function run(): Promise<BenchResult[]> {
   }
   gcNow();
   const heapAfter = process.memoryUsage().heapUsed;
-  const perUser = (heapAfter - heapBefore) / USERS;
-  const eps = Math.round(EVENTS / (processMs / 1000));
-  const epsCpu = Math.round(EVENTS / (cpuMicros / 1e6));
   // Same stream, every detection's state exported, as a cross-check of what the heap figure holds.
   const stateBytes = JSON.stringify(engine.exportState()).length;
-  return [
-    { name: `throughput (wall clock), ${EVENTS.toLocaleString('en-US')} events / ${USERS.toLocaleString('en-US')} users, one thread`, value: eps, unit: 'events/s', target: { op: '>=', value: 500_000 } },
-    { name: 'throughput per CPU second (process CPU time, includes GC threads; robust to a shared machine)', value: epsCpu, unit: 'events/s', target: { op: '>=', value: 500_000 } },
-    { name: 'engine heap retained per user (detection state + dedup + tenant user set)', value: Math.round(perUser), unit: 'bytes', target: { op: '<=', value: 1024 }, note: 'heapUsed after GC, minus heapUsed after GC before processing (directory and users excluded)' },
-    { name: 'exported state per user (JSON, what the store persists)', value: Math.round(stateBytes / USERS), unit: 'bytes' },
-    { name: 'alert creations and updates returned', value: alerts, unit: 'alerts' },
-  ];
+  return {
+    eps: Math.round(EVENTS / (processMs / 1000)),
+    epsCpu: Math.round(EVENTS / (cpuMicros / 1e6)),
+    heapPerUser: Math.round((heapAfter - heapBefore) / USERS),
+    stateBytesPerUser: Math.round(stateBytes / USERS),
+    alerts,
+  };
 }
 
-if (process.argv[1]?.endsWith('detect.bench.ts')) {
+function measurePasses(): Pass[] {
+  const { users, directory } = makeUsers(USERS);
+  return Array.from({ length: 1 + PASSES }, () => measurePass(users, directory));
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/**
+ * The same passes in a child process pinned to one vCPU with taskset, so the engine and V8's GC threads share
+ * that one core ("on one core" taken literally); the reason instead where taskset is missing or fails.
+ */
+function measurePinned(): { passes: Pass[]; cpu: number } | { error: string } {
+  const cpu = cpus().length - 1;
+  const r = spawnSync('taskset', ['-c', String(cpu), process.execPath, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), PASSES_FLAG], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15 * 60_000,
+  });
+  if (r.error) return { error: `taskset could not run: ${r.error.message}` };
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line) return { error: `pinned run exited ${r.status}` };
+  return { passes: (JSON.parse(line) as { passes: Pass[] }).passes, cpu };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const [cold, ...passes] = measurePasses();
+  // The engine is deterministic: every pass over the same stream returns the same alerts.
+  if (passes.some((p) => p.alerts !== cold.alerts)) throw new Error(`passes returned different alert counts: ${[cold, ...passes].map((p) => p.alerts).join(', ')}`);
+  const pinned = measurePinned();
+  const each = (xs: number[]) => `passes: ${xs.map((x) => x.toLocaleString('en-US')).join(', ')}`;
+  const scale = `${EVENTS.toLocaleString('en-US')} events / ${USERS.toLocaleString('en-US')} users`;
+  const warm = `median of ${PASSES} passes after a warm-up pass`;
+  const results: BenchResult[] = [
+    { name: `throughput (wall clock), ${scale}, one thread, ${warm}`, value: median(passes.map((p) => p.eps)), unit: 'events/s', target: { op: '>=', value: 500_000 }, note: each(passes.map((p) => p.eps)) },
+    { name: `throughput per CPU second (process CPU time, includes GC threads), ${warm}`, value: median(passes.map((p) => p.epsCpu)), unit: 'events/s', target: { op: '>=', value: 500_000 }, note: each(passes.map((p) => p.epsCpu)) },
+  ];
+  if ('error' in pinned) results.push({ name: 'throughput pinned to one vCPU: not measured', value: 0, unit: 'events/s', note: pinned.error });
+  else {
+    const [pinnedCold, ...pinnedPasses] = pinned.passes;
+    const cpuEps = pinnedPasses.map((p) => p.epsCpu);
+    results.push(
+      { name: `throughput pinned to one vCPU (taskset -c ${pinned.cpu}: engine and GC threads on one core), per CPU second, ${warm}`, value: median(cpuEps), unit: 'events/s', target: { op: '>=', value: 500_000 }, note: `${each(cpuEps)}; wall clock ${each(pinnedPasses.map((p) => p.eps))}` },
+      { name: 'cold: the warm-up pass pinned to one vCPU, per CPU second (includes compiling and optimising the engine)', value: pinnedCold.epsCpu, unit: 'events/s', note: `wall clock ${pinnedCold.eps.toLocaleString('en-US')}` },
+    );
+  }
+  results.push(
+    { name: 'cold: the warm-up pass in this process, wall clock / per CPU second', value: cold.eps, unit: 'events/s', note: `per CPU second ${cold.epsCpu.toLocaleString('en-US')}` },
+    { name: 'engine heap retained per user (detection state + dedup + tenant user set)', value: cold.heapPerUser, unit: 'bytes', target: { op: '<=', value: 1024 }, note: 'heapUsed after GC, minus heapUsed after GC before processing (directory and users excluded), first pass' },
+    { name: 'exported state per user (JSON, what the store persists)', value: cold.stateBytesPerUser, unit: 'bytes' },
+    { name: 'alert creations and updates returned (each pass)', value: cold.alerts, unit: 'alerts' },
+  );
+  return results;
+}
+
+if (process.argv.includes(PASSES_FLAG)) {
+  process.stdout.write(JSON.stringify({ passes: measurePasses() }) + '\n');
+} else if (process.argv[1]?.endsWith('detect.bench.ts')) {
   const results = await run();
   for (const r of results) {
     const t = r.target ? ` (target ${r.target.op} ${r.target.value.toLocaleString('en-US')}: ${(r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value) ? 'met' : 'NOT met'})` : '';
-    process.stdout.write(`${r.name}: ${r.value.toLocaleString('en-US')} ${r.unit}${t}\n`);
+    process.stdout.write(`${r.name}: ${r.value.toLocaleString('en-US')} ${r.unit}${t}${r.note ? ` [${r.note}]` : ''}\n`);
   }
 }
