@@ -17,7 +17,7 @@ export declare class ActivityWriter {
   readonly setCheckpoint: Database.Statement;
   /** Writes a batch in one IMMEDIATE transaction; returns the indexes of the rows inserted (the rest were duplicates). */
   write(n: number, rowAt: (i: number) => unknown[], checkpoint: WriterCheckpoint | null | undefined): number[];
-  /** One merge step while a merge is under way or due; never throws. */
+  /** While a merge is under way or due: steps until twice the rows inserted since the last call moved (at least one); never throws. */
   afterBatch(): void;
   /** Merges every unmerged row now; returns how many there were. */
   mergeAll(): number;

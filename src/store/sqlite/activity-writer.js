@@ -112,6 +112,8 @@ export class ActivityWriter {
     this.merging = false;
     /** Rows added since the unmerged ones were last counted (rows left by an earlier process count too). */
     this.recent = /** @type {number} */ (this.countRecent.get());
+    /** Rows inserted since the last afterBatch (what the merge must at least keep pace with). */
+    this.sinceAfterBatch = 0;
   }
 
   /**
@@ -125,16 +127,23 @@ export class ActivityWriter {
   write(n, rowAt, checkpoint) {
     const inserted = this.batch.immediate(n, rowAt, checkpoint);
     this.recent += inserted.length;
+    this.sinceAfterBatch += inserted.length;
     return inserted;
   }
 
   /**
-   * One merge step after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
-   * when none are left). Called after the batch's COMMIT, so it never changes what was acknowledged. A failed step
-   * (another process holding the lock past busy_timeout) changes nothing: the rows stay unmerged, where every read
-   * still finds them, and the next batch tries again.
+   * Merge steps after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
+   * when none are left): at least one, and as many as it takes to move twice the rows inserted since the last
+   * call, so a merge outpaces batches of any size and ends. (One step per batch let 5,000-row batches outrun
+   * 2,000-row steps: the merge never ended, the `_recent` tables grew to ~600,000 rows over a 1M-row load, and
+   * inserting into them at random halved the put rate; docs/store.md.) Each step is its own short transaction.
+   * Called after the batch's COMMIT, so it never changes what was acknowledged. A failed step (another process
+   * holding the lock past busy_timeout) changes nothing: the rows stay unmerged, where every read still finds
+   * them, and the next batch tries again.
    */
   afterBatch() {
+    const added = this.sinceAfterBatch;
+    this.sinceAfterBatch = 0;
     if (!this.merging && this.recent < this.mergeRows) return;
     try {
       if (!this.merging) {
@@ -142,9 +151,16 @@ export class ActivityWriter {
         if (this.recent < this.mergeRows) return;
         this.merging = true;
       }
-      const moved = this.mergeStep.immediate(this.mergeStepRows);
-      this.recent = Math.max(0, this.recent - moved);
-      if (moved < this.mergeStepRows) this.merging = false;
+      let total = 0;
+      do {
+        const moved = this.mergeStep.immediate(this.mergeStepRows);
+        total += moved;
+        this.recent = Math.max(0, this.recent - moved);
+        if (moved < this.mergeStepRows) {
+          this.merging = false;
+          break;
+        }
+      } while (total < 2 * added);
     } catch {
       // retried after the next batch
     }

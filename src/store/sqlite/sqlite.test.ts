@@ -119,6 +119,30 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     db.close();
   });
 
+  it('keeps a merge ahead of batches larger than a step, so the recent tables stay bounded and the merge ends', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path, mergeRows: 20, mergeStepRows: 4 });
+    await store.migrate();
+    const db = new Database(path, { readonly: true });
+    const recent = () => db.prepare('SELECT count(*) FROM activity_ids_recent').pluck().get() as number;
+    const seen: number[] = [];
+    try {
+      for (let b = 0; b < 30; b++) {
+        await store.putActivities(Array.from({ length: 10 }, (_, i) => act(`r${b}-${i}`, b * 10 + i, `u${i}`, `198.51.100.${i}`)));
+        seen.push(recent());
+      }
+      expect(await store.countActivities()).toBe(300);
+    } finally {
+      await store.close();
+    }
+    // A merge starts at 20 unmerged rows and then moves at least 2 x 10 after each 10-row batch (steps of 4): the
+    // unmerged rows never pile up (one step per batch would leave 6 more after each, ~190 by the end).
+    expect(Math.max(...seen)).toBeLessThanOrEqual(30);
+    expect(seen.filter((c) => c < 20).length).toBeGreaterThan(10);
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
   it('prunes merged and recent rows with their ids and lookups, so a pruned id can be stored again', async () => {
     const path = join(dir, `layout-${n++}.db`);
     const store = new SqliteStore({ path, mergeRows: 1_000_000 });
