@@ -7,6 +7,7 @@
 import type { Activity, Category, Geo, IpCategory, Outcome } from '../schema/activity.ts';
 import type { AlertDraft, MitreTactic, Severity } from '../schema/alert.ts';
 import type { DirectoryUser } from '../schema/directory.ts';
+import { ipv4ToNumber } from '../enrich/ip.ts';
 
 export interface DetectionContext {
   /** Directory entry of the activity's actor, when known. */
@@ -91,31 +92,11 @@ export class ActivityFields {
  */
 let ipv4Hi = 0;
 export function canonicalIpv4Lo(ip: string | null): number {
-  if (ip === null || ip.length < 7 || ip.length > 15) return -1;
-  let hi = 0;
-  let lo = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      if (dots < 2) hi = hi * 256 + part;
-      else lo = part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return -1; // leading zero
-      part = part * 10 + (c - 48);
-      if (part > 255) return -1;
-      digits++;
-    } else return -1;
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  ipv4Hi = hi;
-  return lo * 256 + part;
+  if (ip === null) return -1;
+  const n = ipv4ToNumber(ip); // the enricher's parser: NaN unless four octets without leading zeros
+  if (Number.isNaN(n)) return -1;
+  ipv4Hi = Math.floor(n / 65536);
+  return n % 65536;
 }
 
 /** The high 16 bits of the address canonicalIpv4Lo last accepted. */

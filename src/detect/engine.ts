@@ -462,12 +462,12 @@ export class DetectionEngine implements AlertProducer {
     ) {
       return null;
     }
-    if (a.actor.id !== null) {
-      const u = this.#endedById.get(a.app)?.get(a.actor.id);
+    if (id !== null) {
+      const u = this.#endedById.get(a.app)?.get(id);
       if (u) return u;
     }
-    if (a.actor.email === null) return null;
-    return this.#endedByEmail.get(a.app)?.get(lowerEmail ?? a.actor.email.toLowerCase()) ?? null;
+    if (email === null) return null;
+    return this.#endedByEmail.get(a.app)?.get(lowerEmail ?? email.toLowerCase()) ?? null;
   }
 
   tenantFirstSeenMs(tenant: string): number | undefined {
@@ -534,7 +534,8 @@ export class DetectionEngine implements AlertProducer {
     else {
       user = userKeyAndHash(a);
       h = userKeyHash;
-      base = user === null ? -1 : users.get(user, h);
+      // When the key is the email itself, the lookup above already missed.
+      if (user !== null && user !== email) base = users.get(user, h);
     }
     this.#userHash = h;
     if (user !== null) {
