@@ -1,17 +1,22 @@
 /**
  * Block-store prototype for issue 2's (c) target, (c)/(a) >= 0.35: what the ingest path measures when it is spread
- * over both vCPUs and stores blocks instead of one SQLite row per activity. NOT the store: no lookups are built and
- * nothing can query these files; it answers how far the design the pipeline bench's ceilings point to
- * ((e), (f); docs/store.md) gets on this machine before any of that is added.
- *   (a) JSON.parse of every line alone, on this thread: the pipeline bench's ceiling, measured again here;
- *   (g) WORKERS producing threads (bench/block-ingest.worker.ts) parse, normalise and enrich 1,000-line slices
- *       with the product's code and turn each into one block of the activities' JSON text; this thread appends
- *       each block to SQLite (64 KiB pages, WAL, one transaction per block) after checking every id hash against
- *       an in-memory set (the idempotency a store needs; a real one would confirm a hit against the block);
- *   (h) the same, but a block holds the input lines as received plus each activity's enrichment and receive time
- *       (~0.2 KB of JSON), not the whole normalised activity: reads would normalise the line again.
- * The input is the pipeline bench's 1M-line file, read in slices of 20,000 lines; per slice, (a), (g) and (h) run
- * back to back (a full GC before each slice), so load changes on the shared machine hit all three alike. Worker
+ * over both vCPUs and stores blocks instead of one SQLite row per activity. NOT the store: it writes what a block
+ * store must write (blocks, an id set for idempotency, and either postings or Bloom filters for the user and IP
+ * lookups), but nothing reads these files; it answers how far the designs the pipeline bench's ceilings point to
+ * ((e), (f); docs/store.md) get on this machine, with the writes such a store needs and none of its reads.
+ *   (a) JSON.parse of every line alone, on this thread: the pipeline bench's ceiling, measured again here.
+ * In every variant, WORKERS producing threads (bench/block-ingest.worker.ts) parse, normalise and enrich 1,000-line
+ * slices with the product's code and turn each into one block; this thread checks every id hash against an
+ * in-memory set (the idempotency a store needs; a real one would confirm a hit against the block and rebuild the
+ * set from the blocks when it opens) and appends the block to SQLite (64 KiB pages, WAL, one transaction each):
+ *   (g) blocks of the activities' JSON text, with user, IP and action postings (BlockSink);
+ *   (h) blocks of the input lines plus each activity's enrichment and receive time (~0.2 KB of JSON, schema on
+ *       read: reads would normalise the line again), with the same postings;
+ *   (i) as (h), with Bloom filters of each block's users and IPs made by the producing threads instead of postings
+ *       (a lookup would test every block's filters in its time window: no index to maintain, slower reads);
+ *   (j) as (h), with neither: the floor of these writes.
+ * The input is the pipeline bench's 1M-line file, read in slices of 20,000 lines; per slice, (a) and the variants
+ * run back to back (a full GC before each), so load changes on the shared machine hit them all alike. Worker
  * start-up (each builds its own enricher) is outside the timers, as the enricher's is in the pipeline bench.
  */
 import Database from 'better-sqlite3';
@@ -21,14 +26,14 @@ import { Worker } from 'node:worker_threads';
 import { collectGarbage } from './gc.ts';
 import { writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
-import type { BlockMessage, BlockMode, SliceMessage } from './block-ingest.worker.ts';
+import type { BlockBody, BlockMessage, SliceMessage } from './block-ingest.worker.ts';
 
 const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
 const SLICE = Number(process.env.RAMPART_BENCH_SLICE ?? 20_000);
 const BLOCK_LINES = 1_000;
 const WORKERS = Number(process.env.RAMPART_BENCH_WORKERS ?? 2);
 /** Slices handed to one worker and not yet returned: enough to keep it busy while this thread writes. */
-const IN_FLIGHT_PER_WORKER = 2;
+const IN_FLIGHT_PER_WORKER = Number(process.env.RAMPART_BENCH_IN_FLIGHT ?? 4);
 const DIR = join(process.cwd(), '.bench-tmp');
 
 const cpuMs = () => {
@@ -70,24 +75,43 @@ async function* lineSlices(path: string, size: number): AsyncGenerator<Buffer[]>
   if (slice.length) yield slice;
 }
 
-/** The writing side: one SQLite file of blocks, and the id hashes seen. */
+/**
+ * The writing side: one SQLite file of blocks; the id hashes seen (in memory: a store would rebuild the set from
+ * the blocks' key columns when it opens); and the user and IP postings, buffered per segment of SEGMENT
+ * activities and written at its end (user, IP and action), one row per key per segment holding that key's (block, slot) references,
+ * keyed (segment, kind, key) so each segment's rows append at the end of their B-tree. A user or IP query would
+ * read one row per segment (an LSM without compaction), then only the blocks those rows name.
+ */
 class BlockSink {
+  static readonly SEGMENT = Number(process.env.RAMPART_BENCH_SEGMENT ?? 100_000);
   readonly path: string;
   readonly #db: Database.Database;
   readonly #append: (b: BlockMessage) => void;
+  readonly #flush: () => void;
   readonly #ids = new Set<number>();
+  /** The open segment's postings: key hash and reference (block id * 65,536 + slot) per activity, per kind (user, IP, action). */
+  readonly #postings = { user: { keys: [] as number[], refs: [] as number[] }, ip: { keys: [] as number[], refs: [] as number[] }, action: { keys: [] as number[], refs: [] as number[] } };
+  #segment = 0;
   stored = 0;
   duplicates = 0;
+  postingRows = 0;
 
-  constructor(path: string) {
+  readonly #withPostings: boolean;
+
+  constructor(path: string, withPostings: boolean) {
     this.path = path;
+    this.#withPostings = withPostings;
     for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
     this.#db = new Database(path);
     this.#db.pragma('page_size = 65536');
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec('CREATE TABLE activity_blocks (bid INTEGER PRIMARY KEY, tmin INTEGER, tmax INTEGER, n INTEGER, keys BLOB, body BLOB)');
-    const insert = this.#db.prepare('INSERT INTO activity_blocks (tmin, tmax, n, keys, body) VALUES (?, ?, ?, ?, ?)');
+    this.#db.exec(
+      'CREATE TABLE activity_blocks (bid INTEGER PRIMARY KEY, tmin INTEGER, tmax INTEGER, n INTEGER, keys BLOB, blooms BLOB, body BLOB);' +
+        'CREATE TABLE activity_postings (seg INTEGER, kind INTEGER, k INTEGER, refs BLOB, PRIMARY KEY (seg, kind, k)) WITHOUT ROWID;',
+    );
+    const insert = this.#db.prepare('INSERT INTO activity_blocks (tmin, tmax, n, keys, blooms, body) VALUES (?, ?, ?, ?, ?, ?)');
+    const posting = this.#db.prepare('INSERT INTO activity_postings (seg, kind, k, refs) VALUES (?, ?, ?, ?)');
     this.#append = this.#db.transaction((b: BlockMessage) => {
       const width = b.keys.length / b.count;
       let tmin = Infinity;
@@ -100,13 +124,52 @@ class BlockSink {
         if (t < tmin) tmin = t;
         if (t > tmax) tmax = t;
       }
-      insert.run(tmin, tmax, b.count, Buffer.from(b.keys.buffer, b.keys.byteOffset, b.keys.byteLength), Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength));
+      const bytes = (x: ArrayBufferView) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+      const bid = Number(insert.run(tmin, tmax, b.count, bytes(b.keys), b.blooms.length ? bytes(b.blooms) : null, bytes(b.body)).lastInsertRowid);
       this.stored += b.count;
+      if (!this.#withPostings) return;
+      const { user, ip, action } = this.#postings;
+      for (let i = 0; i < b.count; i++) {
+        const ref = bid * 65_536 + i;
+        user.keys.push(b.keys[i * width + 2]);
+        user.refs.push(ref);
+        ip.keys.push(b.keys[i * width + 3]);
+        ip.refs.push(ref);
+        action.keys.push(b.keys[i * width + 4]);
+        action.refs.push(ref);
+      }
+    });
+    this.#flush = this.#db.transaction(() => {
+      let kind = 0;
+      for (const p of [this.#postings.user, this.#postings.ip, this.#postings.action]) {
+        // Grouped by key in a Map, then the distinct keys sorted (a native numeric sort), so each segment's rows
+        // go in key order.
+        const byKey = new Map<number, number[]>();
+        for (let i = 0; i < p.keys.length; i++) {
+          const refs = byKey.get(p.keys[i]);
+          if (refs) refs.push(p.refs[i]);
+          else byKey.set(p.keys[i], [p.refs[i]]);
+        }
+        for (const k of Float64Array.from(byKey.keys()).sort()) {
+          posting.run(this.#segment, kind, k, Buffer.from(Float64Array.from(byKey.get(k)!).buffer));
+          this.postingRows++;
+        }
+        p.keys = [];
+        p.refs = [];
+        kind++;
+      }
+      this.#segment++;
     });
   }
 
   append(b: BlockMessage): void {
     this.#append(b);
+    if (this.#postings.user.keys.length >= BlockSink.SEGMENT) this.#flush();
+  }
+
+  /** Writes the open segment's postings (at the end of the input). */
+  finish(): void {
+    if (this.#postings.user.keys.length) this.#flush();
   }
 
   close(): void {
@@ -114,16 +177,16 @@ class BlockSink {
   }
 }
 
-/** WORKERS producing threads in one mode, fed round-robin; blocks are written in input order. */
+/** WORKERS producing threads, fed round-robin; blocks are written in input order. */
 class ProducerPool {
   readonly #workers: Worker[] = [];
 
-  static async start(mode: BlockMode, count: number): Promise<ProducerPool> {
+  static async start(count: number): Promise<ProducerPool> {
     const pool = new ProducerPool();
     const entry = new URL('./block-ingest.worker.ts', import.meta.url).href;
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { entry, mode } });
+        const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { entry } });
         await new Promise<void>((resolve, reject) => {
           w.once('message', () => resolve());
           w.once('error', reject);
@@ -135,7 +198,7 @@ class ProducerPool {
   }
 
   /** Sends the lines in BLOCK_LINES slices and hands each block to `write`, in order; resolves when all are written. */
-  run(lines: Buffer[], write: (b: BlockMessage) => void): Promise<void> {
+  run(lines: Buffer[], shape: { body: BlockBody; bloom: boolean }, write: (b: BlockMessage) => void): Promise<void> {
     const slices: Buffer[][] = [];
     for (let i = 0; i < lines.length; i += BLOCK_LINES) slices.push(lines.slice(i, i + BLOCK_LINES));
     return new Promise((resolve, reject) => {
@@ -145,7 +208,7 @@ class ProducerPool {
       const send = (w: Worker) => {
         if (sent >= slices.length) return;
         const bytes = Buffer.concat(slices[sent].flatMap((l) => [l, NEWLINE]));
-        const msg: SliceMessage = { seq: sent++, lines: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+        const msg: SliceMessage = { seq: sent++, lines: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), ...shape };
         w.postMessage(msg, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : []);
       };
       const cleanup = () => {
@@ -193,10 +256,13 @@ export const bench: BenchModule = {
   async run(): Promise<BenchResult[]> {
     const file = join(DIR, `workplace-${EVENTS}.ndjson`);
     await writeSyntheticWorkplace({ events: EVENTS, users: 20_000, seed: 7, path: file });
-    const modes: { mode: BlockMode; clock: Clock; sink: BlockSink; pool: ProducerPool }[] = [];
-    for (const mode of ['json', 'source'] as const) {
-      modes.push({ mode, clock: { cpu: 0, wall: 0 }, sink: new BlockSink(join(DIR, `block-ingest-${mode}.db`)), pool: await ProducerPool.start(mode, WORKERS) });
-    }
+    const pool = await ProducerPool.start(WORKERS);
+    const variants = [
+      { tag: 'g', label: 'blocks of activity JSON + postings', body: 'json' as const, bloom: false, postings: true },
+      { tag: 'h', label: 'blocks of input lines + enrichment + postings', body: 'source' as const, bloom: false, postings: true },
+      { tag: 'i', label: 'blocks of input lines + enrichment + Bloom filters', body: 'source' as const, bloom: true, postings: false },
+      { tag: 'j', label: 'blocks of input lines + enrichment, no lookups', body: 'source' as const, bloom: false, postings: false },
+    ].map((v) => ({ ...v, clock: { cpu: 0, wall: 0 } as Clock, sink: new BlockSink(join(DIR, `block-ingest-${v.tag}.db`), v.postings) }));
     const a: Clock = { cpu: 0, wall: 0 };
     let lines = 0;
     let sink = 0;
@@ -205,29 +271,34 @@ export const bench: BenchModule = {
       await timed(a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });
-      for (const m of modes) {
+      for (const v of variants) {
         collectGarbage();
-        await timed(m.clock, () => m.pool.run(slice, (b) => m.sink.append(b)));
+        await timed(v.clock, () => pool.run(slice, { body: v.body, bloom: v.bloom }, (b) => v.sink.append(b)));
       }
       lines += slice.length;
     }
+    for (const v of variants) await timed(v.clock, () => v.sink.finish());
+    await pool.close();
     if (sink === 0) throw new Error('nothing parsed');
     const results: BenchResult[] = [];
     const rate = (k: Clock) => (lines * 1000) / k.wall;
     const cpuRate = (k: Clock) => (lines * 1000) / k.cpu;
     results.push({ name: '(a) JSON.parse alone (ceiling), this thread', value: Math.round(rate(a)), unit: 'events/s', note: `${Math.round(cpuRate(a)).toLocaleString('en-US')} events per CPU second` });
-    for (const m of modes) {
-      await m.pool.close();
-      m.sink.close();
-      if (m.sink.stored !== lines) throw new Error(`${m.mode}: ${m.sink.stored} activities stored of ${lines} (${m.sink.duplicates} id hashes seen twice)`);
-      const label = m.mode === 'json' ? '(g) blocks of activity JSON' : '(h) blocks of input lines + enrichment';
-      const bytes = statSync(m.sink.path).size + (statSync(m.sink.path + '-wal', { throwIfNoEntry: false })?.size ?? 0);
+    for (const v of variants) {
+      v.sink.close();
+      if (v.sink.stored !== lines) throw new Error(`(${v.tag}): ${v.sink.stored} activities stored of ${lines} (${v.sink.duplicates} id hashes seen twice)`);
+      const bytes = statSync(v.sink.path).size + (statSync(v.sink.path + '-wal', { throwIfNoEntry: false })?.size ?? 0);
       results.push(
-        { name: `${label}, ${WORKERS} producing threads`, value: Math.round(rate(m.clock)), unit: 'events/s', note: `${Math.round(cpuRate(m.clock)).toLocaleString('en-US')} events per CPU second (all threads); ${m.sink.stored} stored; ${Math.round(bytes / m.sink.stored)} bytes per activity on disk` },
-        { name: `${label.slice(0, 3)}/(a)`, value: +(rate(m.clock) / rate(a)).toFixed(3), unit: 'ratio', note: 'issue 2 asks (c)/(a) >= 0.35 of the whole store; this is a prototype without lookups or reads' },
+        {
+          name: `(${v.tag}) ${v.label}, ${WORKERS} producing threads`,
+          value: Math.round(rate(v.clock)),
+          unit: 'events/s',
+          note: `${Math.round(cpuRate(v.clock)).toLocaleString('en-US')} events per CPU second (all threads); ${v.sink.stored} stored; ${Math.round(bytes / v.sink.stored)} bytes per activity on disk; ${v.sink.postingRows} posting rows`,
+        },
+        { name: `(${v.tag})/(a)`, value: +(rate(v.clock) / rate(a)).toFixed(3), unit: 'ratio', note: 'issue 2 asks (c)/(a) >= 0.35 of the whole store; this prototype has its writes, not its reads' },
       );
     }
-    results.push({ name: 'peak RSS (two enrichers per mode, one per producing thread)', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
+    results.push({ name: 'peak RSS (one enricher per producing thread)', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
     return results;
   },
 };
