@@ -2,31 +2,36 @@
  * Block-store prototype for issue 2's (c) target, (c)/(a) >= 0.35: what the ingest path measures when it is spread
  * over both vCPUs and stores blocks instead of one SQLite row per activity. NOT the store: it writes what a block
  * store must write (blocks, an id set for idempotency, and either postings or Bloom filters for the user and IP
- * lookups), but nothing reads these files; it answers how far the designs the pipeline bench's ceilings point to
- * ((e), (f); docs/store.md) get on this machine, with the writes such a store needs and none of its reads.
+ * lookups) and serves its most common read (one user's first page, BlockReader), and nothing else (no recovery,
+ * prune, compaction, other filters); it answers how far the designs the pipeline bench's ceilings point to ((e),
+ * (f); docs/store.md) get on this machine, and what their reads cost.
  *   (a) JSON.parse of every line alone, on this thread: the pipeline bench's ceiling, measured again here.
  * In every variant, WORKERS producing threads (bench/block-ingest.worker.ts) parse, normalise and enrich 1,000-line
  * slices with the product's code and turn each into one block; this thread checks every id hash against an
  * in-memory set (the idempotency a store needs; a real one would confirm a hit against the block and rebuild the
- * set from the blocks when it opens) and appends the block to SQLite (64 KiB pages, WAL, one transaction each):
+ * set from the blocks when it opens) and appends the block to SQLite (64 KiB pages, WAL, one transaction each:
+ * the block's key columns, record offsets and filters in one row, its body in pieces of CHUNK_ACTIVITIES):
  *   (g) blocks of the activities' JSON text, with user, IP and action postings (BlockSink);
  *   (h) blocks of the input lines plus each activity's enrichment and receive time (~0.2 KB of JSON, schema on
- *       read: reads would normalise the line again), with the same postings;
+ *       read: reads normalise the line again), with the same postings;
  *   (i) as (h), with Bloom filters of each block's users and IPs made by the producing threads instead of postings
- *       (a lookup would test every block's filters in its time window: no index to maintain, slower reads);
+ *       (a lookup tests the blocks' filters newest first: no index to maintain, slower reads);
  *   (j) as (h), with neither: the floor of these writes.
  * The input is the pipeline bench's 1M-line file, read in slices of 20,000 lines; per slice, (a) and the variants
  * run back to back (a full GC before each), so load changes on the shared machine hit them all alike. Worker
  * start-up (each builds its own enricher) is outside the timers, as the enricher's is in the pipeline bench.
+ * After the writes, (h) and (i) each serve READ_QUERIES users' first pages (p50 and p99).
  */
 import Database from 'better-sqlite3';
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { collectGarbage } from './gc.ts';
-import { writeSyntheticWorkplace } from './synthetic.ts';
+import { mulberry32, writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
-import type { BlockBody, BlockMessage, SliceMessage } from './block-ingest.worker.ts';
+import { BLOOM_BITS_PER_KEY, CHUNK_ACTIVITIES, KEY, KEY_COLUMNS, bloomHas, hash53, type BlockBody, type BlockMessage, type SliceMessage } from './block-format.ts';
+import { INPUT_FORMATS } from '../src/connectors/registry.ts';
+import type { Activity } from '../src/schema/activity.ts';
 
 const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
 const SLICE = Number(process.env.RAMPART_BENCH_SLICE ?? 20_000);
@@ -35,6 +40,7 @@ const WORKERS = Number(process.env.RAMPART_BENCH_WORKERS ?? 2);
 /** Slices handed to one worker and not yet returned: enough to keep it busy while this thread writes. */
 const IN_FLIGHT_PER_WORKER = Number(process.env.RAMPART_BENCH_IN_FLIGHT ?? 4);
 const DIR = join(process.cwd(), '.bench-tmp');
+const READ_QUERIES = 200;
 
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -92,6 +98,9 @@ class BlockSink {
   /** The open segment's postings: key hash and reference (block id * 65,536 + slot) per activity, per kind (user, IP, action). */
   readonly #postings = { user: { keys: [] as number[], refs: [] as number[] }, ip: { keys: [] as number[], refs: [] as number[] }, action: { keys: [] as number[], refs: [] as number[] } };
   #segment = 0;
+  get segments(): number {
+    return this.#segment;
+  }
   stored = 0;
   duplicates = 0;
   postingRows = 0;
@@ -107,10 +116,12 @@ class BlockSink {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(
-      'CREATE TABLE activity_blocks (bid INTEGER PRIMARY KEY, tmin INTEGER, tmax INTEGER, n INTEGER, keys BLOB, blooms BLOB, body BLOB);' +
+      'CREATE TABLE activity_blocks (bid INTEGER PRIMARY KEY, tmin INTEGER, tmax INTEGER, n INTEGER, keys BLOB, starts BLOB, blooms BLOB);' +
+        'CREATE TABLE activity_chunks (bid INTEGER, c INTEGER, body BLOB, PRIMARY KEY (bid, c)) WITHOUT ROWID;' +
         'CREATE TABLE activity_postings (seg INTEGER, kind INTEGER, k INTEGER, refs BLOB, PRIMARY KEY (seg, kind, k)) WITHOUT ROWID;',
     );
-    const insert = this.#db.prepare('INSERT INTO activity_blocks (tmin, tmax, n, keys, blooms, body) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = this.#db.prepare('INSERT INTO activity_blocks (tmin, tmax, n, keys, starts, blooms) VALUES (?, ?, ?, ?, ?, ?)');
+    const chunk = this.#db.prepare('INSERT INTO activity_chunks (bid, c, body) VALUES (?, ?, ?)');
     const posting = this.#db.prepare('INSERT INTO activity_postings (seg, kind, k, refs) VALUES (?, ?, ?, ?)');
     this.#append = this.#db.transaction((b: BlockMessage) => {
       const width = b.keys.length / b.count;
@@ -125,7 +136,12 @@ class BlockSink {
         if (t > tmax) tmax = t;
       }
       const bytes = (x: ArrayBufferView) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
-      const bid = Number(insert.run(tmin, tmax, b.count, bytes(b.keys), b.blooms.length ? bytes(b.blooms) : null, bytes(b.body)).lastInsertRowid);
+      const bid = Number(insert.run(tmin, tmax, b.count, bytes(b.keys), bytes(b.starts), b.blooms.length ? bytes(b.blooms) : null).lastInsertRowid);
+      // The body in pieces of CHUNK_ACTIVITIES activities, so a read fetches ~60 KB instead of the whole block.
+      const body = bytes(b.body);
+      for (let c = 0; c * CHUNK_ACTIVITIES < b.count; c++) {
+        chunk.run(bid, c, body.subarray(b.starts[c * CHUNK_ACTIVITIES], b.starts[Math.min(b.count, (c + 1) * CHUNK_ACTIVITIES)]));
+      }
       this.stored += b.count;
       if (!this.#withPostings) return;
       const { user, ip, action } = this.#postings;
@@ -170,6 +186,114 @@ class BlockSink {
   /** Writes the open segment's postings (at the end of the input). */
   finish(): void {
     if (this.#postings.user.keys.length) this.#flush();
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
+
+/**
+ * The read a block store must serve most: one user's newest activities, first page. With postings, the user's row
+ * of every segment names its (block, slot)s; with Bloom filters, blocks are walked newest first and only those
+ * whose filter may hold the user are opened. Either way the matches' times come from the blocks' key columns, only
+ * the body pieces holding the page's activities are read, and each activity is made again from its input line by
+ * the format's normaliser, with the stored enrichment laid over it (schema on read).
+ */
+class BlockReader {
+  readonly #db: Database.Database;
+  readonly #lookup: 'postings' | 'bloom';
+  readonly #segments: number;
+  readonly #blocks: Database.Statement;
+  readonly #keys: Database.Statement;
+  readonly #chunk: Database.Statement;
+  readonly #posting: Database.Statement;
+
+  constructor(path: string, lookup: 'postings' | 'bloom', segments: number) {
+    this.#db = new Database(path, { readonly: true });
+    this.#lookup = lookup;
+    this.#segments = segments;
+    this.#blocks = this.#db.prepare('SELECT bid, n, tmax, blooms FROM activity_blocks ORDER BY tmax DESC, bid DESC');
+    this.#keys = this.#db.prepare('SELECT n, keys, starts FROM activity_blocks WHERE bid = ?');
+    this.#chunk = this.#db.prepare('SELECT body FROM activity_chunks WHERE bid = ? AND c = ?').pluck();
+    this.#posting = this.#db.prepare('SELECT refs FROM activity_postings WHERE seg = ? AND kind = 0 AND k = ?').pluck();
+  }
+
+  /** Users to look up: the user hashes of random activities. */
+  sampleUsers(count: number, seed: number): number[] {
+    const rand = mulberry32(seed);
+    const maxBid = this.#db.prepare('SELECT max(bid) FROM activity_blocks').pluck().get() as number;
+    const out: number[] = [];
+    while (out.length < count) {
+      const { n, keys } = this.#keys.get(1 + Math.floor(rand() * maxBid)) as { n: number; keys: Buffer };
+      const k = new Float64Array(keys.buffer.slice(keys.byteOffset, keys.byteOffset + keys.byteLength));
+      out.push(k[Math.floor(rand() * n) * KEY_COLUMNS + KEY.user]);
+    }
+    return out;
+  }
+
+  #keyColumns(bid: number): Float64Array {
+    const { keys } = this.#keys.get(bid) as { keys: Buffer };
+    return new Float64Array(keys.buffer.slice(keys.byteOffset, keys.byteOffset + keys.byteLength));
+  }
+
+  /** The user's newest `limit` activities, newest first. */
+  firstPage(user: number, limit: number): Activity[] {
+    const hits: { time: number; bid: number; slot: number }[] = [];
+    const match = (bid: number, keys: Float64Array, only?: Set<number>) => {
+      for (let i = 0; i * KEY_COLUMNS < keys.length; i++) {
+        if ((only === undefined || only.has(i)) && keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS], bid, slot: i });
+      }
+    };
+    if (this.#lookup === 'postings') {
+      const slotsByBlock = new Map<number, Set<number>>();
+      for (let seg = 0; seg < this.#segments; seg++) {
+        const refs = this.#posting.get(seg, user) as Buffer | undefined;
+        if (!refs) continue;
+        const r = new Float64Array(refs.buffer.slice(refs.byteOffset, refs.byteOffset + refs.byteLength));
+        for (const ref of r) {
+          const bid = Math.floor(ref / 65_536);
+          let slots = slotsByBlock.get(bid);
+          if (!slots) slotsByBlock.set(bid, (slots = new Set()));
+          slots.add(ref % 65_536);
+        }
+      }
+      for (const [bid, slots] of slotsByBlock) match(bid, this.#keyColumns(bid), slots);
+    } else {
+      for (const b of this.#blocks.iterate() as IterableIterator<{ bid: number; n: number; tmax: number; blooms: Buffer }>) {
+        // Newest first: once a page is found, a block whose newest activity is older than the page's oldest ends the walk.
+        if (hits.length >= limit) {
+          hits.sort((x, y) => y.time - x.time);
+          hits.length = limit;
+          if (b.tmax < hits[limit - 1].time) break;
+        }
+        if (bloomHas(b.blooms, 0, b.n * BLOOM_BITS_PER_KEY, user)) match(b.bid, this.#keyColumns(b.bid));
+      }
+    }
+    hits.sort((x, y) => y.time - x.time || y.bid - x.bid || y.slot - x.slot);
+    const starts = new Map<number, Uint32Array>();
+    const chunks = new Map<string, Buffer>();
+    return hits.slice(0, limit).map((h) => {
+      let st = starts.get(h.bid);
+      if (!st) {
+        const row = this.#keys.get(h.bid) as { starts: Buffer };
+        starts.set(h.bid, (st = new Uint32Array(row.starts.buffer.slice(row.starts.byteOffset, row.starts.byteOffset + row.starts.byteLength))));
+      }
+      const c = Math.floor(h.slot / CHUNK_ACTIVITIES);
+      let body = chunks.get(`${h.bid}:${c}`);
+      if (!body) chunks.set(`${h.bid}:${c}`, (body = this.#chunk.get(h.bid, c) as Buffer));
+      const base = st[c * CHUNK_ACTIVITIES];
+      const from = st[h.slot] - base;
+      const nl = body.indexOf(10, from);
+      const rec = JSON.parse(body.toString('utf8', from, nl)) as Record<string, unknown>;
+      const stored = JSON.parse(body.toString('utf8', nl + 1, st[h.slot + 1] - base - 1)) as Pick<Activity, 'receivedAt' | 'geo' | 'asn' | 'isp' | 'ipCategory' | 'ipTags' | 'device'>;
+      const format = INPUT_FORMATS.find((f) => f.detect(rec));
+      if (!format) throw new Error(`block ${h.bid} slot ${h.slot}: no input format`);
+      const a = format.parse(rec, { receivedAt: stored.receivedAt, source: 'bench' })[0];
+      Object.assign(a, { geo: stored.geo, asn: stored.asn, isp: stored.isp, ipCategory: stored.ipCategory, ipTags: stored.ipTags, device: stored.device });
+      if (hash53(a.actor.email ?? a.actor.id ?? '') !== user) throw new Error(`block ${h.bid} slot ${h.slot}: not the user looked up`);
+      return a;
+    });
   }
 
   close(): void {
@@ -295,7 +419,27 @@ export const bench: BenchModule = {
           unit: 'events/s',
           note: `${Math.round(cpuRate(v.clock)).toLocaleString('en-US')} events per CPU second (all threads); ${v.sink.stored} stored; ${Math.round(bytes / v.sink.stored)} bytes per activity on disk; ${v.sink.postingRows} posting rows`,
         },
-        { name: `(${v.tag})/(a)`, value: +(rate(v.clock) / rate(a)).toFixed(3), unit: 'ratio', note: 'issue 2 asks (c)/(a) >= 0.35 of the whole store; this prototype has its writes, not its reads' },
+        { name: `(${v.tag})/(a)`, value: +(rate(v.clock) / rate(a)).toFixed(3), unit: 'ratio', note: 'issue 2 asks (c)/(a) >= 0.35 of a whole store; this prototype has the writes and one read of such a store' },
+      );
+    }
+    // Reads: the first page (100 newest) of 200 users' activities, from the postings (h) and the filters (i).
+    for (const v of variants.filter((x) => x.tag === 'h' || x.tag === 'i')) {
+      const reader = new BlockReader(v.sink.path, v.postings ? 'postings' : 'bloom', v.sink.segments);
+      const users = reader.sampleUsers(READ_QUERIES, 11);
+      for (const u of users.slice(0, 20)) reader.firstPage(u, 100); // warm the page cache and the code
+      const ms: number[] = [];
+      let rows = 0;
+      for (const u of users) {
+        const t0 = performance.now();
+        rows += reader.firstPage(u, 100).length;
+        ms.push(performance.now() - t0);
+      }
+      reader.close();
+      ms.sort((x, y) => x - y);
+      const pct = (p: number) => +ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))].toFixed(1);
+      results.push(
+        { name: `(${v.tag}) read: one user's first page (100 newest), p50`, value: pct(50), unit: 'ms', note: `${READ_QUERIES} users, ${(rows / READ_QUERIES).toFixed(1)} activities per page on average, each made again from its line` },
+        { name: `(${v.tag}) read: one user's first page (100 newest), p99`, value: pct(99), unit: 'ms' },
       );
     }
     results.push({ name: 'peak RSS (one enricher per producing thread)', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
