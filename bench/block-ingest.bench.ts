@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { newClock, timed, type Clock } from './clock.ts';
 import { collectGarbage } from './gc.ts';
 import { mulberry32, writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
@@ -41,24 +42,6 @@ const WORKERS = Number(process.env.RAMPART_BENCH_WORKERS ?? 2);
 const IN_FLIGHT_PER_WORKER = Number(process.env.RAMPART_BENCH_IN_FLIGHT ?? 4);
 const DIR = join(process.cwd(), '.bench-tmp');
 const READ_QUERIES = 200;
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-interface Clock {
-  cpu: number;
-  wall: number;
-}
-
-async function timed(clock: Clock, fn: () => void | Promise<void>): Promise<void> {
-  const c0 = cpuMs();
-  const w0 = performance.now();
-  await fn();
-  clock.cpu += cpuMs() - c0;
-  clock.wall += performance.now() - w0;
-}
 
 /** Lines of a file as byte buffers, in slices of `size` lines. */
 async function* lineSlices(path: string, size: number): AsyncGenerator<Buffer[]> {
@@ -386,8 +369,8 @@ export const bench: BenchModule = {
       { tag: 'h', label: 'blocks of input lines + enrichment + postings', body: 'source' as const, bloom: false, postings: true },
       { tag: 'i', label: 'blocks of input lines + enrichment + Bloom filters', body: 'source' as const, bloom: true, postings: false },
       { tag: 'j', label: 'blocks of input lines + enrichment, no lookups', body: 'source' as const, bloom: false, postings: false },
-    ].map((v) => ({ ...v, clock: { cpu: 0, wall: 0 } as Clock, sink: new BlockSink(join(DIR, `block-ingest-${v.tag}.db`), v.postings) }));
-    const a: Clock = { cpu: 0, wall: 0 };
+    ].map((v) => ({ ...v, clock: newClock(), sink: new BlockSink(join(DIR, `block-ingest-${v.tag}.db`), v.postings) }));
+    const a = newClock();
     let lines = 0;
     let sink = 0;
     for await (const slice of lineSlices(file, SLICE)) {

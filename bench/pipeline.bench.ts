@@ -37,6 +37,7 @@ import { ConfigSchema } from '../src/config/schema.ts';
 import { createEnricher } from '../src/enrich/index.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
+import { newClock, timed, type Clock } from './clock.ts';
 import { collectGarbage } from './gc.ts';
 import { SqliteAppendCeiling, SqliteBlockCeiling } from './sqlite-ceiling.ts';
 import { writeSyntheticWorkplace } from './synthetic.ts';
@@ -50,24 +51,6 @@ const HOLD = Number(process.env.RAMPART_BENCH_HOLD ?? 1);
 const PHASES = process.env.RAMPART_BENCH_PHASES ?? 'abcdef';
 const GC_PER_SLICE = process.env.RAMPART_BENCH_GC !== '0';
 const DIR = join(process.cwd(), '.bench-tmp');
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-interface Clock {
-  cpu: number;
-  wall: number;
-}
-
-async function timed(clock: Clock, fn: () => void | Promise<void>): Promise<void> {
-  const c0 = cpuMs();
-  const w0 = performance.now();
-  await fn();
-  clock.cpu += cpuMs() - c0;
-  clock.wall += performance.now() - w0;
-}
 
 export const bench: BenchModule = {
   title: 'Pipeline: parse, normalize, enrich, store (1M Workplace webhook lines)',
@@ -104,12 +87,12 @@ export const bench: BenchModule = {
       return n;
     };
 
-    const a: Clock = { cpu: 0, wall: 0 };
-    const b: Clock = { cpu: 0, wall: 0 };
-    const c: Clock = { cpu: 0, wall: 0 };
-    const d: Clock = { cpu: 0, wall: 0 };
-    const e: Clock = { cpu: 0, wall: 0 };
-    const f: Clock = { cpu: 0, wall: 0 };
+    const a = newClock();
+    const b = newClock();
+    const c = newClock();
+    const d = newClock();
+    const e = newClock();
+    const f = newClock();
     const ceiling = new SqliteAppendCeiling(join(DIR, 'pipeline-ceiling.db'));
     const blockCeiling = new SqliteBlockCeiling(join(DIR, 'pipeline-block-ceiling.db'));
     let lines = 0;
