@@ -12,7 +12,7 @@ export const BLOOM_BITS_PER_KEY = 16;
 export const CHUNK_ACTIVITIES = 64;
 export const BLOOM_PROBES = 4;
 
-export type BlockBody = 'json' | 'source';
+export type BlockBody = 'json' | 'source' | 'record';
 
 export interface SliceMessage {
   seq: number;

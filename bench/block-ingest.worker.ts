@@ -9,6 +9,9 @@
  *     again (receive time and the enrichment: geo, ASN, ISP, IP category and tags, device). Reading an activity
  *     back means running its format's normaliser on its line again (schema on read). (The bench lines hold one
  *     activity each; a line with several would be kept once, with each activity's index in it.);
+ *   - body `record`: per activity, its input line and its normalised, enriched record without `raw` (which is a
+ *     part of the line: the webhook change it came from), so reads take the record as stored and only cut `raw`
+ *     out of the line again;
  *   - `bloom`: also a Bloom filter of the block's users and one of its IPs (BLOOM_BITS_PER_KEY bits per activity,
  *     BLOOM_PROBES probes), so a lookup can skip blocks without a separate index.
  * Every block carries the per-activity key columns a block store needs for dedup and lookups (time, and 53-bit
@@ -56,11 +59,19 @@ function makeBlock(m: SliceMessage): { block: BlockMessage; transfer: ArrayBuffe
         starts.push(off);
         if (m.body === 'json') put(JSON.stringify(a));
         else {
-          // The line as received (bytes, not re-encoded), then what cannot be made from it again.
+          // The line as received (bytes, not re-encoded), then what cannot be made from it again: the enrichment
+          // (source), or the whole normalised record but its raw payload, which is a part of the line (record).
           room(end - start + 1);
           off += lines.copy(out, off, start, end);
           out[off++] = 10;
-          put(JSON.stringify({ receivedAt: a.receivedAt, geo: a.geo, asn: a.asn, isp: a.isp, ipCategory: a.ipCategory, ipTags: a.ipTags, device: a.device }));
+          if (m.body === 'source') {
+            put(JSON.stringify({ receivedAt: a.receivedAt, geo: a.geo, asn: a.asn, isp: a.isp, ipCategory: a.ipCategory, ipTags: a.ipTags, device: a.device }));
+          } else {
+            const raw = a.raw;
+            a.raw = undefined; // JSON.stringify leaves out undefined members
+            put(JSON.stringify(a));
+            a.raw = raw;
+          }
         }
         keys.push(Date.parse(a.time), hash53(a.id), hash53(a.actor.email ?? a.actor.id ?? ''), hash53(a.ip ?? ''), hash53(a.action));
       }
