@@ -68,10 +68,10 @@ async function* lineSlices(path: string, size: number): AsyncGenerator<Buffer[]>
 
 /**
  * The writing side: one SQLite file of blocks; the id hashes seen (in memory: a store would rebuild the set from
- * the blocks' key columns when it opens); and the user and IP postings, buffered per segment of SEGMENT
- * activities and written at its end (user, IP and action), one row per key per segment holding that key's (block, slot) references,
- * keyed (segment, kind, key) so each segment's rows append at the end of their B-tree. A user or IP query would
- * read one row per segment (an LSM without compaction), then only the blocks those rows name.
+ * the blocks' key columns when it opens); and, when asked, the user, IP and action postings, buffered per segment
+ * of SEGMENT activities and written at its end: one row per key per segment holding that key's (block, slot)
+ * references, keyed (segment, kind, key) so each segment's rows append at the end of their B-tree. A user or IP
+ * query reads one row per segment (an LSM without compaction), then only the blocks those rows name.
  */
 class BlockSink {
   static readonly SEGMENT = Number(process.env.RAMPART_BENCH_SEGMENT ?? 100_000);
@@ -86,11 +86,10 @@ class BlockSink {
   get segments(): number {
     return this.#segment;
   }
+  readonly #withPostings: boolean;
   stored = 0;
   duplicates = 0;
   postingRows = 0;
-
-  readonly #withPostings: boolean;
 
   constructor(path: string, withPostings: boolean) {
     this.path = path;
@@ -113,8 +112,8 @@ class BlockSink {
       let tmin = Infinity;
       let tmax = -Infinity;
       for (let i = 0; i < b.count; i++) {
-        const t = b.keys[i * width];
-        const id = b.keys[i * width + 1];
+        const t = b.keys[i * width + KEY.time];
+        const id = b.keys[i * width + KEY.id];
         if (this.#ids.has(id)) this.duplicates++;
         else this.#ids.add(id);
         if (t < tmin) tmin = t;
@@ -132,11 +131,11 @@ class BlockSink {
       const { user, ip, action } = this.#postings;
       for (let i = 0; i < b.count; i++) {
         const ref = bid * 65_536 + i;
-        user.keys.push(b.keys[i * width + 2]);
+        user.keys.push(b.keys[i * width + KEY.user]);
         user.refs.push(ref);
-        ip.keys.push(b.keys[i * width + 3]);
+        ip.keys.push(b.keys[i * width + KEY.ip]);
         ip.refs.push(ref);
-        action.keys.push(b.keys[i * width + 4]);
+        action.keys.push(b.keys[i * width + KEY.action]);
         action.refs.push(ref);
       }
     });
@@ -181,9 +180,10 @@ class BlockSink {
 /**
  * The read a block store must serve most: one user's newest activities, first page. With postings, the user's row
  * of every segment names its (block, slot)s; with Bloom filters, blocks are walked newest first and only those
- * whose filter may hold the user are opened. Either way the matches' times come from the blocks' key columns, only
- * the body pieces holding the page's activities are read, and each activity is made again from its input line by
- * the format's normaliser, with the stored enrichment laid over it (schema on read).
+ * whose filter may hold the user are opened. Either way the matches' times come from the blocks' key columns and
+ * only the body pieces holding the page's activities are read. Each activity is made again from its input line by
+ * the format's normaliser, with the stored enrichment laid over it (schema on read, body `source`), or read as
+ * stored with its raw payload cut out of the line (body `record`).
  */
 class BlockReader {
   readonly #db: Database.Database;
@@ -193,7 +193,6 @@ class BlockReader {
   readonly #keys: Database.Statement;
   readonly #chunk: Database.Statement;
   readonly #posting: Database.Statement;
-
   readonly #body: BlockBody;
 
   constructor(path: string, lookup: 'postings' | 'bloom', segments: number, body: BlockBody) {
@@ -230,7 +229,7 @@ class BlockReader {
     const hits: { time: number; bid: number; slot: number }[] = [];
     const match = (bid: number, keys: Float64Array, only?: Set<number>) => {
       for (let i = 0; i * KEY_COLUMNS < keys.length; i++) {
-        if ((only === undefined || only.has(i)) && keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS], bid, slot: i });
+        if ((only === undefined || only.has(i)) && keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS + KEY.time], bid, slot: i });
       }
     };
     if (this.#lookup === 'postings') {
