@@ -219,15 +219,21 @@ class BlockReader {
     return out;
   }
 
-  #keyColumns(bid: number): Float64Array {
-    const { keys } = this.#keys.get(bid) as { keys: Buffer };
-    return new Float64Array(keys.buffer.slice(keys.byteOffset, keys.byteOffset + keys.byteLength));
+  /** A block's key columns and record offsets (one read of its row). */
+  #index(bid: number): { keys: Float64Array; starts: Uint32Array } {
+    const row = this.#keys.get(bid) as { keys: Buffer; starts: Buffer };
+    const copy = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    return { keys: new Float64Array(copy(row.keys)), starts: new Uint32Array(copy(row.starts)) };
   }
 
   /** The user's newest `limit` activities, newest first. */
   firstPage(user: number, limit: number): Activity[] {
     const hits: { time: number; bid: number; slot: number }[] = [];
-    const match = (bid: number, keys: Float64Array, only?: Set<number>) => {
+    // The blocks whose key columns were read, kept for their record offsets when the page is decoded.
+    const opened = new Map<number, Uint32Array>();
+    const match = (bid: number, only?: Set<number>) => {
+      const { keys, starts } = this.#index(bid);
+      opened.set(bid, starts);
       for (let i = 0; i * KEY_COLUMNS < keys.length; i++) {
         if ((only === undefined || only.has(i)) && keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS + KEY.time], bid, slot: i });
       }
@@ -245,7 +251,7 @@ class BlockReader {
           slots.add(ref % 65_536);
         }
       }
-      for (const [bid, slots] of slotsByBlock) match(bid, this.#keyColumns(bid), slots);
+      for (const [bid, slots] of slotsByBlock) match(bid, slots);
     } else {
       for (const b of this.#blocks.iterate() as IterableIterator<{ bid: number; n: number; tmax: number; blooms: Buffer }>) {
         // Newest first: once a page is found, a block whose newest activity is older than the page's oldest ends the walk.
@@ -254,18 +260,13 @@ class BlockReader {
           hits.length = limit;
           if (b.tmax < hits[limit - 1].time) break;
         }
-        if (bloomHas(b.blooms, 0, b.n * BLOOM_BITS_PER_KEY, user)) match(b.bid, this.#keyColumns(b.bid));
+        if (bloomHas(b.blooms, 0, b.n * BLOOM_BITS_PER_KEY, user)) match(b.bid);
       }
     }
     hits.sort((x, y) => y.time - x.time || y.bid - x.bid || y.slot - x.slot);
-    const starts = new Map<number, Uint32Array>();
     const chunks = new Map<string, Buffer>();
     return hits.slice(0, limit).map((h) => {
-      let st = starts.get(h.bid);
-      if (!st) {
-        const row = this.#keys.get(h.bid) as { starts: Buffer };
-        starts.set(h.bid, (st = new Uint32Array(row.starts.buffer.slice(row.starts.byteOffset, row.starts.byteOffset + row.starts.byteLength))));
-      }
+      const st = opened.get(h.bid)!;
       const c = Math.floor(h.slot / CHUNK_ACTIVITIES);
       let body = chunks.get(`${h.bid}:${c}`);
       if (!body) chunks.set(`${h.bid}:${c}`, (body = this.#chunk.get(h.bid, c) as Buffer));
