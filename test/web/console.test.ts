@@ -215,7 +215,8 @@ ipRanges:
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const stored = await h.service.store.getAlert(id);
     expect(stored).toMatchObject({ status: 'resolved', classification: 'true_positive', assignee: 'ana@acme.example' });
-    expect(await page.locator('.history').textContent()).toContain('confirmed with the user');
+    // The history is its own request, refetched after the update: wait for it rather than read it once.
+    await poll(() => page.locator('.history').textContent()).toContain('confirmed with the user');
     await shot('07-alert-resolved');
   });
 
