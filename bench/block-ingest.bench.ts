@@ -231,12 +231,15 @@ class BlockReader {
     const hits: { time: number; bid: number; slot: number }[] = [];
     // The blocks whose key columns were read, kept for their record offsets when the page is decoded.
     const opened = new Map<number, Uint32Array>();
-    const match = (bid: number, only?: Set<number>) => {
+    // The block's slots holding the user: those named (postings), else every slot; each checked on its key column.
+    const match = (bid: number, slots?: Iterable<number>) => {
       const { keys, starts } = this.#index(bid);
       opened.set(bid, starts);
-      for (let i = 0; i * KEY_COLUMNS < keys.length; i++) {
-        if ((only === undefined || only.has(i)) && keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS + KEY.time], bid, slot: i });
-      }
+      const test = (i: number) => {
+        if (keys[i * KEY_COLUMNS + KEY.user] === user) hits.push({ time: keys[i * KEY_COLUMNS + KEY.time], bid, slot: i });
+      };
+      if (slots) for (const i of slots) test(i);
+      else for (let i = 0; i < keys.length / KEY_COLUMNS; i++) test(i);
     };
     if (this.#lookup === 'postings') {
       const slotsByBlock = new Map<number, Set<number>>();
