@@ -62,7 +62,7 @@ export const bench: BenchModule = {
     const ctx = { receivedAt: new Date().toISOString(), source: 'bench' };
     const dbPath = join(DIR, 'pipeline-bench.db');
     for (const s of ['', '-wal', '-shm']) rmSync(dbPath + s, { force: true });
-    const store = await openStore({ driver: 'sqlite', path: dbPath, writer: (process.env.RAMPART_BENCH_WRITER as 'inline' | 'worker' | undefined) ?? 'worker' });
+    const store = await openStore({ driver: 'sqlite', path: dbPath, writer: (process.env.RAMPART_BENCH_WRITER as 'inline' | 'worker' | undefined) ?? 'worker', checkpoints: (process.env.RAMPART_BENCH_CHECKPOINTS as 'thread' | 'writer' | undefined) ?? 'thread' });
 
     const toActivities = (line: Buffer, out: Activity[]) => {
       const rec = JSON.parse(line.toString('utf8')) as Record<string, unknown>;

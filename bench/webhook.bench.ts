@@ -34,12 +34,14 @@ async function run(): Promise<BenchResult[]> {
   const warmupMs = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
   const dir = join(root, '.bench-tmp', `webhook-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  // `writer` (development aid): WAL checkpoints by the writing connection, as before the checkpointer thread.
+  const CHECKPOINTS = process.env.RAMPART_BENCH_CHECKPOINTS === 'writer' ? 'writer' : 'thread';
   const secret = 'bench-app-secret';
   process.env.BENCH_WP_SECRET = secret;
   const configPath = join(dir, 'rampart.yaml');
   writeFileSync(
     configPath,
-    ['store: { driver: sqlite, path: rampart.db }', 'log: { level: warn }', 'demo: { enabled: false }', 'connectors:', '  workplace:', '    appSecret: { env: BENCH_WP_SECRET }', '    directorySyncIntervalSecs: 0', ''].join('\n'),
+    [`store: { driver: sqlite, path: rampart.db, checkpoints: ${CHECKPOINTS} }`, 'log: { level: warn }', 'demo: { enabled: false }', 'connectors:', '  workplace:', '    appSecret: { env: BENCH_WP_SECRET }', '    directorySyncIntervalSecs: 0', ''].join('\n'),
   );
   // Ceiling, measured in the same run with the same load generator: a bare Fastify route that reads the body
   // and answers 200 (no signature, no parsing, no store). The machine is shared, so the ratio is the robust figure.
@@ -54,7 +56,7 @@ async function run(): Promise<BenchResult[]> {
   await bare.close();
 
   // The connector alone: signature, parse, normalize, group commit into SQLite, ack (no enrichment/detection).
-  const connStore = new SqliteStore({ path: join(dir, 'connector-only.db') });
+  const connStore = new SqliteStore({ path: join(dir, 'connector-only.db'), checkpoints: CHECKPOINTS });
   await connStore.migrate();
   const connHttp = Fastify({ logger: false });
   const connMetrics = new Metrics();

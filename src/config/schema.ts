@@ -57,6 +57,8 @@ export const StoreConfigSchema = z.discriminatedUnion('driver', [
       path: z.string().min(1).default('./data/rampart.db'),
       /** `worker`: activity batches are written on a separate thread, so a large commit never blocks HTTP (default inline). */
       writer: z.enum(['inline', 'worker']).optional(),
+      /** `thread` (default): WAL checkpoints on a thread of their own, so writes never stop for the copy back; `writer`: SQLite's default. */
+      checkpoints: z.enum(['thread', 'writer']).optional(),
     })
     .strict(),
   z

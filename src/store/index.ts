@@ -32,7 +32,7 @@ export async function openStore(config: StoreConfig, opts: { baseDir?: string; e
         throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${path}`, `cannot create its folder (${(cause as NodeJS.ErrnoException).code ?? 'error'})`], { cause });
       }
     }
-    store = new SqliteStore({ path, writer: config.writer ?? 'inline' });
+    store = new SqliteStore({ path, writer: config.writer ?? 'inline', checkpoints: config.checkpoints ?? 'thread' });
   } else {
     const password = config.password ? readSecret(config.password, 'store.password', opts.env) : undefined;
     store = new PostgresStore({ url: config.url, password, poolSize: config.poolSize });

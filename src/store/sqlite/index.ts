@@ -53,6 +53,12 @@ export interface SqliteStoreOptions {
    */
   writer?: 'inline' | 'worker';
   /**
+   * `thread` (default for a file): WAL checkpoints run on a thread of their own (checkpointer.worker.js), so the
+   * connection writing activities does not stop for the copy back and its fsync; the writers' automatic
+   * checkpoint stays as the bound on the WAL. `writer`: only the writers checkpoint, as SQLite does by default.
+   */
+  checkpoints?: 'thread' | 'writer';
+  /**
    * New activities (kept out of the id, email, actor id and IP lookup tables) that trigger a merge into them
    * (default MERGE_ROWS). Tests set it small so every query meets both merged and unmerged rows.
    */
@@ -69,6 +75,9 @@ const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.met
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const MAX_CACHED_QUERIES = 512;
+/** The checkpointer's pace: while the WAL grows, and when it did not change at the last look. */
+const CHECKPOINT_ACTIVE_MS = 100;
+const CHECKPOINT_IDLE_MS = 500;
 
 export const SQLITE_DIALECT: Dialect = {
   placeholder: () => '?',
@@ -102,6 +111,12 @@ export class SqliteStore implements Store {
   readonly #writerMode: 'inline' | 'worker';
   readonly #pragmas: string[];
   #worker: Worker | null = null;
+  readonly #checkpointMode: 'thread' | 'writer';
+  readonly #busyTimeoutMs: number;
+  #checkpointer: Worker | null = null;
+  #checkpointerStopped = false;
+  /** PASSIVE checkpoints the checkpointer thread could not run (harmless: the writers' own checkpoints bound the WAL). */
+  checkpointFailures = 0;
   #workerSeq = 0;
   readonly #pending = new Map<number, { resolve: (inserted: number[]) => void; reject: (err: Error) => void }>();
 
@@ -109,6 +124,8 @@ export class SqliteStore implements Store {
     this.#path = opts.path;
     this.#migrationsDir = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
     this.#writerMode = opts.writer ?? 'inline';
+    this.#checkpointMode = opts.path === ':memory:' ? 'writer' : (opts.checkpoints ?? 'thread');
+    this.#busyTimeoutMs = Math.floor(opts.busyTimeoutMs ?? 5000);
     this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
     this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
@@ -120,7 +137,7 @@ export class SqliteStore implements Store {
       `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
       // After a checkpoint, truncate the WAL file back to this size instead of keeping its peak.
       'journal_size_limit = 67108864',
-      `busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5000)}`,
+      `busy_timeout = ${this.#busyTimeoutMs}`,
       'foreign_keys = ON',
       `cache_size = -${Math.floor(opts.cacheKiB ?? 65536)}`,
       'temp_store = MEMORY',
@@ -193,6 +210,15 @@ if (this.#writer) return;
       worker.postMessage({ type: 'close' });
       await exited;
     }
+    const checkpointer = this.#checkpointer;
+    if (checkpointer) {
+      // Closed before this connection, so this one closes last and checkpoints what is left (and removes the WAL).
+      this.#checkpointer = null;
+      const exited = new Promise((r) => checkpointer.once('exit', r));
+      checkpointer.ref();
+      checkpointer.postMessage({ type: 'close' });
+      await exited;
+    }
     try {
       this.#db.pragma('optimize');
     } catch {
@@ -236,6 +262,7 @@ if (this.#writer) return;
   // ---- Activities
 
   async putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult> {
+    this.#startCheckpointer();
     if (this.#writerMode === 'worker') return this.#putViaWorker(activities, checkpoint);
     const result = this.#write('putActivities', () => this.#putActivitiesTx(activities, checkpoint));
     // After the COMMIT: a merge step never changes what was acknowledged (and never throws).
@@ -304,6 +331,28 @@ if (this.#writer) return;
     worker.on('exit', (code) => fail(new Error(`writer exited with code ${code}`)));
     this.#worker = worker;
     return worker;
+  }
+
+  /** Started with the first activity write (a store that only reads, as most tests' do, never needs it). */
+  #startCheckpointer(): void {
+    if (this.#checkpointMode !== 'thread' || this.#checkpointer || this.#checkpointerStopped || this.#closed) return;
+    const checkpointer = new Worker(new URL('./checkpointer.worker.js', import.meta.url), {
+      workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs, activeMs: CHECKPOINT_ACTIVE_MS, idleMs: CHECKPOINT_IDLE_MS },
+    });
+    // Never what keeps the process alive; close() waits for it.
+    checkpointer.unref();
+    checkpointer.on('message', () => this.checkpointFailures++);
+    const gone = () => {
+      // A failed checkpointer leaves the writers' own checkpoints in charge; it is not started again.
+      if (this.#checkpointer === checkpointer) this.#checkpointer = null;
+      this.#checkpointerStopped = true;
+    };
+    checkpointer.on('error', () => {
+      this.checkpointFailures++;
+      gone();
+    });
+    checkpointer.on('exit', gone);
+    this.#checkpointer = checkpointer;
   }
 
   #putActivitiesTx(activities: Activity[], checkpoint?: Checkpoint): PutResult {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,5 +199,75 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     const db = new Database(path, { readonly: true });
     expect(layoutProblems(db)).toEqual([]);
     db.close();
+  });
+});
+
+describe('SqliteStore WAL checkpoints', () => {
+  // Pages a batch writes live only in the WAL until a checkpoint copies them into the database file, so the file's
+  // size tells whether a checkpoint ran. One batch stays far below the writers' automatic checkpoint (10,000 pages).
+  const batch = (tag: string) =>
+    Array.from({ length: 2_000 }, (_, i) => activity({ id: `${tag}-${i}`, raw: { note: 'x'.repeat(400), i } }));
+  const fileBytes = (path: string) => statSync(path).size;
+  const waitFor = async (test: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      if (test()) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return test();
+  };
+
+  it.each(['inline', 'worker'] as const)('copies committed pages into the database file on its own thread (%s writer)', async (writer) => {
+    const path = join(dir, `ckpt-thread-${writer}.db`);
+    const store = new SqliteStore({ path, writer });
+    await store.migrate();
+    const before = fileBytes(path);
+    expect((await store.putActivities(batch('t'))).inserted).toBe(2_000);
+    // The writer itself did not checkpoint (the WAL is far below its threshold): only the checkpointer grows the file.
+    expect(await waitFor(() => fileBytes(path) > before + 1_000_000, 10_000)).toBe(true);
+    expect(store.checkpointFailures).toBe(0);
+    await store.close();
+    // Closed last, the store's own connection checkpointed the rest and removed the WAL.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = new SqliteStore({ path });
+    await reopened.migrate();
+    expect(await reopened.countActivities()).toBe(2_000);
+    expect((await reopened.getActivity('t-1999'))?.raw).toEqual({ note: 'x'.repeat(400), i: 1999 });
+    await reopened.close();
+  });
+
+  it('leaves the copy to the writers with checkpoints: writer', async () => {
+    const path = join(dir, 'ckpt-writer.db');
+    const store = new SqliteStore({ path, checkpoints: 'writer' });
+    await store.migrate();
+    const before = fileBytes(path);
+    await store.putActivities(batch('w'));
+    // Nothing copies pages below the writers' threshold: the file keeps its size while the WAL holds the batch.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fileBytes(path)).toBe(before);
+    expect(fileBytes(`${path}-wal`)).toBeGreaterThan(1_000_000);
+    await store.close();
+    expect(fileBytes(path)).toBeGreaterThan(before + 1_000_000);
+  });
+
+  it('keeps every row when readers and the checkpointer overlap the writes', async () => {
+    const path = join(dir, 'ckpt-readers.db');
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    const reader = new Database(path, { readonly: true });
+    const count = reader.prepare('SELECT count(*) FROM activities').pluck();
+    const seen: number[] = [];
+    for (let b = 0; b < 5; b++) {
+      // A read transaction held across a batch pins an old snapshot: PASSIVE checkpoints stop short of it, never wait.
+      reader.exec('BEGIN');
+      seen.push(count.get() as number);
+      await store.putActivities(batch(`r${b}`));
+      seen.push(count.get() as number);
+      reader.exec('COMMIT');
+    }
+    expect(seen).toEqual([0, 0, 2_000, 2_000, 4_000, 4_000, 6_000, 6_000, 8_000, 8_000]);
+    expect(count.get()).toBe(10_000);
+    reader.close();
+    expect(await store.countActivities()).toBe(10_000);
+    await store.close();
   });
 });
