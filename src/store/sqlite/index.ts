@@ -333,7 +333,7 @@ if (this.#writer) return;
     return worker;
   }
 
-  /** Started with the first activity write (a store that only reads, as most tests' do, never needs it). */
+  /** Started with the first activity write or prune (a store that only reads, as most tests' do, never needs it). */
   #startCheckpointer(): void {
     if (this.#checkpointMode !== 'thread' || this.#checkpointer || this.#checkpointerStopped || this.#closed) return;
     const checkpointer = new Worker(new URL('./checkpointer.worker.js', import.meta.url), {
@@ -395,6 +395,7 @@ if (this.#writer) return;
 
   async pruneActivities(before: string): Promise<number> {
     const cutoff = Date.parse(toIsoInstant(before, 'prune bound'));
+    this.#startCheckpointer();
     const del = this.#stmt(
       'DELETE FROM activities WHERE rid IN (SELECT rid FROM activities WHERE time < ? LIMIT ?) RETURNING rid, id, time, actor_email, actor_id, ip',
     );
