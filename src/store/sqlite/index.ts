@@ -94,6 +94,15 @@ export const SQLITE_DIALECT: Dialect = {
 
 type Row = Record<string, unknown>;
 
+/** Asks a store thread (writer, checkpointer) to close its connection and waits until it has exited. */
+async function stopThread(thread: Worker): Promise<void> {
+  const exited = new Promise((r) => thread.once('exit', r));
+  // An idle thread is unref'd; hold the process open until it has exited, or close() never settles.
+  thread.ref();
+  thread.postMessage({ type: 'close' });
+  await exited;
+}
+
 export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
   readonly #db: Database.Database;
@@ -201,24 +210,13 @@ if (this.#writer) return;
     if (this.#closed) return;
     this.#closed = true;
     const worker = this.#worker;
-    if (worker) {
-      this.#worker = null;
-      // Batches already handed over finish first: the worker handles messages in order.
-      const exited = new Promise((r) => worker.once('exit', r));
-      // An idle writer is unref'd; hold the process open until it has exited, or close() never settles.
-      worker.ref();
-      worker.postMessage({ type: 'close' });
-      await exited;
-    }
+    this.#worker = null;
+    // Batches already handed over finish first: the worker handles messages in order.
+    if (worker) await stopThread(worker);
     const checkpointer = this.#checkpointer;
-    if (checkpointer) {
-      // Closed before this connection, so this one closes last and checkpoints what is left (and removes the WAL).
-      this.#checkpointer = null;
-      const exited = new Promise((r) => checkpointer.once('exit', r));
-      checkpointer.ref();
-      checkpointer.postMessage({ type: 'close' });
-      await exited;
-    }
+    this.#checkpointer = null;
+    // Closed before this connection, so this one closes last and checkpoints what is left (and removes the WAL).
+    if (checkpointer) await stopThread(checkpointer);
     try {
       this.#db.pragma('optimize');
     } catch {
