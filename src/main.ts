@@ -145,7 +145,13 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   const metrics = new Metrics();
   let ready = false;
 
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, {
+    // Harmless to what is stored (the writers' own checkpoints keep the WAL bounded), but a full disk shows here first.
+    onCheckpointFailure: (reason) => {
+      metrics.inc('rampart_errors_total', { component: 'store', stage: 'store', error_type: reason });
+      logger.warn({ reason }, 'SQLite WAL checkpointer thread: checkpoint not done; the writers checkpoint instead');
+    },
+  });
   const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir, logger, metrics });
   const stopFeedRefresh = enricher.startFeedRefresh();
   const apiPolicies: Policy[] = [];

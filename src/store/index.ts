@@ -10,7 +10,7 @@ export type StoreConfig = Config['store'];
 import { readSecret } from '../config/secret.ts';
 import { RampartError } from '../core/errors.ts';
 import type { Store } from './store.ts';
-import { SqliteStore } from './sqlite/index.ts';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/index.ts';
 import { PostgresStore } from './postgres/index.ts';
 
 export type { Store } from './store.ts';
@@ -21,7 +21,10 @@ export const DEFAULT_RETENTION_DAYS = 180;
 const DAY_MS = 86_400_000;
 
 /** Opens and migrates the store. A SQLite path's folder is created; a PostgreSQL password comes from its secret. */
-export async function openStore(config: StoreConfig, opts: { baseDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Store> {
+export async function openStore(
+  config: StoreConfig,
+  opts: { baseDir?: string; env?: NodeJS.ProcessEnv; onCheckpointFailure?: SqliteStoreOptions['onCheckpointFailure'] } = {},
+): Promise<Store> {
   let store: Store;
   if (config.driver === 'sqlite') {
     const path = config.path === ':memory:' ? config.path : resolve(opts.baseDir ?? process.cwd(), config.path);
@@ -32,7 +35,7 @@ export async function openStore(config: StoreConfig, opts: { baseDir?: string; e
         throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${path}`, `cannot create its folder (${(cause as NodeJS.ErrnoException).code ?? 'error'})`], { cause });
       }
     }
-    store = new SqliteStore({ path, writer: config.writer ?? 'inline', checkpoints: config.checkpoints ?? 'thread' });
+    store = new SqliteStore({ path, writer: config.writer ?? 'inline', checkpoints: config.checkpoints ?? 'thread', onCheckpointFailure: opts.onCheckpointFailure });
   } else {
     const password = config.password ? readSecret(config.password, 'store.password', opts.env) : undefined;
     store = new PostgresStore({ url: config.url, password, poolSize: config.poolSize });

@@ -59,6 +59,12 @@ export interface SqliteStoreOptions {
    */
   checkpoints?: 'thread' | 'writer';
   /**
+   * Told when the checkpointer thread fails a checkpoint (`checkpoint_failed`: an I/O error, a full disk) or
+   * stops (`checkpointer_stopped`: it is not started again). Either way the writers' own checkpoints keep the WAL
+   * bounded; the service turns it into a log line and a metric.
+   */
+  onCheckpointFailure?: (reason: 'checkpoint_failed' | 'checkpointer_stopped') => void;
+  /**
    * New activities (kept out of the id, email, actor id and IP lookup tables) that trigger a merge into them
    * (default MERGE_ROWS). Tests set it small so every query meets both merged and unmerged rows.
    */
@@ -122,6 +128,7 @@ export class SqliteStore implements Store {
   #worker: Worker | null = null;
   readonly #checkpointMode: 'thread' | 'writer';
   readonly #busyTimeoutMs: number;
+  readonly #onCheckpointFailure: SqliteStoreOptions['onCheckpointFailure'];
   #checkpointer: Worker | null = null;
   #checkpointerStopped = false;
   /** PASSIVE checkpoints the checkpointer thread could not run (harmless: the writers' own checkpoints bound the WAL). */
@@ -135,6 +142,7 @@ export class SqliteStore implements Store {
     this.#writerMode = opts.writer ?? 'inline';
     this.#checkpointMode = opts.path === ':memory:' ? 'writer' : (opts.checkpoints ?? 'thread');
     this.#busyTimeoutMs = Math.floor(opts.busyTimeoutMs ?? 5000);
+    this.#onCheckpointFailure = opts.onCheckpointFailure;
     this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
     this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
@@ -339,17 +347,21 @@ if (this.#writer) return;
     });
     // Never what keeps the process alive; close() waits for it.
     checkpointer.unref();
-    checkpointer.on('message', () => this.checkpointFailures++);
-    const gone = () => {
+    checkpointer.on('message', () => {
+      this.checkpointFailures++;
+      this.#onCheckpointFailure?.('checkpoint_failed');
+    });
+    const gone = (failed: boolean) => {
       // A failed checkpointer leaves the writers' own checkpoints in charge; it is not started again.
       if (this.#checkpointer === checkpointer) this.#checkpointer = null;
+      if (!this.#checkpointerStopped && (failed || !this.#closed)) {
+        this.checkpointFailures++;
+        this.#onCheckpointFailure?.('checkpointer_stopped');
+      }
       this.#checkpointerStopped = true;
     };
-    checkpointer.on('error', () => {
-      this.checkpointFailures++;
-      gone();
-    });
-    checkpointer.on('exit', gone);
+    checkpointer.on('error', () => gone(true));
+    checkpointer.on('exit', () => gone(false));
     this.#checkpointer = checkpointer;
   }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,5 +269,26 @@ describe('SqliteStore WAL checkpoints', () => {
     reader.close();
     expect(await store.countActivities()).toBe(10_000);
     await store.close();
+  });
+});
+
+describe('SqliteStore checkpointer failures', () => {
+  it('reports a checkpointer that cannot open the database; the writers go on and checkpoint themselves', async () => {
+    const path = join(dir, 'ckpt-fail.db');
+    const failures: string[] = [];
+    const store = new SqliteStore({ path, onCheckpointFailure: (reason) => failures.push(reason) });
+    await store.migrate();
+    // The store's connection keeps its open file; a thread opening the path now meets a folder.
+    rmSync(path);
+    mkdirSync(path);
+    expect((await store.putActivities([activity({ id: 'f-1' })])).inserted).toBe(1);
+    for (const end = Date.now() + 10_000; failures.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
+    expect(failures).toEqual(['checkpointer_stopped']);
+    expect(store.checkpointFailures).toBe(1);
+    // Not started again, and nothing lost: the next batches are stored and read back.
+    expect((await store.putActivities([activity({ id: 'f-2' })])).inserted).toBe(1);
+    expect(await store.countActivities()).toBe(2);
+    await store.close();
+    expect(failures).toEqual(['checkpointer_stopped']);
   });
 });
