@@ -28,7 +28,7 @@ import Database from 'better-sqlite3';
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { newClock, timed, type Clock } from './clock.ts';
+import { newClock, settle, timed, type Clock } from './clock.ts';
 import { collectGarbage } from './gc.ts';
 import { mulberry32, writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
@@ -410,12 +410,15 @@ export const bench: BenchModule = {
     let lines = 0;
     let sink = 0;
     for await (const slice of lineSlices(file, SLICE)) {
+      // Each phase from a full GC and a settled machine (bench/clock.ts, settle).
       collectGarbage();
+      await settle();
       await timed(a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });
       for (const v of variants) {
         collectGarbage();
+        await settle();
         await timed(v.clock, () => pool.run(slice, { body: v.body, bloom: v.bloom }, (b) => v.sink.append(b)));
       }
       lines += slice.length;

@@ -19,9 +19,12 @@
  * `rampart scan` (each activity goes to the time sorter). What the next stage holds is that stage's cost, not
  * (b)'s: (c) holds its 5,000-activity store batches (the group commit's and scan import's bound), and scan's
  * sorter keeps up to scan.sortMemoryEvents (500,000) activities for ordering, which this bench does not model.
- * Each slice starts with a full garbage collection, outside the timers: the store phases leave old-generation
+ * Each phase starts with a full garbage collection, outside the timers: the store phases leave old-generation
  * garbage (held batches, (d)'s rows), and without it the next slice's major GC work lands on whichever phase
- * allocates most, which is (b) (RAMPART_BENCH_GC=0 turns it off, to see that effect).
+ * allocates most, which is (b) (RAMPART_BENCH_GC=0 turns it off, to see that effect). Each phase also starts on
+ * a settled machine (bench/clock.ts, settle: the kernel has written the earlier phases' files, no thread is
+ * busy). (c) is timed until its last acknowledgement; the store's work after it (the writer's last merge steps,
+ * the checkpointer's copy) ran into the next slice's (a) until 2026-11-27, and is now outside every timer.
  * RAMPART_BENCH_HOLD=<n> makes (b) hold n activities before handing them on, to see that cost (the old bench
  * held the whole slice: several times slower, the young generation overflowing). Per slice, (b) meets new
  * addresses first, so it pays the enrichment cache misses and (c) runs warm.
@@ -37,7 +40,7 @@ import { ConfigSchema } from '../src/config/schema.ts';
 import { createEnricher } from '../src/enrich/index.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
-import { newClock, timed, type Clock } from './clock.ts';
+import { newClock, settle, timed, type Clock } from './clock.ts';
 import { collectGarbage } from './gc.ts';
 import { SqliteAppendCeiling, SqliteBlockCeiling } from './sqlite-ceiling.ts';
 import { writeSyntheticWorkplace } from './synthetic.ts';
@@ -98,11 +101,17 @@ export const bench: BenchModule = {
     let lines = 0;
     let sink = 0;
     let slice: Buffer[] = [];
-    const runSlice = async () => {
+    // Each phase starts from a full GC (optional) and a settled machine (bench/clock.ts, settle).
+    const ready = async () => {
       if (GC_PER_SLICE) collectGarbage();
+      await settle();
+    };
+    const runSlice = async () => {
+      await ready();
       if (PHASES.includes('a')) await timed(a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });
+      if (PHASES.includes('b')) await ready();
       if (PHASES.includes('b')) await timed(b, () => {
         const held: Activity[] = [];
         for (const l of slice) {
@@ -114,6 +123,7 @@ export const bench: BenchModule = {
         }
         sink += consume(held);
       });
+      if (PHASES.includes('e')) await ready();
       if (PHASES.includes('e')) await timed(e, () => {
         const held: Activity[] = [];
         for (const l of slice) {
@@ -122,6 +132,7 @@ export const bench: BenchModule = {
           held.length = 0;
         }
       });
+      if (PHASES.includes('c')) await ready();
       if (PHASES.includes('c')) await timed(c, async () => {
         let batch: Activity[] = [];
         const inFlight: Promise<unknown>[] = [];
@@ -139,6 +150,7 @@ export const bench: BenchModule = {
         await Promise.all(inFlight);
       });
       if (PHASES.includes('d') || PHASES.includes('f')) {
+        await ready();
         const again: Activity[] = [];
         for (const l of slice) toActivities(l, again);
         for (let i = 0; i < again.length; i += BATCH) {
