@@ -34,6 +34,7 @@ import { mulberry32, writeSyntheticWorkplace } from './synthetic.ts';
 import { runStandalone, type BenchModule, type BenchResult } from './types.ts';
 import { BLOOM_BITS_PER_KEY, CHUNK_ACTIVITIES, KEY, KEY_COLUMNS, bloomHas, hash53, type BlockBody, type BlockMessage, type SliceMessage } from './block-format.ts';
 import { INPUT_FORMATS } from '../src/connectors/registry.ts';
+import { spawnCheckpointer } from '../src/store/sqlite/index.ts';
 import type { Activity } from '../src/schema/activity.ts';
 
 const EVENTS = Number(process.env.RAMPART_BENCH_EVENTS ?? 1_000_000);
@@ -110,9 +111,7 @@ class BlockSink {
       // Unlike the store, no automatic checkpoint on the writer as a bound: a prototype's WAL may grow while the
       // checkpointer lags (it is removed at close). The store's own checkpointer thread, at the store's pace.
       this.#db.pragma('wal_autocheckpoint = 0');
-      this.#checkpointer = new Worker(new URL('../src/store/sqlite/checkpointer.worker.js', import.meta.url), {
-        workerData: { path, busyTimeoutMs: 5000, activeMs: 100, idleMs: 500 },
-      });
+      this.#checkpointer = spawnCheckpointer(path, 5000);
     }
     this.#db.exec(
       'CREATE TABLE activity_blocks (bid INTEGER PRIMARY KEY, tmin INTEGER, tmax INTEGER, n INTEGER, keys BLOB, starts BLOB, blooms BLOB);' +

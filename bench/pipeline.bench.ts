@@ -106,13 +106,17 @@ export const bench: BenchModule = {
       if (GC_PER_SLICE) collectGarbage();
       await settle();
     };
-    const runSlice = async () => {
+    /** Runs a phase when RAMPART_BENCH_PHASES names it: ready, then timed on its clock. */
+    const phase = async (name: string, clock: Clock, fn: () => void | Promise<void>) => {
+      if (!PHASES.includes(name)) return;
       await ready();
-      if (PHASES.includes('a')) await timed(a, () => {
+      await timed(clock, fn);
+    };
+    const runSlice = async () => {
+      await phase('a', a, () => {
         for (const l of slice) sink += (JSON.parse(l.toString('utf8')) as { entry: unknown[] }).entry.length;
       });
-      if (PHASES.includes('b')) await ready();
-      if (PHASES.includes('b')) await timed(b, () => {
+      await phase('b', b, () => {
         const held: Activity[] = [];
         for (const l of slice) {
           toActivities(l, held);
@@ -123,8 +127,7 @@ export const bench: BenchModule = {
         }
         sink += consume(held);
       });
-      if (PHASES.includes('e')) await ready();
-      if (PHASES.includes('e')) await timed(e, () => {
+      await phase('e', e, () => {
         const held: Activity[] = [];
         for (const l of slice) {
           toActivities(l, held);
@@ -132,8 +135,7 @@ export const bench: BenchModule = {
           held.length = 0;
         }
       });
-      if (PHASES.includes('c')) await ready();
-      if (PHASES.includes('c')) await timed(c, async () => {
+      await phase('c', c, async () => {
         let batch: Activity[] = [];
         const inFlight: Promise<unknown>[] = [];
         const flush = async () => {

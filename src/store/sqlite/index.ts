@@ -85,6 +85,16 @@ const MAX_CACHED_QUERIES = 512;
 const CHECKPOINT_ACTIVE_MS = 100;
 const CHECKPOINT_IDLE_MS = 500;
 
+/**
+ * Starts a checkpointer thread (checkpointer.worker.js) for the WAL database at `path`, at the store's pace. The
+ * store starts one per file; the block-store prototype (bench/block-ingest.bench.ts) uses it too.
+ */
+export function spawnCheckpointer(path: string, busyTimeoutMs: number): Worker {
+  return new Worker(new URL('./checkpointer.worker.js', import.meta.url), {
+    workerData: { path, busyTimeoutMs, activeMs: CHECKPOINT_ACTIVE_MS, idleMs: CHECKPOINT_IDLE_MS },
+  });
+}
+
 export const SQLITE_DIALECT: Dialect = {
   placeholder: () => '?',
   // Epoch milliseconds: an integer key is a third of the ISO text in each of the five time indexes.
@@ -342,9 +352,7 @@ if (this.#writer) return;
   /** Started with the first activity write or prune (a store that only reads, as most tests' do, never needs it). */
   #startCheckpointer(): void {
     if (this.#checkpointMode !== 'thread' || this.#checkpointer || this.#checkpointerStopped || this.#closed) return;
-    const checkpointer = new Worker(new URL('./checkpointer.worker.js', import.meta.url), {
-      workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs, activeMs: CHECKPOINT_ACTIVE_MS, idleMs: CHECKPOINT_IDLE_MS },
-    });
+    const checkpointer = spawnCheckpointer(this.#path, this.#busyTimeoutMs);
     // Never what keeps the process alive; close() waits for it.
     checkpointer.unref();
     checkpointer.on('message', () => {
