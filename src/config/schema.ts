@@ -131,9 +131,11 @@ export const ConfigSchema = z
         maxLineBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         /** Events held in memory before the on-disk sort takes over. */
         sortMemoryEvents: z.number().int().min(1000).default(500_000),
+        /** Bytes of held events (input lines, or activity JSON) before the on-disk sort takes over. */
+        sortMemoryBytes: z.number().int().min(1024 * 1024).max(16 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
       })
       .strict()
-      .default({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000 }),
+      .default({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000, sortMemoryBytes: 256 * 1024 * 1024 }),
     detections: DetectionsConfigSchema,
     /** The organisation itself: its email domains decide who is an external user (policy field user.external). */
     organization: z

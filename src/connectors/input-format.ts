@@ -15,11 +15,20 @@ export interface InputContext {
 export interface InputFormat {
   readonly id: string; // 'rampart', 'workplace-webhook'
   readonly description: string;
+  /**
+   * How `rampart scan` holds a record's activity while it sorts by event time. `line` (the default) keeps the
+   * input line and parses it again after the sort: cheaper than JSON.stringify and JSON.parse of the activity
+   * when `parse` is a light mapping. `activity` keeps the activity's JSON: for formats whose `parse` costs more
+   * than that (schema validation). Lines that make several activities are always held as activity JSON.
+   */
+  readonly scanHold?: 'line' | 'activity';
   /** Cheap structural test on an already parsed JSON object. */
   detect(record: Record<string, unknown>): boolean;
   /**
    * Converts the record. Throws RampartError(RAMPART_ERR_INPUT_INVALID_RECORD) with the reason when the record
    * is recognised but invalid. Unknown event names are not errors: they map to category `other`.
+   * Must be pure: the same record and context give the same activities (ids included), because `rampart scan`
+   * holds a line's bytes while it sorts and parses the line again afterwards.
    */
   parse(record: Record<string, unknown>, ctx: InputContext): Activity[];
 }

@@ -11,7 +11,8 @@ import type { Readable } from 'node:stream';
 import { RampartError, type ErrorCode } from '../core/errors.ts';
 
 export type LineResult =
-  | { ok: true; line: number; record: Record<string, unknown>; bytes: number }
+  /** `raw` views the line's bytes (without the newline): valid until the next line is taken. */
+  | { ok: true; line: number; record: Record<string, unknown>; bytes: number; raw: Buffer }
   | { ok: false; line: number; code: ErrorCode; reason: string; sample: string; bytes: number };
 
 const SAMPLE_BYTES = 512;
@@ -61,7 +62,7 @@ export function parseLine(buf: Buffer, line: number): LineResult {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
     return { ok: false, line, code: 'RAMPART_ERR_INPUT_NOT_OBJECT', reason: `line is JSON but not an object (got ${kind})`, sample: sampleOf(buf), bytes };
   }
-  return { ok: true, line, record: value as Record<string, unknown>, bytes };
+  return { ok: true, line, record: value as Record<string, unknown>, bytes, raw: buf };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { AlertProducer } from '../core/pipeline.ts';
 import type { InputFormat } from '../connectors/input-format.ts';
 import type { Store } from '../store/store.ts';
 import { openInput, readNdjson } from './ndjson-reader.ts';
-import { TimeSorter } from './time-sorter.ts';
+import { TimeSorter, type SortedEvent } from './time-sorter.ts';
 
 export interface ScanDeps {
   enricher: Enricher;
@@ -29,6 +29,8 @@ export interface ScanOptions {
   files: string[];
   maxLineBytes: number;
   sortMemoryEvents: number;
+  /** Bytes of held events before the on-disk sort takes over (default 256 MiB). */
+  sortMemoryBytes?: number;
   /** Where rejected lines are written as NDJSON; null = not written (still reported and counted). */
   rejectsPath: string | null;
   /** Called for each rejected line (the CLI prints it on stderr). */
@@ -64,6 +66,25 @@ export interface ScanSummary {
 export interface ScanResult {
   alerts: Alert[];
   summary: ScanSummary;
+}
+
+/**
+ * How a held event is stored in the sorter: its input line when the line made exactly one activity and the
+ * format holds lines (tag FIRST_LINE_TAG + the format's index: parsing and normalising a Workplace line again
+ * after the sort costs less than JSON.stringify and JSON.parse of the activity, and the line is half the
+ * bytes), else the normalised activity's JSON (ACTIVITY_TAG). Enrichment runs once, after the sort, on either.
+ */
+const ACTIVITY_TAG = 0;
+const FIRST_LINE_TAG = 1;
+const MAX_LINE_TAGS = 255 - FIRST_LINE_TAG;
+
+/** The activity a held event stands for. Parsing a line again gives the same activity: formats are pure. */
+function replay(e: SortedEvent, formats: readonly InputFormat[], ctx: { receivedAt: string; source: string }): Activity {
+  const text = e.payload.toString('utf8');
+  if (e.tag === ACTIVITY_TAG) return JSON.parse(text) as Activity;
+  const activities = formats[e.tag - FIRST_LINE_TAG].parse(JSON.parse(text) as Record<string, unknown>, ctx);
+  if (activities.length !== 1) throw new Error(`scan: a held line made ${activities.length} activities when read again`);
+  return activities[0];
 }
 
 export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanResult> {
@@ -103,8 +124,9 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     }
   };
 
-  const sorter = new TimeSorter<Activity>(opts.sortMemoryEvents);
+  const sorter = new TimeSorter({ memoryEvents: opts.sortMemoryEvents, memoryBytes: opts.sortMemoryBytes });
   const receivedAt = new Date().toISOString();
+  const ctx = { receivedAt, source: 'scan' };
   let readBytes = 0;
 
   for (const file of opts.files) {
@@ -126,19 +148,18 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         }
         let activities: Activity[];
         try {
-          activities = format.parse(res.record, { receivedAt, source: 'scan' });
+          activities = format.parse(res.record, ctx);
         } catch (e) {
           const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
           await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
           continue;
         }
         summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
-        for (const a of activities) {
-          deps.enricher.enrich(a);
-          summary.events++;
-          const spill = sorter.add(a);
-          if (spill) await spill;
-        }
+        summary.events += activities.length;
+        // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
+        const formatIndex = deps.formats.indexOf(format);
+        if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(activities[0].time, FIRST_LINE_TAG + formatIndex, res.raw);
+        else for (const a of activities) sorter.add(a.time, ACTIVITY_TAG, JSON.stringify(a));
       }
     } catch (cause) {
       if (isRampartError(cause)) throw cause;
@@ -154,7 +175,9 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const alerts = new Map<string, Alert>();
   const batchSize = opts.importBatchSize ?? 5000;
   let batch: Activity[] = [];
-  for await (const a of sorter.drain()) {
+  for await (const e of sorter.drain()) {
+    const a = replay(e, deps.formats, ctx);
+    deps.enricher.enrich(a);
     for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
     if (deps.store) {
       batch.push(a);

@@ -1,34 +1,110 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TimeSorter } from './time-sorter.ts';
 
 const iso = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
 
-async function drain<T extends { time: string }>(s: TimeSorter<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s.drain()) out.push(x);
+interface Out {
+  time: string;
+  tag: number;
+  text: string;
+}
+
+/** Drains the sorter, copying each payload (the views are only valid until the next step). */
+async function drain(s: TimeSorter): Promise<Out[]> {
+  const out: Out[] = [];
+  for await (const e of s.drain()) out.push({ time: e.time, tag: e.tag, text: e.payload.toString('utf8') });
   return out;
 }
 
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'rampart-sorter-test-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 describe('TimeSorter', () => {
   it('orders in memory and keeps input order for equal times', async () => {
-    const s = new TimeSorter<{ time: string; k: string }>(100);
-    for (const [t, k] of [[3, 'a'], [1, 'b'], [3, 'c'], [2, 'd'], [1, 'e']] as const) await s.add({ time: iso(t), k });
-    expect((await drain(s)).map((x) => x.k)).toEqual(['b', 'e', 'd', 'a', 'c']);
+    const s = new TimeSorter({ memoryEvents: 100 });
+    for (const [t, k] of [[3, 'a'], [1, 'b'], [3, 'c'], [2, 'd'], [1, 'e']] as const) s.add(iso(t), 7, k);
+    const out = await drain(s);
+    expect(out.map((x) => x.text)).toEqual(['b', 'e', 'd', 'a', 'c']);
+    expect(out.every((x) => x.tag === 7)).toBe(true);
     expect(s.spilledRuns).toBe(0);
   });
 
-  it('spills to disk beyond the memory bound and merges runs in order', async () => {
-    const s = new TimeSorter<{ time: string; n: number }>(1000);
-    // A deterministic shuffle of 10,500 items.
+  it('spills beyond the event bound and merges the runs in order, stable for equal times across runs', async () => {
+    const dir = tmp();
+    const s = new TimeSorter({ memoryEvents: 1000, tmpDir: dir });
+    // A deterministic shuffle of 10,500 items, three per second, so equal times land in different runs.
     const n = 10_500;
+    const input: { t: string; v: number; i: number }[] = [];
     for (let i = 0; i < n; i++) {
       const v = (i * 7919) % n;
-      await s.add({ time: iso(Math.floor(v / 3)), n: v });
+      input.push({ t: iso(Math.floor(v / 3)), v, i });
+      s.add(iso(Math.floor(v / 3)), v % 256, Buffer.from(JSON.stringify({ v, i })));
     }
     expect(s.spilledRuns).toBe(10);
+    expect(readdirSync(dir)).toHaveLength(1); // one folder of runs
     const out = await drain(s);
-    expect(out).toHaveLength(n);
-    for (let i = 1; i < out.length; i++) expect(out[i - 1].time <= out[i].time).toBe(true);
-    expect(new Set(out.map((x) => x.n)).size).toBe(n);
+    const expected = [...input].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
+    expect(out.map((x) => JSON.parse(x.text).i)).toEqual(expected.map((x) => x.i));
+    expect(out.map((x) => x.time)).toEqual(expected.map((x) => x.t));
+    expect(out.map((x) => x.tag)).toEqual(expected.map((x) => x.v % 256));
+    expect(readdirSync(dir)).toHaveLength(0); // the runs are removed after the drain
+  });
+
+  it('spills by bytes held, and keeps payloads larger than its read and arena buffers whole', async () => {
+    const dir = tmp();
+    const s = new TimeSorter({ memoryEvents: 1_000_000, memoryBytes: 1 << 20, tmpDir: dir });
+    const big = (c: string, len: number) => c.repeat(len);
+    // 9 MiB is larger than an arena chunk (8 MiB) and than the run reader's 1 MiB buffer.
+    const items = [
+      { t: 5, p: big('a', 9 << 20) },
+      { t: 1, p: 'small-1' },
+      { t: 3, p: big('é', 300_000) }, // multi-byte UTF-8: lengths are bytes, not characters
+      { t: 2, p: '' }, // an empty payload is still an event
+      { t: 4, p: big('b', 2 << 20) },
+      { t: 0, p: 'small-0' },
+    ];
+    for (const x of items) s.add(iso(x.t), 1, x.p);
+    expect(s.spilledRuns).toBeGreaterThanOrEqual(2);
+    const out = await drain(s);
+    expect(out.map((x) => x.time)).toEqual([0, 1, 2, 3, 4, 5].map(iso));
+    expect(out.map((x) => x.text)).toEqual([...items].sort((a, b) => a.t - b.t).map((x) => x.p));
+  });
+
+  it('accepts strings and Buffers as payloads alike, and a time that is not ASCII', async () => {
+    const s = new TimeSorter({ memoryEvents: 2, tmpDir: tmp() });
+    s.add('2026-01-01T00:00:02.000Z', 0, Buffer.from('buffer'));
+    s.add('2026-01-01T00:00:01.000Z', 255, 'string');
+    s.add('2026-01-01T00:00:01.000Zé', 3, 'odd time');
+    const out = await drain(s);
+    expect(out).toEqual([
+      { time: '2026-01-01T00:00:01.000Z', tag: 255, text: 'string' },
+      { time: '2026-01-01T00:00:01.000Zé', tag: 3, text: 'odd time' },
+      { time: '2026-01-01T00:00:02.000Z', tag: 0, text: 'buffer' },
+    ]);
+  });
+
+  it('removes its run files when the consumer stops early', async () => {
+    const dir = tmp();
+    const s = new TimeSorter({ memoryEvents: 10, tmpDir: dir });
+    for (let i = 0; i < 100; i++) s.add(iso(100 - i), 0, `x${i}`);
+    const folder = join(dir, readdirSync(dir)[0]);
+    expect(readdirSync(folder).length).toBe(10);
+    const seen: string[] = [];
+    for await (const e of s.drain()) {
+      seen.push(e.payload.toString());
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual(['x99', 'x98', 'x97']);
+    expect(existsSync(folder)).toBe(false);
   });
 });

@@ -24,6 +24,8 @@ export function describeZodError(err: z.ZodError, max = 3): string {
 export const rampartFormat: InputFormat = {
   id: 'rampart',
   description: 'Rampart activity schema, one activity per line (docs/schema.md)',
+  // Validating a record (zod) costs more than writing and reading its activity's JSON: hold the activity.
+  scanHold: 'activity',
   detect: (r) => typeof r.action === 'string' && typeof r.time === 'string' && typeof r.app === 'string' && typeof r.actor === 'object',
   parse(record, ctx: InputContext): Activity[] {
     const parsed = RampartRecordSchema.safeParse(record);

@@ -52,6 +52,7 @@ export function register(program: Command): void {
             files,
             maxLineBytes: config.scan.maxLineBytes,
             sortMemoryEvents: config.scan.sortMemoryEvents,
+            sortMemoryBytes: config.scan.sortMemoryBytes,
             rejectsPath: o.rejects ?? 'rampart-rejects.ndjson',
             onReject: (r) => {
               if (tty) process.stderr.write('\r\x1b[K');
