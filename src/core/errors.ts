@@ -27,6 +27,7 @@ export const ERRORS = {
   RAMPART_ERR_INPUT_LINE_TOO_LONG: spec('line is %s bytes, above the limit of %s bytes', 413),
   RAMPART_ERR_INPUT_INVALID_UTF8: spec('line is not valid UTF-8', 400),
   RAMPART_ERR_INPUT_UNREADABLE: spec('cannot read input %s: %s', 400),
+  RAMPART_ERR_INPUT_SORT_FAILED: spec('cannot %s the time sort\'s temporary file in %s: %s', 500),
   // NORM (connector normalizers)
   RAMPART_ERR_NORM_FAILED: spec('cannot normalize %s event: %s', 400),
   // ENRICH

@@ -3,7 +3,7 @@
  * on-disk sort (lines held as bytes and read again, multi-activity lines held as activity JSON) changes nothing
  * about the result.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,60 @@ describe('runScan', () => {
       const strip = (alerts: typeof inMemory.alerts) => alerts.map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest);
       expect(strip(other.alerts)).toEqual(strip(inMemory.alerts));
       expect({ ...other.summary, spilledRuns: 0, elapsedMs: 0, eventsPerSec: 0 }).toEqual({ ...inMemory.summary, elapsedMs: 0, eventsPerSec: 0 });
+    }
+  });
+
+  /** Runs `fn` with os.tmpdir() (where the sorter makes its folder) pointing at a fresh folder. */
+  async function withTmpDir(name: string, fn: (sortDir: string) => Promise<void>) {
+    const sortDir = join(dir, name);
+    mkdirSync(sortDir);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = sortDir;
+    try {
+      await fn(sortDir);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  }
+  const spilling = { files: [file], maxLineBytes: 1 << 20, rejectsPath: null, sortMemoryEvents: 100 };
+
+  it('removes its sorted runs from disk when the scan fails part-way, reading or detecting', async () => {
+    await withTmpDir('fail-detect', async (sortDir) => {
+      let seen = 0;
+      let runs = -1;
+      const engine = {
+        process: () => {
+          if (++seen < 50) return [];
+          runs = readdirSync(join(sortDir, readdirSync(sortDir)[0])).length;
+          throw new Error('detection failed');
+        },
+      };
+      await expect(runScan(spilling, { enricher, formats: INPUT_FORMATS, engine })).rejects.toThrow('detection failed');
+      expect(runs).toBe(30);
+      expect(readdirSync(sortDir)).toEqual([]);
+    });
+    await withTmpDir('fail-read', async (sortDir) => {
+      let runs = -1;
+      const onReject = () => {
+        // The first bad line is line 1,502: fifteen runs of 100 events are on disk by then.
+        runs = readdirSync(join(sortDir, readdirSync(sortDir)[0])).length;
+        throw new Error('stderr closed');
+      };
+      await expect(runScan({ ...spilling, onReject }, { enricher, formats: INPUT_FORMATS, engine: { process: () => [] } })).rejects.toThrow('stderr closed');
+      expect(runs).toBe(15);
+      expect(readdirSync(sortDir)).toEqual([]);
+    });
+  });
+
+  it('stops with RAMPART_ERR_INPUT_SORT_FAILED when the temporary folder cannot take a run', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'no-such-folder');
+    try {
+      await expect(runScan(spilling, { enricher, formats: INPUT_FORMATS, engine: { process: () => [] } })).rejects.toMatchObject({ code: 'RAMPART_ERR_INPUT_SORT_FAILED' });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
   });
 });

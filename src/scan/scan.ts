@@ -127,68 +127,73 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const sorter = new TimeSorter({ memoryEvents: opts.sortMemoryEvents, memoryBytes: opts.sortMemoryBytes });
   const receivedAt = new Date().toISOString();
   const ctx = { receivedAt, source: 'scan' };
-  let readBytes = 0;
-
-  for (const file of opts.files) {
-    const input = openInput(file);
-    let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
-    try {
-      for await (const res of readNdjson(input, opts.maxLineBytes)) {
-        summary.lines++;
-        fileBytes += res.bytes + 1;
-        if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes);
-        if (!res.ok) {
-          await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
-          continue;
-        }
-        const format = deps.formats.find((f) => f.detect(res.record));
-        if (!format) {
-          await reject({ file, line: res.line, code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record', sample: JSON.stringify(res.record).slice(0, 512) });
-          continue;
-        }
-        let activities: Activity[];
-        try {
-          activities = format.parse(res.record, ctx);
-        } catch (e) {
-          const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
-          await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
-          continue;
-        }
-        summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
-        summary.events += activities.length;
-        // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
-        const formatIndex = deps.formats.indexOf(format);
-        if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(activities[0].time, FIRST_LINE_TAG + formatIndex, res.raw);
-        else for (const a of activities) sorter.add(a.time, ACTIVITY_TAG, JSON.stringify(a));
-      }
-    } catch (cause) {
-      if (isRampartError(cause)) throw cause;
-      // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
-      await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
-    }
-    readBytes += statSync(file).size;
-    opts.onProgress?.(readBytes, totalBytes);
-  }
-  summary.spilledRuns = sorter.spilledRuns;
-
-  // Detection in event-time order; alerts are keyed by id so repeats folded by dedup keep their final state.
   const alerts = new Map<string, Alert>();
-  const batchSize = opts.importBatchSize ?? 5000;
-  let batch: Activity[] = [];
-  for await (const e of sorter.drain()) {
-    const a = replay(e, deps.formats, ctx);
-    deps.enricher.enrich(a);
-    for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
-    if (deps.store) {
-      batch.push(a);
-      if (batch.length >= batchSize) {
-        summary.imported += (await deps.store.putActivities(batch)).inserted;
-        batch = [];
+  // The sorter's temporary runs are removed however the scan ends (a rejected config mid-way, an I/O error).
+  try {
+    let readBytes = 0;
+
+    for (const file of opts.files) {
+      const input = openInput(file);
+      let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
+      try {
+        for await (const res of readNdjson(input, opts.maxLineBytes)) {
+          summary.lines++;
+          fileBytes += res.bytes + 1;
+          if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes);
+          if (!res.ok) {
+            await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
+            continue;
+          }
+          const format = deps.formats.find((f) => f.detect(res.record));
+          if (!format) {
+            await reject({ file, line: res.line, code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record', sample: JSON.stringify(res.record).slice(0, 512) });
+            continue;
+          }
+          let activities: Activity[];
+          try {
+            activities = format.parse(res.record, ctx);
+          } catch (e) {
+            const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
+            await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
+            continue;
+          }
+          summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
+          summary.events += activities.length;
+          // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
+          const formatIndex = deps.formats.indexOf(format);
+          if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(activities[0].time, FIRST_LINE_TAG + formatIndex, res.raw);
+          else for (const a of activities) sorter.add(a.time, ACTIVITY_TAG, JSON.stringify(a));
+        }
+      } catch (cause) {
+        if (isRampartError(cause)) throw cause;
+        // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
+        await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
+      }
+      readBytes += statSync(file).size;
+      opts.onProgress?.(readBytes, totalBytes);
+    }
+    summary.spilledRuns = sorter.spilledRuns;
+
+    // Detection in event-time order; alerts are keyed by id so repeats folded by dedup keep their final state.
+    const batchSize = opts.importBatchSize ?? 5000;
+    let batch: Activity[] = [];
+    for await (const e of sorter.drain()) {
+      const a = replay(e, deps.formats, ctx);
+      deps.enricher.enrich(a);
+      for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
+      if (deps.store) {
+        batch.push(a);
+        if (batch.length >= batchSize) {
+          summary.imported += (await deps.store.putActivities(batch)).inserted;
+          batch = [];
+        }
       }
     }
+    if (deps.store && batch.length) summary.imported += (await deps.store.putActivities(batch)).inserted;
+    if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
+  } finally {
+    sorter.dispose();
   }
-  if (deps.store && batch.length) summary.imported += (await deps.store.putActivities(batch)).inserted;
-  if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
 
   if (rejectsOut) {
     (rejectsOut as WriteStream).end();

@@ -107,4 +107,10 @@ describe('TimeSorter', () => {
     expect(seen).toEqual(['x99', 'x98', 'x97']);
     expect(existsSync(folder)).toBe(false);
   });
+
+  it('fails with RAMPART_ERR_INPUT_SORT_FAILED when it cannot write a run', () => {
+    const s = new TimeSorter({ memoryEvents: 2, tmpDir: join(tmp(), 'missing', 'folder') });
+    s.add(iso(1), 0, 'a');
+    expect(() => s.add(iso(2), 0, 'b')).toThrow(expect.objectContaining({ code: 'RAMPART_ERR_INPUT_SORT_FAILED', message: expect.stringContaining('cannot write the time sort') }));
+  });
 });

@@ -13,7 +13,8 @@
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { RampartError } from '../core/errors.ts';
 
 export interface SortedEvent {
   time: string;
@@ -126,9 +127,19 @@ export class TimeSorter {
   }
 
   #spill(): void {
+    try {
+      this.#writeRun();
+    } catch (cause) {
+      throw sortFailed('write', this.#dir ?? this.#tmpDir, cause);
+    }
+    this.#reset();
+  }
+
+  #writeRun(): void {
     this.#dir ??= mkdtempSync(join(this.#tmpDir, 'rampart-sort-'));
     const path = join(this.#dir, `run-${this.#runs.length}.bin`);
     const fd = openSync(path, 'wx', 0o600);
+    this.#runs.push(path);
     try {
       let out = Buffer.allocUnsafe(READ_BYTES);
       let used = 0;
@@ -158,8 +169,14 @@ export class TimeSorter {
     } finally {
       closeSync(fd);
     }
-    this.#runs.push(path);
+  }
+
+  /** Drops every held event and removes the temporary files (idempotent; drain does it when it ends). */
+  dispose(): void {
     this.#reset();
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = null;
+    this.#runs = [];
   }
 
   /** Yields every event in (time, input order), then removes the temporary files. */
@@ -223,10 +240,7 @@ export class TimeSorter {
       }
     } finally {
       for (const r of readers) r.close();
-      this.#reset();
-      if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
-      this.#dir = null;
-      this.#runs = [];
+      this.dispose();
     }
   }
 }
@@ -243,7 +257,11 @@ class RunReader {
 
   constructor(path: string) {
     this.#path = path;
-    this.#fd = openSync(path, 'r');
+    try {
+      this.#fd = openSync(path, 'r');
+    } catch (cause) {
+      throw sortFailed('read', dirname(path), cause);
+    }
   }
 
   /** Makes `need` bytes available from the read position; false when the file ends first. */
@@ -259,7 +277,12 @@ class RunReader {
     this.#start = 0;
     this.#end = tail;
     while (!this.#eof && this.#end < need) {
-      const n = readSync(this.#fd, this.#buf, this.#end, this.#buf.length - this.#end, null);
+      let n: number;
+      try {
+        n = readSync(this.#fd, this.#buf, this.#end, this.#buf.length - this.#end, null);
+      } catch (cause) {
+        throw sortFailed('read', dirname(this.#path), cause);
+      }
       if (n === 0) this.#eof = true;
       this.#end += n;
     }
@@ -272,7 +295,7 @@ class RunReader {
     if (!this.#fill(HEADER_BYTES)) {
       const partial = this.#end > this.#start;
       this.close();
-      if (partial) throw new Error(`sort run ${this.#path} is truncated`);
+      if (partial) throw sortFailed('read', dirname(this.#path), new Error(`${this.#path} is truncated`));
       return null;
     }
     const buf = this.#buf;
@@ -283,7 +306,7 @@ class RunReader {
     const seq = buf.readDoubleLE(s + 7);
     if (!this.#fill(HEADER_BYTES + timeLen + payloadLen)) {
       this.close();
-      throw new Error(`sort run ${this.#path} is truncated`);
+      throw sortFailed('read', dirname(this.#path), new Error(`${this.#path} is truncated`));
     }
     // #fill may have moved the record to the front of a (new) buffer.
     const b = this.#buf;
@@ -300,3 +323,6 @@ class RunReader {
     closeSync(this.#fd);
   }
 }
+
+const sortFailed = (op: 'read' | 'write', dir: string, cause: unknown): RampartError =>
+  new RampartError('RAMPART_ERR_INPUT_SORT_FAILED', [op, dir, (cause as Error).message], { cause });
