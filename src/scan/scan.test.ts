@@ -15,6 +15,7 @@ import { buildEngine } from '../main.ts';
 import type { Activity } from '../schema/activity.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import { runScan, type ScanOptions } from './scan.ts';
+import { SqliteStore } from '../store/sqlite/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,6 +115,28 @@ describe('runScan', () => {
       const strip = (alerts: typeof inMemory.alerts) => alerts.map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest);
       expect(strip(other.alerts)).toEqual(strip(inMemory.alerts));
       expect({ ...other.summary, spilledRuns: 0, elapsedMs: 0, eventsPerSec: 0 }).toEqual({ ...inMemory.summary, elapsedMs: 0, eventsPerSec: 0 });
+    }
+  });
+
+  it('imports every activity, enriched, and every alert, with several batches in flight on the writer thread', async () => {
+    const store = new SqliteStore({ path: join(dir, 'import.db'), writer: 'worker' });
+    await store.migrate();
+    try {
+      const real = buildEngine(config).engine;
+      const ids = new Set<string>();
+      const engine = { process: (a: Activity) => (ids.add(a.id), real.process(a)) };
+      const opts = { files: [file], maxLineBytes: 1 << 20, rejectsPath: null, sortMemoryEvents: 1000, importBatchSize: 64 };
+      const first = await runScan(opts, { enricher, formats: INPUT_FORMATS, engine, store });
+      expect(ids.size).toBeGreaterThan(2900); // 3,007 events; the synthetic file repeats some ids
+      expect(first.summary.imported).toBe(ids.size);
+      expect(await store.countActivities()).toBe(ids.size);
+      expect(first.alerts.length).toBeGreaterThan(0);
+      expect((await store.listAlerts({ limit: 1000 })).items.map((a) => a.id).sort()).toEqual(first.alerts.slice(0, 1000).map((a) => a.id).sort());
+      for (const id of [...ids].slice(0, 20)) expect((await store.getActivity(id))?.geo?.country).toMatch(/^[A-Z]{2}$/); // stored enriched
+      const again = await runScan(opts, { enricher, formats: INPUT_FORMATS, engine: buildEngine(config).engine, store });
+      expect(again.summary.imported).toBe(0);
+    } finally {
+      await store.close();
     }
   });
 

@@ -177,19 +177,29 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     // Detection in event-time order; alerts are keyed by id so repeats folded by dedup keep their final state.
     const batchSize = opts.importBatchSize ?? 5000;
     let batch: Activity[] = [];
+    // Up to two import batches in flight: with the SQLite writer thread (which the CLI opens for --import) or
+    // PostgreSQL, the store writes one batch while detection runs on the next.
+    const inFlight: Promise<void>[] = [];
+    const importBatch = async () => {
+      const written = deps.store!.putActivities(batch).then((r) => {
+        summary.imported += r.inserted;
+      });
+      written.catch(() => undefined); // awaited below; no unhandled rejection while an earlier batch is awaited
+      inFlight.push(written);
+      batch = [];
+      if (inFlight.length >= 2) await inFlight.shift();
+    };
     for await (const e of sorter.drain()) {
       const a = replay(e, deps.formats, ctx);
       deps.enricher.enrich(a);
       for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
       if (deps.store) {
         batch.push(a);
-        if (batch.length >= batchSize) {
-          summary.imported += (await deps.store.putActivities(batch)).inserted;
-          batch = [];
-        }
+        if (batch.length >= batchSize) await importBatch();
       }
     }
-    if (deps.store && batch.length) summary.imported += (await deps.store.putActivities(batch)).inserted;
+    if (deps.store && batch.length) await importBatch();
+    await Promise.all(inFlight);
     if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
   } finally {
     sorter.dispose();

@@ -40,7 +40,9 @@ export function register(program: Command): void {
       const config = { ...loaded.config };
       if (o.learningDays !== undefined) config.detections = { ...config.detections, learningDays: o.learningDays };
       const directory = o.directory ? readDirectory(o.directory) : [];
-      const store = o.import ? await openStore(config.store) : null;
+      // An import writes on SQLite's writer thread unless the config says otherwise: detection goes on meanwhile.
+      const storeConfig = config.store.driver === 'sqlite' ? { ...config.store, writer: config.store.writer ?? 'worker' } : config.store;
+      const store = o.import ? await openStore(storeConfig) : null;
       try {
         const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir });
         const { engine, policyIssues } = buildEngine(config, directory);
