@@ -17,8 +17,8 @@
  * each parsed line at once. (b) hands each activity on to a consumer that reads the fields detection reads, and
  * drops it: that is (b)'s own work, as in `rampart serve` (a delivery's activities go to the group commit) and
  * `rampart scan` (each activity goes to the time sorter). What the next stage holds is that stage's cost, not
- * (b)'s: (c) holds its 5,000-activity store batches (the group commit's and scan import's bound), and scan's
- * sorter keeps up to scan.sortMemoryEvents (500,000) activities for ordering, which this bench does not model.
+ * (b)'s: (c) holds its 5,000-activity store batches (the group commit's and scan import's bound); `rampart scan`
+ * holds lines as bytes while it sorts them by time and normalises them again afterwards (bench/scan.bench.ts).
  * Each phase starts with a full garbage collection, outside the timers: the store phases leave old-generation
  * garbage (held batches, (d)'s rows), and without it the next slice's major GC work lands on whichever phase
  * allocates most, which is (b) (RAMPART_BENCH_GC=0 turns it off, to see that effect). Each phase also starts on

@@ -128,7 +128,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const receivedAt = new Date().toISOString();
   const ctx = { receivedAt, source: 'scan' };
   const alerts = new Map<string, Alert>();
-  // The sorter's temporary runs are removed however the scan ends (a rejected config mid-way, an I/O error).
+  // The sorter's temporary runs are removed however the scan ends (done, a failed write of a run, a throwing callback).
   try {
     let readBytes = 0;
 
