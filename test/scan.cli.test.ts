@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { progressLine } from '../src/cli/commands/scan.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'rampart.js');
@@ -147,5 +148,10 @@ describe('rampart scan (CLI)', () => {
     expect(wrong.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
     expect(wrong.stderr).toContain('active');
   });
-});
 
+  it('draws the progress line for both phases: reading (MB) and detecting (events)', () => {
+    expect(progressLine(5e6, 10e6, 'read', 3)).toBe(`[${'#'.repeat(15)}${'.'.repeat(15)}] 50% reading 5/10 MB 3 s`);
+    expect(progressLine(250_000, 1_000_000, 'detect', 12.4)).toBe(`[${'#'.repeat(8)}${'.'.repeat(22)}] 25% detecting 250,000/1,000,000 events 12 s`);
+    expect(progressLine(0, 0, 'detect', 0)).toBe(`[${'.'.repeat(30)}] 0% detecting 0/0 events 0 s`);
+  });
+});

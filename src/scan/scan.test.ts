@@ -3,7 +3,7 @@
  * on-disk sort (lines held as bytes and read again, multi-activity lines held as activity JSON) changes nothing
  * about the result.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,19 @@ describe('runScan', () => {
       expect(strip(other.alerts)).toEqual(strip(inMemory.alerts));
       expect({ ...other.summary, spilledRuns: 0, elapsedMs: 0, eventsPerSec: 0 }).toEqual({ ...inMemory.summary, elapsedMs: 0, eventsPerSec: 0 });
     }
+  });
+
+  it('reports progress while reading (bytes) and then while detecting (events)', async () => {
+    const calls: [number, number, string][] = [];
+    const { summary } = await runScan(
+      { files: [file], maxLineBytes: 1 << 20, rejectsPath: null, sortMemoryEvents: 1000, onProgress: (d, t, p) => calls.push([d, t, p]) },
+      { enricher, formats: INPUT_FORMATS, engine: { process: () => [] } },
+    );
+    const firstDetect = calls.findIndex((c) => c[2] === 'detect');
+    expect(firstDetect).toBeGreaterThan(0);
+    expect(calls.slice(firstDetect).every((c) => c[2] === 'detect')).toBe(true); // reading is over before detection
+    expect(calls[firstDetect - 1]).toEqual([statSync(file).size, statSync(file).size, 'read']);
+    expect(calls.at(-1)).toEqual([summary.events, summary.events, 'detect']);
   });
 
   it('imports every activity, enriched, and every alert, with several batches in flight on the writer thread', async () => {

@@ -35,8 +35,11 @@ export interface ScanOptions {
   rejectsPath: string | null;
   /** Called for each rejected line (the CLI prints it on stderr). */
   onReject?: (r: ScanReject) => void;
-  /** Called with bytes read so far and the total (progress bar). */
-  onProgress?: (readBytes: number, totalBytes: number) => void;
+  /**
+   * Progress bar: while reading, bytes read so far and the total (`read`); then, while detections run over the
+   * sorted events (the longer part of a large scan), events done and the total (`detect`).
+   */
+  onProgress?: (done: number, total: number, phase: 'read' | 'detect') => void;
   importBatchSize?: number;
 }
 
@@ -139,7 +142,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         for await (const res of readNdjson(input, opts.maxLineBytes)) {
           summary.lines++;
           fileBytes += res.bytes + 1;
-          if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes);
+          if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes, 'read');
           if (!res.ok) {
             await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
             continue;
@@ -170,7 +173,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
       }
       readBytes += statSync(file).size;
-      opts.onProgress?.(readBytes, totalBytes);
+      opts.onProgress?.(readBytes, totalBytes, 'read');
     }
     summary.spilledRuns = sorter.spilledRuns;
 
@@ -189,7 +192,9 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       batch = [];
       if (inFlight.length >= 2) await inFlight.shift();
     };
+    let detected = 0;
     for await (const e of sorter.drain()) {
+      if (opts.onProgress && (++detected & 0x3fff) === 0) opts.onProgress(detected, summary.events, 'detect');
       const a = replay(e, deps.formats, ctx);
       deps.enricher.enrich(a);
       for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
@@ -200,6 +205,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     }
     if (deps.store && batch.length) await importBatch();
     await Promise.all(inFlight);
+    opts.onProgress?.(summary.events, summary.events, 'detect');
     if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
   } finally {
     sorter.dispose();

@@ -60,7 +60,7 @@ export function register(program: Command): void {
               if (tty) process.stderr.write('\r\x1b[K');
               process.stderr.write(`${r.file}:${r.line}: ${r.code}: ${r.reason}\n`);
             },
-            onProgress: tty ? (read, total) => progressBar(read, total, startedAt) : undefined,
+            onProgress: tty ? (done, total, phase) => progressBar(done, total, phase, startedAt) : undefined,
           },
           { enricher, engine, formats: INPUT_FORMATS, store },
         );
@@ -125,10 +125,15 @@ function formatSummary(s: ScanSummary, rejectsFile: string | null): string {
   );
 }
 
-function progressBar(read: number, total: number, startedAt: number): void {
-  const frac = total ? Math.min(1, read / total) : 0;
+/** One line on stderr, redrawn: reading (MB of input) and then detecting (events, in time order). */
+export function progressLine(done: number, total: number, phase: 'read' | 'detect', secs: number): string {
+  const frac = total ? Math.min(1, done / total) : 0;
   const width = 30;
   const filled = Math.round(frac * width);
-  const secs = (Date.now() - startedAt) / 1000;
-  process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% ${(read / 1e6).toFixed(0)}/${(total / 1e6).toFixed(0)} MB ${secs.toFixed(0)} s`);
+  const amount = phase === 'read' ? `reading ${(done / 1e6).toFixed(0)}/${(total / 1e6).toFixed(0)} MB` : `detecting ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} events`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% ${amount} ${secs.toFixed(0)} s`;
+}
+
+function progressBar(done: number, total: number, phase: 'read' | 'detect', startedAt: number): void {
+  process.stderr.write(`\r\x1b[K${progressLine(done, total, phase, (Date.now() - startedAt) / 1000)}`);
 }
