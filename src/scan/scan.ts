@@ -81,6 +81,12 @@ const ACTIVITY_TAG = 0;
 const FIRST_LINE_TAG = 1;
 const MAX_LINE_TAGS = 255 - FIRST_LINE_TAG;
 
+/** The sort key of an activity's time (always a toISOString text): epoch milliseconds; last if unreadable. */
+const timeKey = (iso: string): number => {
+  const t = Date.parse(iso);
+  return t === t ? t : Number.MAX_VALUE; // NaN would break the sort's comparisons
+};
+
 /** The activity a held event stands for. Parsing a line again gives the same activity: formats are pure. */
 function replay(e: SortedEvent, formats: readonly InputFormat[], ctx: { receivedAt: string; source: string }): Activity {
   const text = e.payload.toString('utf8');
@@ -164,8 +170,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
           summary.events += activities.length;
           // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
           const formatIndex = deps.formats.indexOf(format);
-          if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(activities[0].time, FIRST_LINE_TAG + formatIndex, res.raw);
-          else for (const a of activities) sorter.add(a.time, ACTIVITY_TAG, JSON.stringify(a));
+          if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(timeKey(activities[0].time), FIRST_LINE_TAG + formatIndex, res.raw);
+          else for (const a of activities) sorter.add(timeKey(a.time), ACTIVITY_TAG, JSON.stringify(a));
         }
       } catch (cause) {
         if (isRampartError(cause)) throw cause;

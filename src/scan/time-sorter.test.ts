@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TimeSorter } from './time-sorter.ts';
 
-const iso = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
+/** Epoch milliseconds n seconds into 2026. */
+const at = (n: number) => Date.UTC(2026, 0, 1) + n * 1000;
 
 interface Out {
-  time: string;
+  time: number;
   tag: number;
   text: string;
 }
@@ -32,7 +33,7 @@ afterEach(() => {
 describe('TimeSorter', () => {
   it('orders in memory and keeps input order for equal times', async () => {
     const s = new TimeSorter({ memoryEvents: 100 });
-    for (const [t, k] of [[3, 'a'], [1, 'b'], [3, 'c'], [2, 'd'], [1, 'e']] as const) s.add(iso(t), 7, k);
+    for (const [t, k] of [[3, 'a'], [1, 'b'], [3, 'c'], [2, 'd'], [1, 'e']] as const) s.add(at(t), 7, k);
     const out = await drain(s);
     expect(out.map((x) => x.text)).toEqual(['b', 'e', 'd', 'a', 'c']);
     expect(out.every((x) => x.tag === 7)).toBe(true);
@@ -44,11 +45,11 @@ describe('TimeSorter', () => {
     const s = new TimeSorter({ memoryEvents: 1000, tmpDir: dir });
     // A deterministic shuffle of 10,500 items, three per second, so equal times land in different runs.
     const n = 10_500;
-    const input: { t: string; v: number; i: number }[] = [];
+    const input: { t: number; v: number; i: number }[] = [];
     for (let i = 0; i < n; i++) {
       const v = (i * 7919) % n;
-      input.push({ t: iso(Math.floor(v / 3)), v, i });
-      s.add(iso(Math.floor(v / 3)), v % 256, Buffer.from(JSON.stringify({ v, i })));
+      input.push({ t: at(Math.floor(v / 3)), v, i });
+      s.add(at(Math.floor(v / 3)), v % 256, Buffer.from(JSON.stringify({ v, i })));
     }
     expect(s.spilledRuns).toBe(10);
     expect(readdirSync(dir)).toHaveLength(1); // one folder of runs
@@ -73,30 +74,31 @@ describe('TimeSorter', () => {
       { t: 4, p: big('b', 2 << 20) },
       { t: 0, p: 'small-0' },
     ];
-    for (const x of items) s.add(iso(x.t), 1, x.p);
+    for (const x of items) s.add(at(x.t), 1, x.p);
     expect(s.spilledRuns).toBeGreaterThanOrEqual(2);
     const out = await drain(s);
-    expect(out.map((x) => x.time)).toEqual([0, 1, 2, 3, 4, 5].map(iso));
+    expect(out.map((x) => x.time)).toEqual([0, 1, 2, 3, 4, 5].map(at));
     expect(out.map((x) => x.text)).toEqual([...items].sort((a, b) => a.t - b.t).map((x) => x.p));
   });
 
-  it('accepts strings and Buffers as payloads alike, and a time that is not ASCII', async () => {
+  it('accepts strings and Buffers as payloads alike, and orders times before 1970 and after 9999 by number', async () => {
     const s = new TimeSorter({ memoryEvents: 2, tmpDir: tmp() });
-    s.add('2026-01-01T00:00:02.000Z', 0, Buffer.from('buffer'));
-    s.add('2026-01-01T00:00:01.000Z', 255, 'string');
-    s.add('2026-01-01T00:00:01.000Zé', 3, 'odd time');
+    const y10k = Date.UTC(10_000, 0, 1); // its ISO text, +010000-01-01T00:00:00.000Z, sorts before 1970 as text
+    s.add(y10k, 0, Buffer.from('buffer'));
+    s.add(at(0), 255, 'string');
+    s.add(-1, 3, 'before 1970');
     const out = await drain(s);
     expect(out).toEqual([
-      { time: '2026-01-01T00:00:01.000Z', tag: 255, text: 'string' },
-      { time: '2026-01-01T00:00:01.000Zé', tag: 3, text: 'odd time' },
-      { time: '2026-01-01T00:00:02.000Z', tag: 0, text: 'buffer' },
+      { time: -1, tag: 3, text: 'before 1970' },
+      { time: at(0), tag: 255, text: 'string' },
+      { time: y10k, tag: 0, text: 'buffer' },
     ]);
   });
 
   it('removes its run files when the consumer stops early', async () => {
     const dir = tmp();
     const s = new TimeSorter({ memoryEvents: 10, tmpDir: dir });
-    for (let i = 0; i < 100; i++) s.add(iso(100 - i), 0, `x${i}`);
+    for (let i = 0; i < 100; i++) s.add(at(100 - i), 0, `x${i}`);
     const folder = join(dir, readdirSync(dir)[0]);
     expect(readdirSync(folder).length).toBe(10);
     const seen: string[] = [];
@@ -110,7 +112,7 @@ describe('TimeSorter', () => {
 
   it('fails with RAMPART_ERR_INPUT_SORT_FAILED when it cannot write a run', () => {
     const s = new TimeSorter({ memoryEvents: 2, tmpDir: join(tmp(), 'missing', 'folder') });
-    s.add(iso(1), 0, 'a');
-    expect(() => s.add(iso(2), 0, 'b')).toThrow(expect.objectContaining({ code: 'RAMPART_ERR_INPUT_SORT_FAILED', message: expect.stringContaining('cannot write the time sort') }));
+    s.add(at(1), 0, 'a');
+    expect(() => s.add(at(2), 0, 'b')).toThrow(expect.objectContaining({ code: 'RAMPART_ERR_INPUT_SORT_FAILED', message: expect.stringContaining('cannot write the time sort') }));
   });
 });

@@ -17,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { RampartError } from '../core/errors.ts';
 
 export interface SortedEvent {
-  time: string;
+  /** Event time, epoch milliseconds. */
+  time: number;
   tag: number;
   /** A view of the payload: valid until the next event is taken from the iterator. */
   payload: Buffer;
@@ -34,30 +35,33 @@ export interface TimeSorterOptions {
 
 const ARENA_CHUNK_BYTES = 8 << 20;
 const READ_BYTES = 1 << 20;
-/** A run record: u32 payload length, u8 tag, u16 time length, f64 sequence number; then the time and the payload. */
-const HEADER_BYTES = 4 + 1 + 2 + 8;
+/** A run record: u32 payload length, u8 tag, f64 time (epoch ms), f64 sequence number; then the payload. */
+const HEADER_BYTES = 4 + 1 + 8 + 8;
 
 /** What a merge source currently points at. */
 interface Cursor {
-  time: string;
+  time: number;
   seq: number;
   tag: number;
   payload: Buffer;
 }
 
-const before = (a: Cursor, b: Cursor) => (a.time < b.time ? true : a.time > b.time ? false : a.seq < b.seq);
+const before = (a: Cursor, b: Cursor) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
 
 export class TimeSorter {
   readonly #memoryEvents: number;
   readonly #memoryBytes: number;
   readonly #tmpDir: string;
-  // The events held in memory, column by column (plain arrays of numbers stay unboxed).
-  #times: string[] = [];
+  // The events held in memory, column by column: plain arrays of numbers stay unboxed, so holding an event
+  // leaves no object for the garbage collector to move or mark (a held time string did, ~4 objects each).
+  #times: number[] = [];
   #tags: number[] = [];
   #chunkOf: number[] = [];
   #offsets: number[] = [];
   #lengths: number[] = [];
   #chunks: Buffer[] = [];
+  /** Chunks of the last run written to disk, reused by the next run (no new allocation, no page faults). */
+  #spareChunks: Buffer[] = [];
   #chunkUsed = 0;
   #heldBytes = 0;
   /** Sequence number of the first event held in memory. */
@@ -75,13 +79,17 @@ export class TimeSorter {
     return this.#runs.length;
   }
 
-  /** Adds an event; writes a sorted run to disk when a memory bound is reached. `tag` is 0..255. */
-  add(time: string, tag: number, payload: Buffer | string): void {
+  /**
+   * Adds an event at `time` (epoch milliseconds: an ISO time from toISOString orders the same as its number,
+   * and a number is no object to hold); writes a sorted run to disk when a memory bound is reached.
+   * `tag` is 0..255.
+   */
+  add(time: number, tag: number, payload: Buffer | string): void {
     // A string is written without measuring it first: room for 3 bytes per UTF-16 unit always suffices.
     const room = typeof payload === 'string' ? payload.length * 3 : payload.length;
     let chunk = this.#chunks[this.#chunks.length - 1];
     if (chunk === undefined || this.#chunkUsed + room > chunk.length) {
-      chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, room));
+      chunk = (room <= ARENA_CHUNK_BYTES && this.#spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, room));
       this.#chunks.push(chunk);
       this.#chunkUsed = 0;
     }
@@ -106,7 +114,7 @@ export class TimeSorter {
     const times = this.#times;
     const order = new Uint32Array(times.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    return order.sort((a, b) => (times[a] < times[b] ? -1 : times[a] > times[b] ? 1 : a - b));
+    return order.sort((a, b) => times[a] - times[b] || a - b);
   }
 
   #payloadAt(i: number): Buffer {
@@ -114,7 +122,8 @@ export class TimeSorter {
     return this.#chunks[this.#chunkOf[i]].subarray(off, off + this.#lengths[i]);
   }
 
-  #reset(): void {
+  #reset(keepChunks = false): void {
+    this.#spareChunks = keepChunks ? this.#chunks.filter((c) => c.length === ARENA_CHUNK_BYTES) : [];
     this.#firstSeq += this.#times.length;
     this.#times = [];
     this.#tags = [];
@@ -132,7 +141,7 @@ export class TimeSorter {
     } catch (cause) {
       throw sortFailed('write', this.#dir ?? this.#tmpDir, cause);
     }
-    this.#reset();
+    this.#reset(true);
   }
 
   #writeRun(): void {
@@ -149,20 +158,17 @@ export class TimeSorter {
         used = 0;
       };
       for (const i of this.#sortedIndexes()) {
-        const time = this.#times[i];
         const payload = this.#payloadAt(i);
-        const timeLen = Buffer.byteLength(time);
-        const size = HEADER_BYTES + timeLen + payload.length;
+        const size = HEADER_BYTES + payload.length;
         if (used + size > out.length) {
           flush();
           if (size > out.length) out = Buffer.allocUnsafe(size);
         }
         out.writeUInt32LE(payload.length, used);
         out[used + 4] = this.#tags[i];
-        out.writeUInt16LE(timeLen, used + 5);
-        out.writeDoubleLE(this.#firstSeq + i, used + 7);
-        out.write(time, used + HEADER_BYTES, 'utf8');
-        out.set(payload, used + HEADER_BYTES + timeLen);
+        out.writeDoubleLE(this.#times[i], used + 5);
+        out.writeDoubleLE(this.#firstSeq + i, used + 13);
+        out.set(payload, used + HEADER_BYTES);
         used += size;
       }
       flush();
@@ -302,18 +308,16 @@ class RunReader {
     const s = this.#start;
     const payloadLen = buf.readUInt32LE(s);
     const tag = buf[s + 4];
-    const timeLen = buf.readUInt16LE(s + 5);
-    const seq = buf.readDoubleLE(s + 7);
-    if (!this.#fill(HEADER_BYTES + timeLen + payloadLen)) {
+    const time = buf.readDoubleLE(s + 5);
+    const seq = buf.readDoubleLE(s + 13);
+    if (!this.#fill(HEADER_BYTES + payloadLen)) {
       this.close();
       throw sortFailed('read', dirname(this.#path), new Error(`${this.#path} is truncated`));
     }
     // #fill may have moved the record to the front of a (new) buffer.
-    const b = this.#buf;
-    const t0 = this.#start + HEADER_BYTES;
-    const time = b.toString('utf8', t0, t0 + timeLen);
-    const payload = b.subarray(t0 + timeLen, t0 + timeLen + payloadLen);
-    this.#start = t0 + timeLen + payloadLen;
+    const p0 = this.#start + HEADER_BYTES;
+    const payload = this.#buf.subarray(p0, p0 + payloadLen);
+    this.#start = p0 + payloadLen;
     return { time, seq, tag, payload };
   }
 
