@@ -131,7 +131,7 @@ describe('runScan', () => {
     expect(calls.at(-1)).toEqual([summary.events, summary.events, 'detect']);
   });
 
-  it('imports every activity, enriched, and every alert, with several batches in flight on the writer thread', async () => {
+  it('imports every activity, enriched, and every alert, writing on the writer thread while detection goes on', async () => {
     const store = new SqliteStore({ path: join(dir, 'import.db'), writer: 'worker' });
     await store.migrate();
     try {

@@ -186,17 +186,18 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     // Detection in event-time order; alerts are keyed by id so repeats folded by dedup keep their final state.
     const batchSize = opts.importBatchSize ?? 5000;
     let batch: Activity[] = [];
-    // Up to two import batches in flight: with the SQLite writer thread (which the CLI opens for --import) or
-    // PostgreSQL, the store writes one batch while detection runs on the next.
-    const inFlight: Promise<void>[] = [];
+    // One import batch is written while detection runs on the next (with the SQLite writer thread, which the CLI
+    // opens for --import, or PostgreSQL). Never two writes at once: two transactions taking the same ids in
+    // opposite orders could deadlock on PostgreSQL.
+    let writing: Promise<void> | null = null;
     const importBatch = async () => {
-      const written = deps.store!.putActivities(batch).then((r) => {
+      const rows = batch;
+      batch = [];
+      if (writing) await writing;
+      writing = deps.store!.putActivities(rows).then((r) => {
         summary.imported += r.inserted;
       });
-      written.catch(() => undefined); // awaited below; no unhandled rejection while an earlier batch is awaited
-      inFlight.push(written);
-      batch = [];
-      if (inFlight.length >= 2) await inFlight.shift();
+      writing.catch(() => undefined); // awaited at the next batch or at the end; not an unhandled rejection meanwhile
     };
     let detected = 0;
     for await (const e of sorter.drain()) {
@@ -210,7 +211,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       }
     }
     if (deps.store && batch.length) await importBatch();
-    await Promise.all(inFlight);
+    if (writing) await writing;
     opts.onProgress?.(summary.events, summary.events, 'detect');
     if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
   } finally {
