@@ -16,11 +16,21 @@ import type { Activity } from '../schema/activity.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import { runScan, type ScanOptions } from './scan.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
+import { PostgresStore } from '../store/postgres/index.ts';
+import type { Store } from '../store/store.ts';
+import { randomBytes } from 'node:crypto';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = join(dir, 'mixed.ndjson');
+const pgUrl = process.env.RAMPART_TEST_PG_URL;
+if (!pgUrl) console.warn('scan import into PostgreSQL skipped: set RAMPART_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it');
+/** Stores a scan imports into: SQLite through its writer thread (as the CLI opens it), and PostgreSQL when available. */
+const STORES: { name: string; open: () => Store }[] = [
+  { name: 'SQLite (writer thread)', open: () => new SqliteStore({ path: join(dir, 'import.db'), writer: 'worker' }) },
+  ...(pgUrl ? [{ name: 'PostgreSQL', open: () => new PostgresStore({ url: pgUrl, schema: `rampart_scan_${randomBytes(6).toString('hex')}`, poolSize: 4 }) }] : []),
+];
 const config = ConfigSchema.parse({});
 let enricher: Enricher;
 
@@ -131,8 +141,8 @@ describe('runScan', () => {
     expect(calls.at(-1)).toEqual([summary.events, summary.events, 'detect']);
   });
 
-  it('imports every activity, enriched, and every alert, writing on the writer thread while detection goes on', async () => {
-    const store = new SqliteStore({ path: join(dir, 'import.db'), writer: 'worker' });
+  it.each(STORES)('imports every activity, enriched, and every alert into $name, writing while detection goes on', async ({ open }) => {
+    const store = open();
     await store.migrate();
     try {
       const real = buildEngine(config).engine;
@@ -149,6 +159,7 @@ describe('runScan', () => {
       const again = await runScan(opts, { enricher, formats: INPUT_FORMATS, engine: buildEngine(config).engine, store });
       expect(again.summary.imported).toBe(0);
     } finally {
+      if (store instanceof PostgresStore) await store.dropSchema().catch(() => undefined);
       await store.close();
     }
   });
