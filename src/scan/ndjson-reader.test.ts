@@ -70,4 +70,10 @@ describe('readNdjson', () => {
     for await (const r of readNdjson(openInput(p), 1024)) out.push(r);
     expect(out.map((r) => r.ok && r.record.x)).toEqual([1, 2]);
   });
+
+  it('skips a UTF-8 byte order mark at the start of the file, and only there', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const res = await collect([Buffer.concat([bom, Buffer.from('{"a":1}\n'), bom, Buffer.from('{"a":2}\n')])], 1024);
+    expect(res.map((r) => (r.ok ? r.record.a : r.code))).toEqual([1, 'RAMPART_ERR_INPUT_MALFORMED_JSON']);
+  });
 });

@@ -96,6 +96,8 @@ export async function* readNdjson(stream: AsyncIterable<Buffer>, maxLineBytes: n
     parts = [];
     partLen = 0;
     if (buf.length && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
+    // A byte order mark opens files saved by some Windows tools: it is not part of the first record.
+    if (lineNo === 1 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     // Blank lines are not records; count them for line numbers only.
     if (buf.length === 0 || (buf.length < 64 && buf.toString('latin1').trim() === '')) return null;
     return parseLine(buf, lineNo);
