@@ -12,7 +12,7 @@ import type { Activity } from '../schema/activity.ts';
 import type { Alert } from '../schema/alert.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { AlertProducer } from '../core/pipeline.ts';
-import type { InputFormat } from '../connectors/input-format.ts';
+import type { InputContext, InputFormat } from '../connectors/input-format.ts';
 import type { Store } from '../store/store.ts';
 import { openInput, readNdjson } from './ndjson-reader.ts';
 import { TimeSorter, type SortedEvent } from './time-sorter.ts';
@@ -88,7 +88,7 @@ const timeKey = (iso: string): number => {
 };
 
 /** The activity a held event stands for. Parsing a line again gives the same activity: formats are pure. */
-function replay(e: SortedEvent, formats: readonly InputFormat[], ctx: { receivedAt: string; source: string }): Activity {
+function replay(e: SortedEvent, formats: readonly InputFormat[], ctx: InputContext): Activity {
   const text = e.payload.toString('utf8');
   if (e.tag === ACTIVITY_TAG) return JSON.parse(text) as Activity;
   const activities = formats[e.tag - FIRST_LINE_TAG].parse(JSON.parse(text) as Record<string, unknown>, ctx);
@@ -134,86 +134,13 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   };
 
   const sorter = new TimeSorter({ memoryEvents: opts.sortMemoryEvents, memoryBytes: opts.sortMemoryBytes });
-  const receivedAt = new Date().toISOString();
-  const ctx = { receivedAt, source: 'scan' };
-  const alerts = new Map<string, Alert>();
+  const ctx = { receivedAt: new Date().toISOString(), source: 'scan' };
+  let alerts: Map<string, Alert>;
   // The sorter's temporary runs are removed however the scan ends (done, a failed write of a run, a throwing callback).
   try {
-    let readBytes = 0;
-
-    for (const file of opts.files) {
-      const input = openInput(file);
-      let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
-      try {
-        for await (const res of readNdjson(input, opts.maxLineBytes)) {
-          summary.lines++;
-          fileBytes += res.bytes + 1;
-          if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes, 'read');
-          if (!res.ok) {
-            await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
-            continue;
-          }
-          const format = deps.formats.find((f) => f.detect(res.record));
-          if (!format) {
-            await reject({ file, line: res.line, code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record', sample: JSON.stringify(res.record).slice(0, 512) });
-            continue;
-          }
-          let activities: Activity[];
-          try {
-            activities = format.parse(res.record, ctx);
-          } catch (e) {
-            const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
-            await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
-            continue;
-          }
-          summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
-          summary.events += activities.length;
-          // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
-          const formatIndex = deps.formats.indexOf(format);
-          if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(timeKey(activities[0].time), FIRST_LINE_TAG + formatIndex, res.raw);
-          else for (const a of activities) sorter.add(timeKey(a.time), ACTIVITY_TAG, JSON.stringify(a));
-        }
-      } catch (cause) {
-        if (isRampartError(cause)) throw cause;
-        // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
-        await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
-      }
-      readBytes += statSync(file).size;
-      opts.onProgress?.(readBytes, totalBytes, 'read');
-    }
+    await readInto(sorter, opts, deps.formats, ctx, summary, reject, totalBytes);
     summary.spilledRuns = sorter.spilledRuns;
-
-    // Detection in event-time order; alerts are keyed by id so repeats folded by dedup keep their final state.
-    const batchSize = opts.importBatchSize ?? 5000;
-    let batch: Activity[] = [];
-    // One import batch is written while detection runs on the next (with the SQLite writer thread, which the CLI
-    // opens for --import, or PostgreSQL). Never two writes at once: two transactions taking the same ids in
-    // opposite orders could deadlock on PostgreSQL.
-    let writing: Promise<void> | null = null;
-    const importBatch = async () => {
-      const rows = batch;
-      batch = [];
-      if (writing) await writing;
-      writing = deps.store!.putActivities(rows).then((r) => {
-        summary.imported += r.inserted;
-      });
-      writing.catch(() => undefined); // awaited at the next batch or at the end; not an unhandled rejection meanwhile
-    };
-    let detected = 0;
-    for await (const e of sorter.drain()) {
-      if (opts.onProgress && (++detected & 0x3fff) === 0) opts.onProgress(detected, summary.events, 'detect');
-      const a = replay(e, deps.formats, ctx);
-      deps.enricher.enrich(a);
-      for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
-      if (deps.store) {
-        batch.push(a);
-        if (batch.length >= batchSize) await importBatch();
-      }
-    }
-    if (deps.store && batch.length) await importBatch();
-    if (writing) await writing;
-    opts.onProgress?.(summary.events, summary.events, 'detect');
-    if (deps.store) for (const a of alerts.values()) await deps.store.putAlert(a);
+    alerts = await detectInOrder(sorter, opts, deps, ctx, summary);
   } finally {
     sorter.dispose();
   }
@@ -228,4 +155,97 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   summary.elapsedMs = Math.round(performance.now() - started);
   summary.eventsPerSec = summary.elapsedMs > 0 ? Math.round((summary.events * 1000) / summary.elapsedMs) : summary.events;
   return { alerts: sorted, summary };
+}
+
+/** Reads every file into the sorter: rejects reported in input order, each good line's activities held. */
+async function readInto(
+  sorter: TimeSorter,
+  opts: ScanOptions,
+  formats: readonly InputFormat[],
+  ctx: InputContext,
+  summary: ScanSummary,
+  reject: (r: ScanReject) => Promise<void>,
+  totalBytes: number,
+): Promise<void> {
+  let readBytes = 0;
+  for (const file of opts.files) {
+    const input = openInput(file);
+    let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
+    try {
+      for await (const res of readNdjson(input, opts.maxLineBytes)) {
+        summary.lines++;
+        fileBytes += res.bytes + 1;
+        if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes, 'read');
+        if (!res.ok) {
+          await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
+          continue;
+        }
+        const formatIndex = formats.findIndex((f) => f.detect(res.record));
+        if (formatIndex < 0) {
+          await reject({ file, line: res.line, code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record', sample: JSON.stringify(res.record).slice(0, 512) });
+          continue;
+        }
+        const format = formats[formatIndex];
+        let activities: Activity[];
+        try {
+          activities = format.parse(res.record, ctx);
+        } catch (e) {
+          const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
+          await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
+          continue;
+        }
+        summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
+        summary.events += activities.length;
+        // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
+        if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(timeKey(activities[0].time), FIRST_LINE_TAG + formatIndex, res.raw);
+        else for (const a of activities) sorter.add(timeKey(a.time), ACTIVITY_TAG, JSON.stringify(a));
+      }
+    } catch (cause) {
+      if (isRampartError(cause)) throw cause;
+      // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
+      await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
+    }
+    readBytes += statSync(file).size;
+    opts.onProgress?.(readBytes, totalBytes, 'read');
+  }
+}
+
+/**
+ * Enriches and detects the held events in event-time order (and imports them when a store is given). Alerts are
+ * keyed by id, so repeats folded by dedup keep their final state.
+ */
+async function detectInOrder(sorter: TimeSorter, opts: ScanOptions, deps: ScanDeps, ctx: InputContext, summary: ScanSummary): Promise<Map<string, Alert>> {
+  const alerts = new Map<string, Alert>();
+  const store = deps.store;
+  let batch: Activity[] = [];
+  // One import batch is written while detection runs on the next (with the SQLite writer thread, which the CLI
+  // opens for --import, or PostgreSQL). Never two writes at once: two transactions taking the same ids in
+  // opposite orders could deadlock on PostgreSQL.
+  let writing: Promise<void> | null = null;
+  const importBatch = async (s: Store) => {
+    const rows = batch;
+    batch = [];
+    if (writing) await writing;
+    writing = s.putActivities(rows).then((r) => {
+      summary.imported += r.inserted;
+    });
+    writing.catch(() => undefined); // awaited at the next batch or at the end; not an unhandled rejection meanwhile
+  };
+  const batchSize = opts.importBatchSize ?? 5000;
+  let detected = 0;
+  for await (const e of sorter.drain()) {
+    if (opts.onProgress && (++detected & 0x3fff) === 0) opts.onProgress(detected, summary.events, 'detect');
+    const a = replay(e, deps.formats, ctx);
+    deps.enricher.enrich(a);
+    for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
+    if (store) {
+      batch.push(a);
+      if (batch.length >= batchSize) await importBatch(store);
+    }
+  }
+  if (store && batch.length) await importBatch(store);
+  if (writing) await writing;
+  opts.onProgress?.(summary.events, summary.events, 'detect');
+  if (store) for (const a of alerts.values()) await store.putAlert(a);
+  return alerts;
 }
