@@ -187,14 +187,14 @@ export class TimeSorter {
 
   /** Yields every event in (time, input order), then removes the temporary files. */
   async *drain(): AsyncGenerator<SortedEvent> {
-    let readers: RunReader[] = [];
+    const readers: RunReader[] = [];
     try {
       const order = this.#sortedIndexes();
       if (this.#runs.length === 0) {
         for (const i of order) yield { time: this.#times[i], tag: this.#tags[i], payload: this.#payloadAt(i) };
         return;
       }
-      readers = this.#runs.map((p) => new RunReader(p));
+      for (const p of this.#runs) readers.push(new RunReader(p)); // one by one: those opened are closed below if one fails
       const sources: (() => Cursor | null)[] = readers.map((r) => () => r.next());
       let next = 0;
       sources.push(() => {
