@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,5 +114,16 @@ describe('TimeSorter', () => {
     const s = new TimeSorter({ memoryEvents: 2, tmpDir: join(tmp(), 'missing', 'folder') });
     s.add(at(1), 0, 'a');
     expect(() => s.add(at(2), 0, 'b')).toThrow(expect.objectContaining({ code: 'RAMPART_ERR_INPUT_SORT_FAILED', message: expect.stringContaining('cannot write the time sort') }));
+  });
+
+  it('fails with RAMPART_ERR_INPUT_SORT_FAILED when a run on disk was cut short, and still removes the runs', async () => {
+    const dir = tmp();
+    const s = new TimeSorter({ memoryEvents: 50, tmpDir: dir });
+    for (let i = 0; i < 120; i++) s.add(at(i % 7), 0, `event ${i}`);
+    const folder = join(dir, readdirSync(dir)[0]);
+    const run = join(folder, readdirSync(folder).sort()[0]);
+    truncateSync(run, statSync(run).size - 3); // the last record loses its tail
+    await expect(drain(s)).rejects.toMatchObject({ code: 'RAMPART_ERR_INPUT_SORT_FAILED', message: expect.stringContaining('cannot read the time sort') });
+    expect(existsSync(folder)).toBe(false);
   });
 });
