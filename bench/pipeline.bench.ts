@@ -172,8 +172,8 @@ export const bench: BenchModule = {
     };
     for await (const r of readNdjson(openInput(file), 1 << 20)) {
       if (!r.ok) throw new Error(`bench input line ${r.line}: ${r.reason}`);
-      // readNdjson parsed it already; keep the raw bytes so every phase starts from the same input.
-      slice.push(Buffer.from(JSON.stringify(r.record)));
+      // Every phase starts from the same input: a copy of the line's bytes (raw views the reader's chunk).
+      slice.push(Buffer.from(r.raw));
       if (slice.length >= SLICE) await runSlice();
     }
     if (slice.length) await runSlice();

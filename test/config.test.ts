@@ -45,6 +45,20 @@ describe('config', () => {
     }
   });
 
+  it('bounds the scan sort memory (events and bytes), reported at the key', () => {
+    expect(parseConfig('').scan).toEqual({ maxLineBytes: 1024 * 1024, sortMemoryEvents: 500_000, sortMemoryBytes: 256 * 1024 * 1024 });
+    expect(parseConfig('scan: { sortMemoryBytes: 1048576 }\n').scan.sortMemoryBytes).toBe(1024 * 1024);
+    for (const bad of ['sortMemoryBytes: 1000', 'sortMemoryBytes: 1e12', 'sortMemoryBytes: 2.5', 'sortMemoryBytes: "256M"', 'sortMemoryEvents: 10']) {
+      try {
+        parseConfig(`scan: { ${bad} }\n`, 'r.yaml');
+        expect.unreachable(bad);
+      } catch (e) {
+        expect((e as ConfigError).code).toBe('RAMPART_ERR_CONFIG_INVALID');
+        expect((e as ConfigError).issues.map((i) => i.path)).toEqual([`scan.${bad.split(':')[0]}`]);
+      }
+    }
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(() => parseConfig('store: {driver: sqlite\n', 'bad.yaml')).toThrow(/bad\.yaml:\d+:\d+/);
   });

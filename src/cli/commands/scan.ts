@@ -6,6 +6,7 @@ import { RampartError } from '../../core/errors.ts';
 import { DirectoryUserSchema } from '../../schema/directory.ts';
 import { describeZodError } from '../../schema/rampart-format.ts';
 import type { Alert } from '../../schema/alert.ts';
+import type { Config } from '../../config/schema.ts';
 import { INPUT_FORMATS } from '../../connectors/registry.ts';
 import { parseScimListResponse } from '../../connectors/workplace/directory.ts';
 import { runScan, type ScanReject, type ScanSummary } from '../../scan/scan.ts';
@@ -40,9 +41,7 @@ export function register(program: Command): void {
       const config = { ...loaded.config };
       if (o.learningDays !== undefined) config.detections = { ...config.detections, learningDays: o.learningDays };
       const directory = o.directory ? readDirectory(o.directory) : [];
-      // An import writes on SQLite's writer thread unless the config says otherwise: detection goes on meanwhile.
-      const storeConfig = config.store.driver === 'sqlite' ? { ...config.store, writer: config.store.writer ?? 'worker' } : config.store;
-      const store = o.import ? await openStore(storeConfig) : null;
+      const store = o.import ? await openStore(importStoreConfig(config.store)) : null;
       try {
         const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir });
         const { engine, policyIssues } = buildEngine(config, directory);
@@ -71,6 +70,11 @@ export function register(program: Command): void {
         await store?.close();
       }
     });
+}
+
+/** An import writes on SQLite's writer thread unless the config says otherwise: detection goes on meanwhile. */
+function importStoreConfig(store: Config['store']): Config['store'] {
+  return store.driver === 'sqlite' ? { ...store, writer: store.writer ?? 'worker' } : store;
 }
 
 function readDirectory(path: string) {
