@@ -4,12 +4,21 @@
 // JavaScript so the worker loads it without a TypeScript loader; types in activity-writer.d.ts.
 
 /**
- * Claims an id for a new row: written only when the id is in neither id table (the merged table is read, never
- * written, so its random pages stay clean). Bound: id, rid, id. `changes` 0 means a duplicate.
+ * The lookups live in three levels (migrations 0002, 0003; docs/store.md, "Writing activities"): `_recent` (the
+ * newest rows, small and hot), `_mid` (up to about `midRows` entries) and the unsuffixed tables (everything older).
+ * Rows reach `_recent` one by one; `_recent` merges into `_mid` in key order once it holds `mergeRows`, and `_mid`
+ * into the big tables once it holds `midRows`. A merge rewrites the pages of the level it merges into, so merging
+ * every `mergeRows` straight into the big tables cost a rewrite of all their pages each time, growing with the
+ * store; the middle level keeps that rewrite to once per `midRows` rows.
+ */
+export const LEVEL_SUFFIX = { big: '', mid: '_mid', recent: '_recent' };
+/**
+ * Claims an id for a new row: written only when the id is in none of the id tables (the two older ones are read,
+ * never written here, so their random pages stay clean). Bound: id, rid, id, id. `changes` 0 means a duplicate.
  */
 const CLAIM_ID =
   'INSERT INTO activity_ids_recent (id, rid) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM activity_ids WHERE id = ?) ' +
-  'ON CONFLICT(id) DO NOTHING';
+  'AND NOT EXISTS (SELECT 1 FROM activity_ids_mid WHERE id = ?) ON CONFLICT(id) DO NOTHING';
 /** The row itself, appended at `rid` (the 12th bound value, after fillRow's 11). */
 const INSERT_ACTIVITY =
   'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) ' +
@@ -20,42 +29,52 @@ const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent',
 );
 /** The next batch's first rid - 1: above every row and every rid ever merged (a pruned tail is never reused). */
 const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
-const COUNT_RECENT = 'SELECT count(*) FROM activity_ids_recent';
+/** @param {'recent' | 'mid'} level */
+const countLevel = (level) => `SELECT count(*) FROM activity_ids${LEVEL_SUFFIX[level]}`;
 /**
- * One merge step, one transaction: the first `?` recent ids and the first `?` recent entries of each lookup table,
- * in key order, move to their big tables. A step covers a slice of the key space, so the steps of one merge read
- * and write each page of the big B-trees about once in all, instead of once per commit. An id is never in both id
- * tables (the claim checks the big one), so the conflict clauses never fire; they are there so a broken invariant
- * costs a duplicate lookup entry, not the merge. Bound: the step size, twice per table.
+ * One merge step from one level to the next, one transaction: the first `?` ids and the first `?` entries of each
+ * lookup table of the level, in key order, move to the next level's tables. A step covers a slice of the key
+ * space, so the steps of one merge read and write each page of the target tables about once in all, instead of
+ * once per commit. An id is never in two id tables (the claim checks the older ones), so the conflict clauses never
+ * fire; they are there so a broken invariant costs a duplicate lookup entry, not the merge. Bound: the step size,
+ * twice per table. The second statement's `changes` is the number of ids moved.
+ * @param {'recent' | 'mid'} from
+ * @param {'mid' | 'big'} to
  */
-export const MERGE_STEP_SQL = [
-  ['activity_ids_recent', 'activity_ids', 'id, rid', 'id'],
-  ...['email', 'actor', 'ip'].map((k) => [`activities_by_${k}_recent`, `activities_by_${k}`, 'k, t, r', '(k, t, r)']),
-].flatMap(([from, to, cols, key]) => [
-  `INSERT INTO ${to} (${cols}) SELECT ${cols} FROM ${from} WHERE true ORDER BY ${cols} LIMIT ? ON CONFLICT DO NOTHING`,
-  `DELETE FROM ${from} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${from} ORDER BY ${cols} LIMIT ?)`,
-]);
-/** After each step: the highest rid merged so far, which new rids stay above. */
+export const mergeStepSql = (from, to) =>
+  [
+    ['activity_ids', 'id, rid', 'id'],
+    ...['email', 'actor', 'ip'].map((k) => [`activities_by_${k}`, 'k, t, r', '(k, t, r)']),
+  ].flatMap(([table, cols, key]) => {
+    const src = table + LEVEL_SUFFIX[from];
+    return [
+      `INSERT INTO ${table + LEVEL_SUFFIX[to]} (${cols}) SELECT ${cols} FROM ${src} WHERE true ORDER BY ${cols} LIMIT ? ON CONFLICT DO NOTHING`,
+      `DELETE FROM ${src} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${src} ORDER BY ${cols} LIMIT ?)`,
+    ];
+  });
+/** After each step out of `_recent`: the highest rid merged so far, which new rids stay above. */
 const MARK_MERGED = `UPDATE activity_merge SET merged_rid = (${LAST_RID})`;
 export const SET_CHECKPOINT =
   'INSERT INTO checkpoints (connector, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
   'ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 /**
- * Default merge threshold and step size (docs/store.md: what they measured). With the inline writer a step runs
+ * Default merge thresholds and step size (docs/store.md: what they measured). With the inline writer a step runs
  * inside the put that triggers it, so the step's length is an event-loop pause: 2,000 rows halved the p99 of small
  * puts against 10,000, at the same throughput.
  */
 export const MERGE_ROWS = 50_000;
+export const MID_ROWS = 1_000_000;
 export const MERGE_STEP_ROWS = 2_000;
 
-/** The activity writes of one connection: batches, and the merge of their lookups in steps. */
+/** The activity writes of one connection: batches, and the merges of their lookups in steps. */
 export class ActivityWriter {
   /**
    * @param {import('better-sqlite3').Database} db
-   * @param {{ mergeRows: number, mergeStepRows: number }} opts
+   * @param {{ mergeRows: number, midRows?: number, mergeStepRows: number }} opts
    */
   constructor(db, opts) {
     this.mergeRows = opts.mergeRows;
+    this.midRows = opts.midRows ?? MID_ROWS;
     this.mergeStepRows = opts.mergeStepRows;
     const claim = db.prepare(CLAIM_ID);
     const insert = db.prepare(INSERT_ACTIVITY);
@@ -63,10 +82,12 @@ export class ActivityWriter {
     const lastRid = db.prepare(LAST_RID).pluck();
     const setCheckpoint = db.prepare(SET_CHECKPOINT);
     this.setCheckpoint = setCheckpoint;
-    this.countRecent = db.prepare(COUNT_RECENT).pluck();
+    this.countRecent = db.prepare(countLevel('recent')).pluck();
+    this.countMid = db.prepare(countLevel('mid')).pluck();
     /**
      * One transaction per batch: every new row, then the checkpoint; any throw rolls all of it back. One single-row
      * statement per activity: measured no slower than 100-row VALUES lists, and `changes` tells new from duplicate.
+     * (Triggers filling the lookup tables from the row insert measured slower than these statements.)
      */
     this.batch = db.transaction(
       /**
@@ -80,7 +101,7 @@ export class ActivityWriter {
         let rid = /** @type {number} */ (lastRid.get());
         for (let i = 0; i < n; i++) {
           const row = rowAt(i);
-          if (claim.run(row[0], rid + 1, row[0]).changes === 0) continue;
+          if (claim.run(row[0], rid + 1, row[0], row[0]).changes === 0) continue;
           row[11] = ++rid;
           insert.run(row);
           // email, actor id, IP: fillRow's columns 5, 4, 6
@@ -93,26 +114,34 @@ export class ActivityWriter {
         return inserted;
       },
     );
-    const steps = MERGE_STEP_SQL.map((sql) => db.prepare(sql));
     const mark = db.prepare(MARK_MERGED);
-    /** One merge step; returns how many recent ids it moved. */
-    this.mergeStep = db.transaction(
-      /** @param {number} n */
-      (n) => {
-        let moved = 0;
-        for (let i = 0; i < steps.length; i++) {
-          const changes = steps[i].run(n).changes;
-          if (i === 1) moved = changes; // the recent ids deleted
-        }
-        mark.run();
-        return moved;
-      },
-    );
-    /** A merge is under way: one step runs after each batch until the recent tables are empty. */
-    this.merging = false;
-    /** Rows added since the unmerged ones were last counted (rows left by an earlier process count too). */
+    /**
+     * @param {'recent' | 'mid'} from
+     * @param {'mid' | 'big'} to
+     */
+    const stepOf = (from, to) => {
+      const steps = mergeStepSql(from, to).map((sql) => db.prepare(sql));
+      return db.transaction(
+        /** @param {number} n @returns {number} the ids moved */
+        (n) => {
+          let moved = 0;
+          for (let i = 0; i < steps.length; i++) {
+            const changes = steps[i].run(n).changes;
+            if (i === 1) moved = changes; // the ids deleted from the level
+          }
+          if (from === 'recent') mark.run();
+          return moved;
+        },
+      );
+    };
+    this.recentStep = stepOf('recent', 'mid');
+    this.midStep = stepOf('mid', 'big');
+    /** The merge under way: `recent` (into `_mid`), `mid` (into the big tables), or none. */
+    this.merging = /** @type {'recent' | 'mid' | null} */ (null);
+    /** Rows in `_recent` and `_mid`, as last counted and kept up to date (rows left by an earlier process count too). */
     this.recent = /** @type {number} */ (this.countRecent.get());
-    /** Rows inserted since the last afterBatch (what the merge must at least keep pace with). */
+    this.mid = /** @type {number} */ (this.countMid.get());
+    /** Rows inserted since the last afterBatch (what the merges must at least keep pace with). */
     this.sinceAfterBatch = 0;
   }
 
@@ -132,51 +161,76 @@ export class ActivityWriter {
   }
 
   /**
-   * Merge steps after a batch, while a merge is under way (it starts when `mergeRows` rows are unmerged and ends
-   * when none are left): at least one, and as many as it takes to move twice the rows inserted since the last
-   * call, so a merge outpaces batches of any size and ends. (One step per batch let 5,000-row batches outrun
-   * 2,000-row steps: the merge never ended, the `_recent` tables grew to ~600,000 rows over a 1M-row load, and
-   * inserting into them at random halved the put rate; docs/store.md.) Each step is its own short transaction.
+   * Merge steps after a batch, while a merge is under way. A merge of `_recent` into `_mid` starts when `mergeRows`
+   * rows are in `_recent`, and runs at least one step per call, and as many as it takes to move twice the rows
+   * inserted since the last call, so it outpaces batches of any size and ends. (One step per batch let 5,000-row
+   * batches outrun 2,000-row steps: the merge never ended, the `_recent` tables grew to ~600,000 rows over a
+   * 1M-row load, and inserting into them at random halved the put rate; docs/store.md.) When it ends with
+   * `midRows` rows in `_mid`, a merge of `_mid` into the big tables follows, at `midRows / mergeRows` times that
+   * pace, so it ends before `_recent` has grown by half of `mergeRows` and the next merge out of `_recent` can
+   * start. One merge at a time, each step its own short transaction.
    * Called after the batch's COMMIT, so it never changes what was acknowledged. A failed step (another process
-   * holding the lock past busy_timeout) changes nothing: the rows stay unmerged, where every read still finds
-   * them, and the next batch tries again.
+   * holding the lock past busy_timeout) changes nothing: the rows stay where they were, where every read still
+   * finds them, and the next batch tries again.
    */
   afterBatch() {
     const added = this.sinceAfterBatch;
     this.sinceAfterBatch = 0;
-    if (!this.merging && this.recent < this.mergeRows) return;
+    if (this.merging === null && this.recent < this.mergeRows) return;
     try {
-      if (!this.merging) {
-        this.recent = /** @type {number} */ (this.countRecent.get()); // another connection may have merged
+      if (this.merging === null) {
+        // another connection may have merged
+        this.recent = /** @type {number} */ (this.countRecent.get());
         if (this.recent < this.mergeRows) return;
-        this.merging = true;
+        this.mid = /** @type {number} */ (this.countMid.get());
+        this.merging = 'recent';
       }
+      const pace = this.merging === 'recent' ? 2 * added : 2 * added * Math.max(1, Math.round(this.midRows / this.mergeRows));
       let total = 0;
       do {
-        const moved = this.mergeStep.immediate(this.mergeStepRows);
+        const moved = this.#step(this.merging);
         total += moved;
-        this.recent = Math.max(0, this.recent - moved);
         if (moved < this.mergeStepRows) {
-          this.merging = false;
+          // This level is empty: the next merge, if due.
+          this.merging = this.merging === 'recent' && this.mid >= this.midRows ? 'mid' : null;
           break;
         }
-      } while (total < 2 * added);
+      } while (total < pace);
     } catch {
       // retried after the next batch
     }
   }
 
-  /** Merges every unmerged row now; returns how many there were. */
+  /**
+   * One step of the merge out of `level`, keeping the counts.
+   * @param {'recent' | 'mid'} level
+   */
+  #step(level) {
+    if (level === 'recent') {
+      const moved = this.recentStep.immediate(this.mergeStepRows);
+      this.recent = Math.max(0, this.recent - moved);
+      this.mid += moved;
+      return moved;
+    }
+    const moved = this.midStep.immediate(this.mergeStepRows);
+    this.mid = Math.max(0, this.mid - moved);
+    return moved;
+  }
+
+  /** Merges every row out of `_recent` and `_mid` into the big tables now; returns how many rows it moved there. */
   mergeAll() {
     let total = 0;
-    for (;;) {
-      const moved = this.mergeStep.immediate(this.mergeStepRows);
-      total += moved;
-      // Each lookup table holds at most one entry per recent id, so it empties no later than the ids.
-      if (moved < this.mergeStepRows) break;
+    for (const level of /** @type {const} */ (['recent', 'mid'])) {
+      for (;;) {
+        const moved = this.#step(level);
+        if (level === 'mid') total += moved;
+        // Each lookup table holds at most one entry per id of its level, so it empties no later than the ids.
+        if (moved < this.mergeStepRows) break;
+      }
     }
     this.recent = 0;
-    this.merging = false;
+    this.mid = 0;
+    this.merging = null;
     return total;
   }
 }

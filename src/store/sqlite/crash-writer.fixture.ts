@@ -4,10 +4,17 @@ import { SqliteStore } from './index.ts';
 import { ActivitySchema } from '../../schema/activity.ts';
 
 const path = process.argv[2];
-// argv[4]: merge threshold; 500 starts a merge after every batch, in steps of 200 rows, so the kill often lands
-// inside a merge step or between the steps of one merge.
+// argv[4]: merge threshold; 500 starts a merge after every batch, in steps of 200 rows, and a merge of `_mid` into
+// the big tables every few batches (at 1,500 rows), so the kill often lands inside a merge step of either kind or
+// between the steps of one merge.
 const mergeRows = process.argv[4] ? Number(process.argv[4]) : undefined;
-const store = new SqliteStore({ path, writer: process.argv[3] === 'worker' ? 'worker' : 'inline', mergeRows, mergeStepRows: mergeRows ? 200 : undefined });
+const store = new SqliteStore({
+  path,
+  writer: process.argv[3] === 'worker' ? 'worker' : 'inline',
+  mergeRows,
+  midRows: mergeRows ? mergeRows * 3 : undefined,
+  mergeStepRows: mergeRows ? 200 : undefined,
+});
 await store.migrate();
 const BATCH = 500;
 for (let batch = 0; ; batch++) {

@@ -34,7 +34,7 @@ import {
 } from '../common.ts';
 import { buildAlertQuery, type Dialect } from '../sql.ts';
 import { buildSqliteActivityQuery } from './query.ts';
-import { ActivityWriter, MERGE_ROWS, MERGE_STEP_ROWS } from './activity-writer.js';
+import { ActivityWriter, LEVEL_SUFFIX, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS } from './activity-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -65,14 +65,18 @@ export interface SqliteStoreOptions {
    */
   onCheckpointFailure?: (reason: 'checkpoint_failed' | 'checkpointer_stopped') => void;
   /**
-   * New activities (kept out of the id, email, actor id and IP lookup tables) that trigger a merge into them
-   * (default MERGE_ROWS). Tests set it small so every query meets both merged and unmerged rows.
+   * New activities (their ids, emails, actor ids and IPs in the small `_recent` lookup tables) that trigger a merge
+   * into the `_mid` tables (default MERGE_ROWS). Tests set it small so every query meets rows at every level.
    */
   mergeRows?: number;
+  /** Rows in the `_mid` lookup tables that trigger their merge into the big tables (default MID_ROWS). */
+  midRows?: number;
   /** Rows per merge step (default MERGE_STEP_ROWS): each step is one short transaction after a batch. */
   mergeStepRows?: number;
 }
 
+/** The lookup tables' levels, as table-name suffixes (activity-writer.js): an id or key entry is in exactly one. */
+const LEVELS = Object.values(LEVEL_SUFFIX);
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /**
  * WAL pages before an automatic checkpoint (8 KiB pages: about 80 MB). A 10k-row batch dirties thousands of
@@ -131,6 +135,7 @@ export class SqliteStore implements Store {
   readonly #row: unknown[] = new Array(12);
   readonly #mergeStepRows: number;
   readonly #mergeRows: number;
+  readonly #midRows: number;
   #closed = false;
   #migrated = false;
   readonly #writerMode: 'inline' | 'worker';
@@ -154,6 +159,7 @@ export class SqliteStore implements Store {
     this.#busyTimeoutMs = Math.floor(opts.busyTimeoutMs ?? 5000);
     this.#onCheckpointFailure = opts.onCheckpointFailure;
     this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
+    this.#midRows = Math.max(1, Math.floor(opts.midRows ?? MID_ROWS));
     this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
       throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', ['sqlite::memory:', 'the worker writer needs a file']);
@@ -221,7 +227,7 @@ export class SqliteStore implements Store {
   #prepare(): void {
 if (this.#writer) return;
     if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
-    this.#writer = new ActivityWriter(this.#db, { mergeRows: this.#mergeRows, mergeStepRows: this.#mergeStepRows });
+    this.#writer = new ActivityWriter(this.#db, { mergeRows: this.#mergeRows, midRows: this.#midRows, mergeStepRows: this.#mergeStepRows });
   }
 
   async close(): Promise<void> {
@@ -286,7 +292,7 @@ if (this.#writer) return;
     return result;
   }
 
-  /** Merges every unmerged row now; returns how many there were (tests and maintenance). */
+  /** Merges every row's lookups into the big tables now; returns how many rows it moved there (tests and maintenance). */
   async mergeActivities(): Promise<number> {
     return this.#write('mergeActivities', () => {
       this.#prepare();
@@ -323,6 +329,7 @@ if (this.#writer) return;
         path: this.#path,
         pragmas: this.#pragmas,
         mergeRows: this.#mergeRows,
+        midRows: this.#midRows,
         mergeStepRows: this.#mergeStepRows,
       },
     });
@@ -390,10 +397,10 @@ if (this.#writer) return;
   async getActivity(id: string): Promise<Activity | null> {
     return this.#read('getActivity', () => {
       const body = this.#stmt(
-        'SELECT body FROM activities WHERE rid = coalesce((SELECT rid FROM activity_ids WHERE id = ?), (SELECT rid FROM activity_ids_recent WHERE id = ?))',
+        `SELECT body FROM activities WHERE rid = coalesce(${LEVELS.map((l) => `(SELECT rid FROM activity_ids${l} WHERE id = ?)`).join(', ')})`,
       )
         .pluck()
-        .get(id, id) as string | undefined;
+        .get(LEVELS.map(() => id)) as string | undefined;
       return body === undefined ? null : (JSON.parse(body) as Activity);
     });
   }
@@ -418,10 +425,8 @@ if (this.#writer) return;
       'DELETE FROM activities WHERE rid IN (SELECT rid FROM activities WHERE time < ? LIMIT ?) RETURNING rid, id, time, actor_email, actor_id, ip',
     );
     // A pruned row's id and lookup entries go in the same transaction, so the id can be stored again later.
-    const forgetId = ['activity_ids', 'activity_ids_recent'].map((t) => this.#stmt(`DELETE FROM ${t} WHERE id = ?`));
-    const forgetKey = ['email', 'actor', 'ip'].map((k) =>
-      [`activities_by_${k}`, `activities_by_${k}_recent`].map((t) => this.#stmt(`DELETE FROM ${t} WHERE k = ? AND t = ? AND r = ?`)),
-    );
+    const forgetId = LEVELS.map((l) => this.#stmt(`DELETE FROM activity_ids${l} WHERE id = ?`));
+    const forgetKey = ['email', 'actor', 'ip'].map((k) => LEVELS.map((l) => this.#stmt(`DELETE FROM activities_by_${k}${l} WHERE k = ? AND t = ? AND r = ?`)));
     const batch = this.#db.transaction(() => {
       const rows = del.all(cutoff, PRUNE_BATCH_ROWS) as { rid: number; id: string; time: number; actor_email: string | null; actor_id: string | null; ip: string | null }[];
       for (const r of rows) {

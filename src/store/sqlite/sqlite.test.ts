@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { activity, runStoreContract } from '../store.contract.ts';
 import { fillRow, SqliteStore } from './index.ts';
 import { layoutProblems } from './layout.fixture.ts';
+import { mergeStepSql } from './activity-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-sqlite-'));
 let n = 0;
@@ -26,16 +27,17 @@ runStoreContract('sqlite (worker writer)', async (opts) => {
   return store;
 });
 
-// Every contract test again with a merge after every few rows, in steps of two, so duplicates, queries, pages,
-// counts and prunes all meet rows that are merged, unmerged, and part-way through a merge.
+// Every contract test again with merges after every few rows (`_recent` into `_mid` at 3, `_mid` into the big
+// tables at 5), in steps of two, so duplicates, queries, pages, counts and prunes all meet rows at every level of
+// the lookups, and part-way through a merge.
 runStoreContract('sqlite (merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, mergeStepRows: 2 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, midRows: 5, mergeStepRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
 
 runStoreContract('sqlite (worker writer, merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, mergeStepRows: 2 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, midRows: 5, mergeStepRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
@@ -56,7 +58,7 @@ describe('SqliteStore worker writer', () => {
 });
 
 describe('SqliteStore query plans', () => {
-  it('walks the user (or IP) lookup tables (merged and recent), never the broad action index', async () => {
+  it('walks the user (or IP) lookup tables (all three levels), never the broad action index', async () => {
     const { SqliteStore, SQLITE_DIALECT } = await import('./index.ts');
     const { buildSqliteActivityQuery } = await import('./query.ts');
     const dir = mkdtempSync(join(tmpdir(), 'rampart-plan-'));
@@ -71,13 +73,13 @@ describe('SqliteStore query plans', () => {
     };
     const from = '2026-01-01T00:00:00.000Z';
     const byUser = plan({ user: 'ana@acme.example', action: 'USER_LOGIN', category: 'login', from });
-    // Four lookup walks (email, actor id; merged, recent), each by key and time range, never a scan.
-    expect(byUser.match(/SEARCH x USING PRIMARY KEY \(k=\? AND t>\?\)/g)).toHaveLength(4);
+    // Six lookup walks (email, actor id; big, mid, recent), each by key and time range, never a scan.
+    expect(byUser.match(/SEARCH x USING PRIMARY KEY \(k=\? AND t>\?\)/g)).toHaveLength(6);
     expect(byUser).not.toContain('activities_action_time');
     expect(byUser).not.toContain('activities_time');
     expect(byUser).not.toMatch(/SCAN (a|x)\b/);
     const byIp = plan({ ip: '203.0.113.9', action: 'USER_LOGIN' });
-    expect(byIp.match(/SEARCH x USING PRIMARY KEY \(k=\?\)/g)).toHaveLength(2);
+    expect(byIp.match(/SEARCH x USING PRIMARY KEY \(k=\?\)/g)).toHaveLength(3);
     expect(byIp).not.toContain('activities_action_time');
     expect(plan({ action: 'USER_LOGIN', from })).toContain('activities_action_time');
     expect(plan({ from })).toContain('activities_time');
@@ -139,6 +141,72 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     // unmerged rows never pile up (one step per batch would leave 6 more after each, ~190 by the end).
     expect(Math.max(...seen)).toBeLessThanOrEqual(30);
     expect(seen.filter((c) => c < 20).length).toBeGreaterThan(10);
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('merges _recent into _mid and _mid into the big tables, each level bounded, every row found at every stage', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path, mergeRows: 20, midRows: 60, mergeStepRows: 4 });
+    await store.migrate();
+    const db = new Database(path, { readonly: true });
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    const levels: { recent: number; mid: number; big: number }[] = [];
+    try {
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 10 }, (_, i) => act(`m${b}-${i}`, b * 10 + i, `u${i}`, `198.51.100.${i}`));
+        expect((await store.putActivities(batch)).inserted).toBe(10);
+        levels.push({ recent: count('activity_ids_recent'), mid: count('activity_ids_mid'), big: count('activity_ids') });
+        // Redeliveries are duplicates whichever level their ids have reached.
+        if (b % 5 === 4) {
+          const again = Array.from({ length: (b + 1) * 10 }, (_, k) => act(`m${Math.floor(k / 10)}-${k % 10}`, k, `u${k % 10}`, `198.51.100.${k % 10}`));
+          expect((await store.putActivities(again)).duplicates).toBe(again.length);
+        }
+        // Every row stays reachable by its user and IP while entries move between levels.
+        const u3 = (await store.queryActivities({ user: 'u3', limit: 1000 })).items.map((a) => a.id);
+        expect(u3).toEqual(Array.from({ length: b + 1 }, (_, k) => `m${b - k}-3`));
+        expect((await store.queryActivities({ ip: '198.51.100.3', limit: 1000 })).items).toHaveLength(b + 1);
+      }
+      expect((await store.getActivity('m0-0'))?.id).toBe('m0-0');
+      expect((await store.getActivity('m39-9'))?.id).toBe('m39-9');
+    } finally {
+      await store.close();
+    }
+    // Both merges ran: rows reached the big tables in runs, and neither smaller level piled up.
+    expect(levels.at(-1)!.big).toBeGreaterThanOrEqual(60);
+    expect(levels.some((l) => l.mid > 0 && l.recent > 0 && l.big > 0)).toBe(true);
+    expect(Math.max(...levels.map((l) => l.recent))).toBeLessThanOrEqual(40);
+    expect(Math.max(...levels.map((l) => l.mid))).toBeLessThanOrEqual(60 + 20);
+    for (const l of levels) expect(l.recent + l.mid + l.big).toBe(levels.indexOf(l) * 10 + 10);
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('prunes rows at every level with their ids and lookups, so a pruned id can be stored again', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path, mergeRows: 1_000_000, midRows: 1_000_000 });
+    await store.migrate();
+    const db = new Database(path, { readonly: true });
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    try {
+      // old1/new1 in the big tables (mergeActivities), old2/new2 in _mid (a raw step), old3/new3 in _recent.
+      await store.putActivities([act('old1', 1), act('new1', 100)]);
+      await store.mergeActivities();
+      await store.putActivities([act('old2', 2), act('new2', 101)]);
+      const raw = new Database(path);
+      raw.transaction(() => { for (const sql of mergeStepSql('recent', 'mid')) raw.prepare(sql).run(100); })();
+      raw.close();
+      await store.putActivities([act('old3', 3), act('new3', 102)]);
+      expect([count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent')]).toEqual([2, 2, 2]);
+      expect((await store.putActivities([act('new1', 100), act('new2', 101), act('new3', 102)])).duplicates).toBe(3);
+      expect(await store.pruneActivities(at(50))).toBe(3);
+      expect([count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent')]).toEqual([1, 1, 1]);
+      expect(count('activities_by_ip') + count('activities_by_ip_mid') + count('activities_by_ip_recent')).toBe(3);
+      expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['new3', 'new2', 'new1']);
+      expect((await store.putActivities([act('old1', 1), act('old2', 2), act('old3', 3)])).inserted).toBe(3);
+    } finally {
+      await store.close();
+    }
     expect(layoutProblems(db)).toEqual([]);
     db.close();
   });
