@@ -1,6 +1,6 @@
 // `rampart scan` through the real CLI in a child process: malformed lines never abort the scan, each is reported
 // with its line number and written to the rejects file, and every good line is processed.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,20 @@ async function rampart(args: string[], cwd: string) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** The CLI with `input` piped to its standard input. */
+function rampartWithInput(args: string[], cwd: string, input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 const act = (i: number, extra: Record<string, unknown> = {}) =>
@@ -80,6 +94,26 @@ describe('rampart scan (CLI)', () => {
     const missing = await rampart(['scan', join(dir, 'nope.ndjson')], dir);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('RAMPART_ERR_INPUT_UNREADABLE');
+  });
+
+  it('reads standard input for "-", plain or gzip, beside files, and names it <stdin> in rejects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'demo: { enabled: false }\n');
+    const piped = [act(1), act(2), '{"truncated":', act(3)].join('\n') + '\n';
+    const file = join(dir, 'more.ndjson');
+    writeFileSync(file, [act(4), act(5)].join('\n') + '\n');
+    for (const input of [Buffer.from(piped), gzipSync(piped)]) {
+      const r = await rampartWithInput(['scan', '--json', '--rejects', join(dir, 'rejects.ndjson'), '-', file], dir, input);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('<stdin>:3: RAMPART_ERR_INPUT_MALFORMED_JSON');
+      expect(r.stderr).toContain('2 file(s), 6 lines, 5 events, 1 rejected');
+      const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(rejects.map((x) => [x.file, x.line])).toEqual([['<stdin>', 3]]);
+    }
+    const twice = await rampartWithInput(['scan', '-', '-'], dir, Buffer.from(piped));
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('RAMPART_ERR_INPUT_UNREADABLE');
+    expect(twice.stderr).toContain('standard input is named more than once');
   });
 
   it('raises terminated_user from a SCIM directory export, with the documented alert fields', async () => {

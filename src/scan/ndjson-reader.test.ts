@@ -77,3 +77,37 @@ describe('readNdjson', () => {
     expect(res.map((r) => (r.ok ? r.record.a : r.code))).toEqual([1, 'RAMPART_ERR_INPUT_MALFORMED_JSON']);
   });
 });
+
+describe('openInput on standard input (-)', () => {
+  const text = '{"a":1}\n{"a":2}\nnot json\n{"a":3}\n';
+  const read = async (stdin: AsyncIterable<Buffer>) => {
+    const out: (number | string)[] = [];
+    for await (const r of readNdjson(openInput('-', stdin), 1024)) out.push(r.ok ? (r.record.a as number) : r.code);
+    return out;
+  };
+  const expected = [1, 2, 'RAMPART_ERR_INPUT_MALFORMED_JSON', 3];
+  // Chunks of one byte: the gzip magic number arrives split over two chunks.
+  const bytewise = (b: Buffer) => Readable.from([...b].map((x) => Buffer.from([x])));
+
+  it('reads plain and gzip input, recognised by the magic bytes even when they arrive one byte at a time', async () => {
+    expect(await read(Readable.from([Buffer.from(text)]))).toEqual(expected);
+    expect(await read(bytewise(Buffer.from(text)))).toEqual(expected);
+    expect(await read(Readable.from([gzipSync(text)]))).toEqual(expected);
+    expect(await read(bytewise(gzipSync(text)))).toEqual(expected);
+    expect(await read(Readable.from([Buffer.from('{"a":9}')]))).toEqual([9]); // no newline at the end
+    expect(await read(Readable.from([Buffer.from('\x1f')]))).toEqual(['RAMPART_ERR_INPUT_MALFORMED_JSON']); // one byte
+    expect(await read(Readable.from([]))).toEqual([]);
+  });
+
+  it('fails the read of a gzip stream cut short, after the lines before the cut', async () => {
+    const gz = gzipSync(Array.from({ length: 2000 }, (_, i) => `{"a":${i}}`).join('\n') + '\n');
+    const out: number[] = [];
+    await expect(
+      (async () => {
+        for await (const r of readNdjson(openInput('-', Readable.from([gz.subarray(0, gz.length >> 1)])), 1024)) if (r.ok) out.push(r.record.a as number);
+      })(),
+    ).rejects.toThrow(/unexpected end of file/);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out).toEqual(out.map((_, i) => i));
+  });
+});

@@ -7,7 +7,7 @@
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { RampartError, type ErrorCode } from '../core/errors.ts';
 
 export type LineResult =
@@ -33,8 +33,15 @@ function isGzip(path: string): boolean {
   }
 }
 
-/** Opens a file for line reading; throws RAMPART_ERR_INPUT_UNREADABLE when it cannot be opened. */
-export function openInput(path: string): Readable {
+/** The input name that means standard input (`zcat export.gz | rampart scan -`). */
+export const STDIN_PATH = '-';
+
+/**
+ * Opens a file, or standard input for STDIN_PATH, for line reading; throws RAMPART_ERR_INPUT_UNREADABLE when a file
+ * cannot be opened. Gzip is recognised by its magic bytes on either.
+ */
+export function openInput(path: string, stdin: AsyncIterable<Buffer> = process.stdin): Readable {
+  if (path === STDIN_PATH) return Readable.from(ungzipIfGzip(stdin), { objectMode: false });
   let gz: boolean;
   try {
     gz = isGzip(path);
@@ -46,6 +53,30 @@ export function openInput(path: string): Readable {
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
+}
+
+/** The stream's bytes, gunzipped when its first two bytes are gzip's magic number (a stream cannot be peeked). */
+async function* ungzipIfGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  while (headBytes < 2) {
+    const r = await it.next();
+    if (r.done) break;
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    head.push(chunk);
+    headBytes += chunk.length;
+  }
+  const first = Buffer.concat(head);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+  }
+  if (first.length < 2 || first[0] !== 0x1f || first[1] !== 0x8b) return yield* all();
+  const gunzip = createGunzip();
+  const raw = Readable.from(all());
+  raw.on('error', (e) => gunzip.destroy(e));
+  yield* raw.pipe(gunzip);
 }
 
 export function parseLine(buf: Buffer, line: number): LineResult {

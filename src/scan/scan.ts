@@ -14,7 +14,10 @@ import type { Enricher } from '../enrich/enricher.ts';
 import type { AlertProducer } from '../core/pipeline.ts';
 import type { InputContext, InputFormat } from '../connectors/input-format.ts';
 import type { Store } from '../store/store.ts';
-import { openInput, readNdjson } from './ndjson-reader.ts';
+import { openInput, readNdjson, STDIN_PATH } from './ndjson-reader.ts';
+
+/** How rejects and messages name standard input. */
+export const STDIN_NAME = '<stdin>';
 import { TimeSorter, type SortedEvent } from './time-sorter.ts';
 
 export interface ScanDeps {
@@ -26,7 +29,10 @@ export interface ScanDeps {
 }
 
 export interface ScanOptions {
+  /** Files to read, in order; `-` reads standard input (once). */
   files: string[];
+  /** What `-` reads (default process.stdin; tests pass their own stream). */
+  stdin?: AsyncIterable<Buffer>;
   maxLineBytes: number;
   sortMemoryEvents: number;
   /** Bytes of held events before the on-disk sort takes over (default 256 MiB). */
@@ -101,11 +107,15 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   // Fail before reading anything when an input cannot be opened: the run itself cannot proceed.
   let totalBytes = 0;
   for (const f of opts.files) {
+    if (f === STDIN_PATH) continue; // its size is known once read
     try {
       totalBytes += statSync(f).size;
     } catch (cause) {
       throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [f, (cause as Error).message], { cause });
     }
+  }
+  if (opts.files.filter((f) => f === STDIN_PATH).length > 1) {
+    throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [STDIN_PATH, 'standard input is named more than once (it can be read only once)']);
   }
 
   const summary: ScanSummary = {
@@ -168,14 +178,18 @@ async function readInto(
   totalBytes: number,
 ): Promise<void> {
   let readBytes = 0;
-  for (const file of opts.files) {
-    const input = openInput(file);
+  for (const path of opts.files) {
+    const fromStdin = path === STDIN_PATH;
+    const file = fromStdin ? STDIN_NAME : path; // as rejects name it
+    const input = openInput(path, opts.stdin);
     let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
     try {
       for await (const res of readNdjson(input, opts.maxLineBytes)) {
         summary.lines++;
         fileBytes += res.bytes + 1;
-        if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, totalBytes), totalBytes, 'read');
+        // Standard input's size is what has been read of it so far.
+        const total = fromStdin ? totalBytes + fileBytes : totalBytes;
+        if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, total), total, 'read');
         if (!res.ok) {
           await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
           continue;
@@ -205,7 +219,8 @@ async function readInto(
       // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
       await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
     }
-    readBytes += statSync(file).size;
+    if (fromStdin) totalBytes += fileBytes;
+    readBytes += fromStdin ? fileBytes : statSync(path).size;
     opts.onProgress?.(readBytes, totalBytes, 'read');
   }
 }

@@ -28,7 +28,7 @@ export function register(program: Command): void {
   program
     .command('scan')
     .description('analyse exported activity logs (NDJSON or gzip; formats detected per line) and print alerts')
-    .argument('<files...>', 'NDJSON files (.gz accepted)')
+    .argument('<files...>', 'NDJSON files (.gz accepted; - reads standard input)')
     .option('-c, --config <file>', 'config file (detections, policies, IP ranges, feeds)')
     .option('--directory <file>', 'user directory: a SCIM 2.0 ListResponse JSON export (active, termDate, department), or a JSON array of Rampart directory users')
     .option('--learning-days <n>', 'learning period in days of event time (overrides the config)', parsePositiveInt('--learning-days'))
