@@ -5,11 +5,11 @@
 
 /**
  * The lookups live in three levels (migrations 0002, 0003; docs/store.md, "Writing activities"): `_recent` (the
- * newest rows, small and hot), `_mid` (up to about `midRows` entries) and the unsuffixed tables (everything older).
- * Rows reach `_recent` one by one; `_recent` merges into `_mid` in key order once it holds `mergeRows`, and `_mid`
- * into the big tables once it holds `midRows`. A merge rewrites the pages of the level it merges into, so merging
- * every `mergeRows` straight into the big tables cost a rewrite of all their pages each time, growing with the
- * store; the middle level keeps that rewrite to once per `midRows` rows.
+ * newest rows, small and hot), `_mid` and the unsuffixed big tables (everything older). Rows reach `_recent` one by
+ * one; `_recent` merges into `_mid` in key order once it holds `mergeRows`, and `_mid` into the big tables once it
+ * holds its threshold (midThreshold). A merge rewrites the pages of the level it merges into, so merging every
+ * `mergeRows` straight into the big tables rewrote a growing share of their pages each time, growing with the
+ * store; the middle level keeps that rewrite to once per `_mid` threshold.
  */
 export const LEVEL_SUFFIX = { big: '', mid: '_mid', recent: '_recent' };
 /**
@@ -63,7 +63,7 @@ export const SET_CHECKPOINT =
  * puts against 10,000, at the same throughput.
  */
 export const MERGE_ROWS = 50_000;
-export const MID_ROWS = 1_000_000;
+export const MID_ROWS = 200_000;
 export const MERGE_STEP_ROWS = 2_000;
 
 /** The activity writes of one connection: batches, and the merges of their lookups in steps. */
@@ -141,6 +141,9 @@ export class ActivityWriter {
     /** Rows in `_recent` and `_mid`, as last counted and kept up to date (rows left by an earlier process count too). */
     this.recent = /** @type {number} */ (this.countRecent.get());
     this.mid = /** @type {number} */ (this.countMid.get());
+    this.maxRid = db.prepare('SELECT coalesce(max(rid), 0) FROM activities').pluck();
+    /** Rows in the big tables, estimated (rows ever stored less the two smaller levels: high after a prune). */
+    this.big = this.#estimateBig();
     /** Rows inserted since the last afterBatch (what the merges must at least keep pace with). */
     this.sinceAfterBatch = 0;
   }
@@ -166,8 +169,8 @@ export class ActivityWriter {
    * inserted since the last call, so it outpaces batches of any size and ends. (One step per batch let 5,000-row
    * batches outrun 2,000-row steps: the merge never ended, the `_recent` tables grew to ~600,000 rows over a
    * 1M-row load, and inserting into them at random halved the put rate; docs/store.md.) When it ends with
-   * `midRows` rows in `_mid`, a merge of `_mid` into the big tables follows, at `midRows / mergeRows` times that
-   * pace, so it ends before `_recent` has grown by half of `mergeRows` and the next merge out of `_recent` can
+   * midThreshold() rows in `_mid`, a merge of `_mid` into the big tables follows, at threshold / `mergeRows` times
+   * that pace, so it ends before `_recent` has grown by half of `mergeRows` and the next merge out of `_recent` can
    * start. One merge at a time, each step its own short transaction.
    * Called after the batch's COMMIT, so it never changes what was acknowledged. A failed step (another process
    * holding the lock past busy_timeout) changes nothing: the rows stay where they were, where every read still
@@ -183,16 +186,17 @@ export class ActivityWriter {
         this.recent = /** @type {number} */ (this.countRecent.get());
         if (this.recent < this.mergeRows) return;
         this.mid = /** @type {number} */ (this.countMid.get());
+        this.big = this.#estimateBig();
         this.merging = 'recent';
       }
-      const pace = this.merging === 'recent' ? 2 * added : 2 * added * Math.max(1, Math.round(this.midRows / this.mergeRows));
+      const pace = this.merging === 'recent' ? 2 * added : 2 * added * Math.max(1, Math.round(this.midThreshold() / this.mergeRows));
       let total = 0;
       do {
         const moved = this.#step(this.merging);
         total += moved;
         if (moved < this.mergeStepRows) {
           // This level is empty: the next merge, if due.
-          this.merging = this.merging === 'recent' && this.mid >= this.midRows ? 'mid' : null;
+          this.merging = this.merging === 'recent' && this.mid >= this.midThreshold() ? 'mid' : null;
           break;
         }
       } while (total < pace);
@@ -214,7 +218,23 @@ export class ActivityWriter {
     }
     const moved = this.midStep.immediate(this.mergeStepRows);
     this.mid = Math.max(0, this.mid - moved);
+    this.big += moved;
     return moved;
+  }
+
+  /**
+   * Rows in `_mid` that start its merge into the big tables: `midRows`, or the square root of `mergeRows` times
+   * the rows in the big tables when that is more. Per row stored, a merge into `_mid` costs about `_mid`'s size /
+   * `mergeRows` page writes and a merge into the big tables about their size / `_mid`'s size; the square root
+   * balances the two, so the cost per row grows with the square root of the store instead of with the store
+   * (1M rows: 224k; 10M: 707k; 100M: 2.2M).
+   */
+  midThreshold() {
+    return Math.max(this.midRows, Math.sqrt(this.mergeRows * this.big));
+  }
+
+  #estimateBig() {
+    return Math.max(0, /** @type {number} */ (this.maxRid.get()) - this.recent - this.mid);
   }
 
   /** Merges every row out of `_recent` and `_mid` into the big tables now; returns how many rows it moved there. */
@@ -230,6 +250,7 @@ export class ActivityWriter {
     }
     this.recent = 0;
     this.mid = 0;
+    this.big = this.#estimateBig();
     this.merging = null;
     return total;
   }

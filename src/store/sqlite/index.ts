@@ -69,7 +69,10 @@ export interface SqliteStoreOptions {
    * into the `_mid` tables (default MERGE_ROWS). Tests set it small so every query meets rows at every level.
    */
   mergeRows?: number;
-  /** Rows in the `_mid` lookup tables that trigger their merge into the big tables (default MID_ROWS). */
+  /**
+   * The least number of rows in the `_mid` lookup tables that triggers their merge into the big tables (default
+   * MID_ROWS); the threshold grows with the square root of the store (activity-writer.js, midThreshold).
+   */
   midRows?: number;
   /** Rows per merge step (default MERGE_STEP_ROWS): each step is one short transaction after a batch. */
   mergeStepRows?: number;
