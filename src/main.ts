@@ -24,7 +24,7 @@ import { createPostureService, type PostureService } from './posture/index.ts';
 import { createEnricher, type IpRange as EnrichIpRange, type RampartEnricher } from './enrich/index.ts';
 import { feedDataDir } from './enrich/feeds.ts';
 import { fromStoredRange } from './enrich/ip-ranges.ts';
-import { openStore, pruneAll } from './store/index.ts';
+import { openStore, pruneAll, type RetentionPlan } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import type { DirectoryUser } from './schema/directory.ts';
 import type { Connector } from './connectors/connector.ts';
@@ -34,6 +34,16 @@ import { startProxyForConfig, type SessionProxy } from './proxy/index.ts';
 import { registerConsole } from './web/serve.ts';
 
 export const ENGINE_STATE_DOC = { kind: 'engine_state', id: 'default' } as const;
+
+/** What retention prunes (`rampart serve` every 6 hours, `rampart store prune` on demand); the log kinds are named by their owners. */
+export function retentionPlanFor(config: Pick<Config, 'retentionDays' | 'logRetentionDays'>): RetentionPlan {
+  return {
+    retentionDays: config.retentionDays,
+    logRetentionDays: config.logRetentionDays,
+    logDocKinds: [AUDIT_KIND, GOVERNANCE_DOC_KIND, DELIVERY_DOC_KIND, DELIVERED_DOC_KIND, AUTO_DISABLE_KIND],
+    shortDocKinds: [QUOTA_DOC_KIND],
+  };
+}
 
 /** Enricher with the organisation's IP ranges from the config and, when given, the store (API-managed). */
 export async function buildEnricher(
@@ -250,12 +260,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
   }, 60_000);
   snapshotTimer.unref();
   // Retention: activities and rejects after retentionDays, logs after logRetentionDays; at start and every 6 hours.
-  const retentionPlan = {
-    retentionDays: config.retentionDays,
-    logRetentionDays: config.logRetentionDays,
-    logDocKinds: [AUDIT_KIND, GOVERNANCE_DOC_KIND, DELIVERY_DOC_KIND, DELIVERED_DOC_KIND, AUTO_DISABLE_KIND],
-    shortDocKinds: [QUOTA_DOC_KIND],
-  };
+  const retentionPlan = retentionPlanFor(config);
   const prune = () =>
     pruneAll(store, retentionPlan)
       .then((r) => {

@@ -16,8 +16,9 @@ import { register as policy } from './commands/policy.ts';
 import { register as users } from './commands/users.ts';
 import { register as posture } from './commands/posture.ts';
 import { register as proxy } from './commands/proxy.ts';
+import { register as store } from './commands/store.ts';
 
-const COMMANDS = [serve, scan, config, feeds, deliver, act, simulate, policy, users, posture, proxy];
+const COMMANDS = [serve, scan, config, feeds, store, deliver, act, simulate, policy, users, posture, proxy];
 
 export function buildProgram(): Command {
   const program = new Command('rampart')

@@ -42,6 +42,7 @@ export const ERRORS = {
   RAMPART_ERR_STORE_WRITE_FAILED: spec('store write failed: %s', 503),
   RAMPART_ERR_STORE_NOT_FOUND: spec('%s %s not found', 404),
   RAMPART_ERR_STORE_INVALID_QUERY: spec('store query is invalid: %s', 400),
+  RAMPART_ERR_STORE_BACKUP_FAILED: spec('cannot back up store %s to %s: %s', 500),
   // CONN (connectors)
   RAMPART_ERR_CONN_SIGNATURE_MISSING: spec('webhook delivery has no %s header', 401),
   RAMPART_ERR_CONN_SIGNATURE_INVALID: spec('webhook signature does not match the body', 403),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,21 @@ describe('openStore', () => {
     const again = await openStore({ driver: 'sqlite', path });
     expect((await again.getDoc('settings', 'x'))?.body).toEqual({ a: 1 });
     await again.close();
+  });
+
+  it('creates a new SQLite folder 0700 and database 0600 (its WAL too), and keeps the mode of an existing file', async () => {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    const path = join(dir, 'private', 'rampart.db');
+    const store = await openStore({ driver: 'sqlite', path });
+    await store.putDoc({ kind: 'settings', id: 'x', body: { a: 1 }, updatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(mode(join(dir, 'private'))).toBe(0o700);
+    expect(mode(path)).toBe(0o600);
+    expect(mode(`${path}-wal`)).toBe(0o600);
+    await store.close();
+    chmodSync(path, 0o640); // an operator's choice (a backup group, say) is left alone
+    const again = await openStore({ driver: 'sqlite', path });
+    await again.close();
+    expect(mode(path)).toBe(0o640);
   });
 
   it('resolves a relative SQLite path against baseDir', async () => {

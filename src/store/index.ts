@@ -2,7 +2,7 @@
  * @module store
  * Opens the configured store (the one place that knows both drivers) and the retention helper.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 
@@ -20,19 +20,32 @@ export { PostgresStore } from './postgres/index.ts';
 export const DEFAULT_RETENTION_DAYS = 180;
 const DAY_MS = 86_400_000;
 
-/** Opens and migrates the store. A SQLite path's folder is created; a PostgreSQL password comes from its secret. */
+/** The SQLite file a store config names, resolved against the config file's folder. */
+export const sqlitePath = (config: Extract<StoreConfig, { driver: 'sqlite' }>, baseDir?: string): string =>
+  config.path === ':memory:' ? config.path : resolve(baseDir ?? process.cwd(), config.path);
+
+/**
+ * Opens and migrates the store. A SQLite path's folder is created (0700) and a new database file too (0600: it
+ * holds the whole audit trail; SQLite gives its -wal and -shm files the same mode); existing ones keep their modes.
+ * A PostgreSQL password comes from its secret.
+ */
 export async function openStore(
   config: StoreConfig,
   opts: { baseDir?: string; env?: NodeJS.ProcessEnv; onCheckpointFailure?: SqliteStoreOptions['onCheckpointFailure'] } = {},
 ): Promise<Store> {
   let store: Store;
   if (config.driver === 'sqlite') {
-    const path = config.path === ':memory:' ? config.path : resolve(opts.baseDir ?? process.cwd(), config.path);
+    const path = sqlitePath(config, opts.baseDir);
     if (path !== ':memory:') {
       try {
-        mkdirSync(dirname(path), { recursive: true });
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       } catch (cause) {
         throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${path}`, `cannot create its folder (${(cause as NodeJS.ErrnoException).code ?? 'error'})`], { cause });
+      }
+      try {
+        closeSync(openSync(path, 'a', 0o600)); // 'a': creates a missing file, leaves an existing one as it is
+      } catch (cause) {
+        throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${path}`, `cannot create the database file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`], { cause });
       }
     }
     store = new SqliteStore({ path, writer: config.writer ?? 'inline', checkpoints: config.checkpoints ?? 'thread', onCheckpointFailure: opts.onCheckpointFailure });
