@@ -1,7 +1,7 @@
 // `rampart scan` through the real CLI in a child process: malformed lines never abort the scan, each is reported
 // with its line number and written to the rejects file, and every good line is processed.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,6 +80,7 @@ describe('rampart scan (CLI)', () => {
     expect(r.stderr).toContain(`${good.length} events, ${bad.size} rejected`);
     const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rejects.map((x) => [x.line, x.code])).toEqual([...bad.entries()]);
+    expect(statSync(join(dir, 'rejects.ndjson')).mode & 0o777).toBe(0o600); // samples of the audit data
     // stdout is NDJSON only (possibly empty): every line parses.
     for (const l of r.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
   });

@@ -138,7 +138,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     summary.rejectsByCode[r.code] = (summary.rejectsByCode[r.code] ?? 0) + 1;
     opts.onReject?.(r);
     if (opts.rejectsPath) {
-      rejectsOut ??= createWriteStream(opts.rejectsPath);
+      // 0600: rejected lines are samples of the audit data itself.
+      rejectsOut ??= createWriteStream(opts.rejectsPath, { mode: 0o600 });
       if (!rejectsOut.write(JSON.stringify(r) + '\n')) await once(rejectsOut, 'drain');
     }
   };
