@@ -1,4 +1,4 @@
-// `rampart store backup|prune` through the real CLI in a child process, on a store filled by `rampart scan --import`.
+// `rampart store stats|backup|prune` through the real CLI in a child process, on a store filled by `rampart scan --import`.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,15 @@ describe('rampart store (CLI)', () => {
     writeFileSync(join(dir, 'events.ndjson'), [...Array.from({ length: 10 }, (_, i) => line(i, 40)), ...Array.from({ length: 5 }, (_, i) => line(i, 0))].join('\n') + '\n');
     expect((await rampart(['scan', '--import', '--no-progress', 'events.ndjson'], dir)).code).toBe(0);
 
+    const stats = await rampart(['store', 'stats', '--json'], dir);
+    expect(stats.code).toBe(0);
+    const s = JSON.parse(stats.stdout);
+    expect(s).toMatchObject({ driver: 'sqlite', activities: 15, retentionDays: 180 });
+    expect(Date.parse(s.oldestActivity)).toBeLessThan(Date.now() - 39 * 86_400_000);
+    expect(Date.parse(s.newestActivity)).toBeGreaterThan(Date.now() - 86_400_000);
+    expect(s.bytes).toBeGreaterThan(0);
+    expect((await rampart(['store', 'stats'], dir)).stdout).toMatch(/activities\s+15 from \S+ to \S+ \(retention 180 days\)/);
+
     const backup = await rampart(['store', 'backup', 'copy.db'], dir);
     expect(backup.code).toBe(0);
     expect(backup.stdout).toMatch(/^backed up 15 activities .* to copy\.db .*integrity check ok/);
@@ -49,6 +58,7 @@ describe('rampart store (CLI)', () => {
     const prune = await rampart(['store', 'prune', '--days', '30'], dir);
     expect(prune.code).toBe(0);
     expect(prune.stdout).toContain('pruned 10 activities and 0 rejects older than 30 days');
+    expect(JSON.parse((await rampart(['store', 'stats', '--json'], dir)).stdout).activities).toBe(5);
     // The backup still holds all 15: a second backup of the pruned store holds 5.
     expect((await rampart(['store', 'backup', 'after.db'], dir)).stdout).toMatch(/^backed up 5 activities/);
   });

@@ -526,6 +526,26 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe('stats', () => {
+      it('counts what the store holds, how far back its activities go, and its size growing with them', async () => {
+        const store = await open();
+        const empty = await store.stats();
+        expect(empty).toMatchObject({ driver: store.driver, activities: 0, oldestActivity: null, newestActivity: null, alerts: 0, rejects: 0, directoryUsers: 0 });
+        expect(empty.bytes).toBeGreaterThan(0); // the schema itself
+        await store.putActivities([activity({ id: 's2', time: at(20) }), activity({ id: 's1', time: at(-5) }), activity({ id: 's3', time: at(7) })]);
+        await store.putAlert(alert({ id: 'al-s1' }));
+        await store.putRejects([{ source: 'webhook:workplace', code: 'RAMPART_ERR_INPUT_NOT_OBJECT', reason: 'got array', sample: '[1]', receivedAt: at(1) }]);
+        await store.putDirectoryUsers([dirUser({ id: 'd1', email: 'd1@acme.example' }), dirUser({ id: 'd2', email: 'd2@acme.example' })]);
+        const some = await store.stats();
+        expect(some).toMatchObject({ activities: 3, oldestActivity: at(-5), newestActivity: at(20), alerts: 1, rejects: 1, directoryUsers: 2 });
+        await store.putActivities(Array.from({ length: 2000 }, (_, i) => activity({ id: `bulk-${i}`, time: at(i), objects: [{ type: 'file', id: `f${i}`, name: 'x'.repeat(400) }] })));
+        const more = await store.stats();
+        expect(more.activities).toBe(2003);
+        expect(more.newestActivity).toBe(at(1999));
+        expect(more.bytes).toBeGreaterThan(some.bytes + 2000 * 400);
+      });
+    });
+
     describe('rejects', () => {
       it('keeps rejected input, newest first, bounded in size, idempotent on id', async () => {
         const store = await open();

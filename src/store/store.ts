@@ -106,10 +106,26 @@ export interface Doc<T = unknown> {
   updatedAt: string;
 }
 
+/** What a store holds and how much room it takes (`rampart store stats`): capacity planning and retention checks. */
+export interface StoreStats {
+  driver: 'sqlite' | 'postgres';
+  activities: number;
+  /** Event times of the oldest and newest stored activity (how far back the audit trail goes); null when empty. */
+  oldestActivity: string | null;
+  newestActivity: string | null;
+  alerts: number;
+  rejects: number;
+  directoryUsers: number;
+  /** Bytes on disk: SQLite, the database file and its WAL; PostgreSQL, the store's tables with their indexes and TOAST. */
+  bytes: number;
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Counts and size (counting rows is a scan: seconds on very large stores; not for hot paths). */
+  stats(): Promise<StoreStats>;
 
   // Activities: idempotent on `id`. With a checkpoint, batch and checkpoint commit in one transaction.
   putActivities(activities: Activity[], checkpoint?: Checkpoint): Promise<PutResult>;

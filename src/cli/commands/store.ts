@@ -1,4 +1,4 @@
-/** `rampart store backup|prune`: a consistent copy of a live SQLite store; retention pruning on demand. */
+/** `rampart store stats|backup|prune`: what the store holds; a consistent copy of a live SQLite store; retention pruning on demand. */
 import type { Command } from 'commander';
 import { RampartError } from '../../core/errors.ts';
 import { retentionPlanFor } from '../../main.ts';
@@ -7,7 +7,36 @@ import { backupSqlite } from '../../store/sqlite/backup.ts';
 import { loadConfigOption, parsePositiveInt } from '../config-option.ts';
 
 export function register(program: Command): void {
-  const store = program.command('store').description('the store: a consistent backup of a live SQLite store, retention pruning on demand');
+  const store = program.command('store').description('the store: what it holds, a consistent backup of a live SQLite store, retention pruning on demand');
+  store
+    .command('stats')
+    .description('what the store holds: activities (and how far back they go), alerts, rejected input, directory users, size on disk')
+    .option('-c, --config <file>', 'config file (default: ./rampart.yaml when present)')
+    .option('--json', 'one JSON object on stdout')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { config, baseDir } = loadConfigOption(o.config);
+      const opened = await openStore(config.store, { baseDir });
+      try {
+        const s = await opened.stats();
+        if (o.json) {
+          process.stdout.write(JSON.stringify({ ...s, retentionDays: config.retentionDays }) + '\n');
+          return;
+        }
+        const n = (x: number) => x.toLocaleString('en-US');
+        process.stdout.write(
+          [
+            `store        ${s.driver}${config.store.driver === 'sqlite' ? ` ${sqlitePath(config.store, baseDir)}` : ''}`,
+            `activities   ${n(s.activities)}${s.oldestActivity ? ` from ${s.oldestActivity} to ${s.newestActivity}` : ''} (retention ${config.retentionDays} days)`,
+            `alerts       ${n(s.alerts)}`,
+            `rejects      ${n(s.rejects)}`,
+            `directory    ${n(s.directoryUsers)} users`,
+            `size         ${(s.bytes / 1048576).toFixed(1)} MB`,
+          ].join('\n') + '\n',
+        );
+      } finally {
+        await opened.close();
+      }
+    });
   store
     .command('backup')
     .description('copy the SQLite store into a new file (0600), consistently, while `rampart serve` keeps writing; checks the copy')

@@ -13,7 +13,7 @@ import { RampartError } from '../../core/errors.ts';
 import type { Activity } from '../../schema/activity.ts';
 import type { Alert } from '../../schema/alert.ts';
 import type { DirectoryUser } from '../../schema/directory.ts';
-import type { ActivityQuery, AlertQuery, Checkpoint, Doc, IpRange, Page, PutResult, Reject, Store } from '../store.ts';
+import type { ActivityQuery, AlertQuery, Checkpoint, Doc, IpRange, Page, PutResult, Reject, Store, StoreStats } from '../store.ts';
 import {
   activityColumns,
   clampLimit,
@@ -300,6 +300,31 @@ export class PostgresStore implements Store {
     return this.#read('queryActivities', async () => {
       const res = await this.#pool.query(sql, params);
       return toPage(res.rows as Row[], limit, activityFromRow, position);
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.#read('stats', async () => {
+      const res = await this.#pool.query(
+        `SELECT (SELECT count(*) FROM activities)::bigint AS activities,
+                (SELECT min(time) FROM activities) AS oldest, (SELECT max(time) FROM activities) AS newest,
+                (SELECT count(*) FROM alerts)::bigint AS alerts, (SELECT count(*) FROM rejects)::bigint AS rejects,
+                (SELECT count(*) FROM directory_users)::bigint AS directory_users,
+                (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = current_schema() AND c.relkind = 'r')::bigint AS bytes`,
+      );
+      const r = res.rows[0];
+      const iso = (t: Date | null) => (t === null ? null : t.toISOString());
+      return {
+        driver: this.driver,
+        activities: Number(r.activities),
+        oldestActivity: iso(r.oldest),
+        newestActivity: iso(r.newest),
+        alerts: Number(r.alerts),
+        rejects: Number(r.rejects),
+        directoryUsers: Number(r.directory_users),
+        bytes: Number(r.bytes),
+      };
     });
   }
 

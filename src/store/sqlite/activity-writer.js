@@ -1,6 +1,6 @@
 // @ts-check
 // How activities are written to SQLite, shared by the inline writer (SqliteStore, index.ts) and the writer thread
-// (writer.worker.js), so both keep the same layout (migration 0002; docs/store.md, "Writing activities"). Plain
+// (writer.worker.js), so both keep the same layout (migrations 0002, 0003; docs/store.md, "Writing activities"). Plain
 // JavaScript so the worker loads it without a TypeScript loader; types in activity-writer.d.ts.
 
 /**

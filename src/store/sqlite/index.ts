@@ -7,6 +7,7 @@
  * transactions that yield to the event loop between them.
  */
 import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { randomId } from '../../core/ids.ts';
@@ -14,7 +15,7 @@ import { RampartError } from '../../core/errors.ts';
 import type { Activity } from '../../schema/activity.ts';
 import type { Alert } from '../../schema/alert.ts';
 import type { DirectoryUser } from '../../schema/directory.ts';
-import type { ActivityQuery, AlertQuery, Checkpoint, Doc, IpRange, Page, PutResult, Reject, Store } from '../store.ts';
+import type { ActivityQuery, AlertQuery, Checkpoint, Doc, IpRange, Page, PutResult, Reject, Store, StoreStats } from '../store.ts';
 import {
   activityColumns,
   clampLimit,
@@ -414,6 +415,26 @@ if (this.#writer) return;
     return this.#read('queryActivities', () => {
       const rows = this.#stmt(sql).all(params) as { time: number; id: string; body: string }[];
       return toPage(rows, limit, (r) => JSON.parse(r.body) as Activity, (r) => ({ time: new Date(r.time).toISOString(), id: r.id }));
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.#read('stats', () => {
+      const count = (table: string) => this.#stmt(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+      const range = this.#stmt('SELECT min(time) AS oldest, max(time) AS newest FROM activities').get() as { oldest: number | null; newest: number | null };
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      const size = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+      return {
+        driver: this.driver,
+        activities: count('activities'),
+        oldestActivity: iso(range.oldest),
+        newestActivity: iso(range.newest),
+        alerts: count('alerts'),
+        rejects: count('rejects'),
+        directoryUsers: count('directory_users'),
+        // A file store: the file and its WAL; in memory: the pages in use.
+        bytes: this.#path === ':memory:' ? (this.#db.pragma('page_count', { simple: true }) as number) * (this.#db.pragma('page_size', { simple: true }) as number) : size(this.#path) + size(`${this.#path}-wal`),
+      };
     });
   }
 
