@@ -146,6 +146,20 @@ describe('rampart scan (CLI)', () => {
     for (const k of ['id', 'detection', 'title', 'severity', 'user', 'time', 'activityIds', 'evidence', 'details']) expect(term[0]).toHaveProperty(k);
     expect(term[0].activityIds.length).toBeGreaterThanOrEqual(1);
     expect(alerts.every((a) => a.user !== 'user2@acme.example')).toBe(true);
+
+    // --ocsf: the same alerts as OCSF Detection Findings, one per line; --json beside it is refused.
+    const o = await rampart(['scan', '--ocsf', '--directory', join(dir, 'users.json'), file], dir);
+    expect(o.code).toBe(0);
+    const findings = o.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(findings.map((f) => f.finding_info.uid)).toEqual(alerts.map((a) => a.id));
+    for (const f of findings) expect(f).toMatchObject({ class_uid: 2004, category_uid: 2 });
+    const t = findings.find((f) => f.finding_info.uid === term[0].id);
+    expect(t.time).toBe(Date.parse(term[0].time));
+    expect(t.finding_info.title).toBe(term[0].title);
+    const both = await rampart(['scan', '--ocsf', '--json', file], dir);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain("option '--ocsf' cannot be used with option '--json'");
+    expect(both.stdout).toBe('');
   });
 
   it('--import stores the activities and alerts in the configured store, once even when scanned twice', async () => {

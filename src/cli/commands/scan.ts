@@ -1,6 +1,6 @@
 /** `rampart scan`: forensic analysis of exported activity logs (NDJSON, gzip) with every detection and policy. */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
 import { DirectoryUserSchema } from '../../schema/directory.ts';
@@ -8,6 +8,7 @@ import { describeZodError } from '../../schema/rampart-format.ts';
 import type { Alert } from '../../schema/alert.ts';
 import type { Config } from '../../config/schema.ts';
 import { INPUT_FORMATS } from '../../connectors/registry.ts';
+import { toOcsfDetectionFinding } from '../../deliver/ocsf.ts';
 import { parseScimListResponse } from '../../connectors/workplace/directory.ts';
 import { runScan, type ScanReject, type ScanSummary } from '../../scan/scan.ts';
 import { openStore } from '../../store/index.ts';
@@ -19,6 +20,7 @@ interface ScanCliOptions {
   directory?: string;
   learningDays?: number;
   json?: boolean;
+  ocsf?: boolean;
   rejects?: string;
   import?: boolean;
   progress?: boolean;
@@ -33,6 +35,7 @@ export function register(program: Command): void {
     .option('--directory <file>', 'user directory: a SCIM 2.0 ListResponse JSON export (active, termDate, department), or a JSON array of Rampart directory users')
     .option('--learning-days <n>', 'learning period in days of event time (overrides the config)', parsePositiveInt('--learning-days'))
     .option('--json', 'print alerts as NDJSON on stdout, one per line')
+    .addOption(new Option('--ocsf', 'print alerts as OCSF 1.x Detection Findings (class 2004) on stdout, one JSON object per line (for a SIEM)').conflicts('json'))
     .option('--rejects <file>', 'where to write rejected lines as NDJSON (default: rampart-rejects.ndjson)')
     .option('--import', 'also import the activities and alerts into the configured store')
     .option('--no-progress', 'no progress bar even on a terminal')
@@ -64,7 +67,10 @@ export function register(program: Command): void {
           { enricher, engine, formats: INPUT_FORMATS, store },
         );
         if (tty) process.stderr.write('\r\x1b[K');
-        for (const a of alerts) process.stdout.write(o.json ? JSON.stringify(toScanAlert(a)) + '\n' : formatAlert(a));
+        const ocsf = { consoleBaseUrl: config.alerts.consoleBaseUrl };
+        for (const a of alerts) {
+          process.stdout.write(o.ocsf ? JSON.stringify(toOcsfDetectionFinding(a, ocsf)) + '\n' : o.json ? JSON.stringify(toScanAlert(a)) + '\n' : formatAlert(a));
+        }
         process.stderr.write(formatSummary(summary, summary.rejects ? (o.rejects ?? 'rampart-rejects.ndjson') : null));
       } finally {
         await store?.close();
