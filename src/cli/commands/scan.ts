@@ -11,6 +11,7 @@ import { INPUT_FORMATS } from '../../connectors/registry.ts';
 import { toOcsfDetectionFinding } from '../../deliver/ocsf.ts';
 import { parseScimListResponse } from '../../connectors/workplace/directory.ts';
 import { runScan, type ScanReject, type ScanSummary } from '../../scan/scan.ts';
+import { STDIN_PATH } from '../../scan/ndjson-reader.ts';
 import { openStore } from '../../store/index.ts';
 import { buildEngine, buildEnricher } from '../../main.ts';
 import { loadConfigOption, parsePositiveInt } from '../config-option.ts';
@@ -50,6 +51,7 @@ export function register(program: Command): void {
         const { engine, policyIssues } = buildEngine(config, directory);
         for (const i of policyIssues) process.stderr.write(`${i.file ?? ''}${i.line ? `:${i.line}:${i.col ?? 1}` : ''}: ${i.level}: ${i.message}\n`);
         const tty = process.stderr.isTTY && o.progress !== false;
+        if (files.includes(STDIN_PATH) && process.stdin.isTTY) process.stderr.write('scan: reading standard input from the terminal (end it with Ctrl-D)\n');
         const startedAt = Date.now();
         const { alerts, summary } = await runScan(
           {
