@@ -35,7 +35,8 @@ export function buildSqliteActivityQuery(dialect: Dialect, q: ActivityQuery, lim
     // An IP filter beside a user filter is checked on the user's rows.
     if (q.ip !== undefined && key?.column !== 'ip') conds.push(`+a.ip = ${p.add(q.ip)}`);
     if (q.action !== undefined) conds.push(`${broad('action')} = ${p.add(q.action)}`);
-    if (q.category !== undefined) conds.push(`+a.category = ${p.add(q.category)}`);
+    // The (category, time) index only for a walk of the table with no user, IP or action filter (those are narrower).
+    if (q.category !== undefined) conds.push(`${q.action === undefined ? broad('category') : '+a.category'} = ${p.add(q.category)}`);
     if (q.outcome !== undefined) conds.push(`+a.outcome = ${p.add(q.outcome)}`);
     if (q.app !== undefined) conds.push(`+a.app = ${p.add(q.app)}`);
     if (from !== undefined) conds.push(`${time} >= ${p.add(from)}`);

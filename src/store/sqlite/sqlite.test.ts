@@ -83,6 +83,12 @@ describe('SqliteStore query plans', () => {
     expect(byIp).not.toContain('activities_action_time');
     expect(plan({ action: 'USER_LOGIN', from })).toContain('activities_action_time');
     expect(plan({ from })).toContain('activities_time');
+    // A category alone walks its own (category, time) index; beside an action, the action's.
+    const byCategory = plan({ category: 'admin', outcome: 'failure', from });
+    expect(byCategory).toMatch(/SEARCH a USING INDEX activities_category_time \(category=\? AND time>\?\)/);
+    expect(byCategory).not.toContain('USE TEMP B-TREE FOR ORDER BY'); // in time order already (only ties sorted by id)
+    expect(plan({ category: 'admin', action: 'USER_LOGIN' })).toContain('activities_action_time');
+    expect(plan({ user: 'ana@acme.example', category: 'admin' })).not.toContain('activities_category_time');
     db.close();
   });
 });
