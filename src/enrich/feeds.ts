@@ -221,7 +221,8 @@ export async function updateFeeds(feeds: readonly FeedConfig[], ctx: FeedContext
         throw new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, `the response holds no IP address or CIDR (${parsed.malformed.length} malformed lines)`]);
       }
       reportMalformed(ctx, f, name, parsed.malformed);
-      mkdirSync(dirname(file), { recursive: true });
+      // 0700 like the store's folder: feeds usually live in the same data folder, which may be created here first.
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, body);
       renameSync(tmp, file); // atomic: readers see the old or the new copy, never half a file
