@@ -231,6 +231,17 @@ describe('detections, connectors, settings', () => {
     expect((await h.call('GET', '/api/connectors/nope', { session: viewer })).status).toBe(404);
   });
 
+  it('tells an admin what the store holds and how far back (the store stats), and no one else', async () => {
+    const r = await h.call('GET', '/api/store/stats', { session: admin });
+    expect(r.status).toBe(200);
+    const stored = await h.service.store.countActivities();
+    expect(r.body).toMatchObject({ driver: 'sqlite', activities: stored, retentionDays: expect.any(Number) });
+    expect(r.body.bytes).toBeGreaterThan(0);
+    expect(stored).toBeGreaterThan(0); // the suite's fixtures
+    expect(Date.parse(r.body.oldestActivity)).toBeLessThanOrEqual(Date.parse(r.body.newestActivity));
+    expect((await h.call('GET', '/api/store/stats', { session: viewer })).status).toBe(403);
+  });
+
   it('reads and changes settings (admin), nothing secret in them', async () => {
     const r = await h.call('GET', '/api/settings', { session: viewer });
     expect(r.body.service).toMatchObject({ store: 'sqlite', tls: false, connectors: ['testapp'], governance: true, lockoutThreshold: 3 });

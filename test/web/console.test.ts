@@ -548,6 +548,14 @@ ipRanges:
     await row.getByRole('button', { name: `all ${body.length} characters` }).click();
     expect(await sample.textContent()).toBe(body.replace('\u202e', '\\u202e'));
     await p.screenshot({ path: `${shots}/25-rejects.png`, fullPage: true });
+    // Settings, for an admin: what the store holds (this reject among it) and how far back.
+    await p.goto(`${h.url}/settings`);
+    const store = p.getByRole('region', { name: 'Store' }).or(p.locator('[aria-label="Store"]'));
+    await store.waitFor();
+    const stats = await h.service.store.stats();
+    const text = (await store.textContent())!;
+    expect(text).toContain(`Activities${stats.activities.toLocaleString('en-US')} from ${stats.oldestActivity!.slice(0, 10)}`);
+    expect(text).toContain('Rejected input1');
     await p.context().close();
   });
 

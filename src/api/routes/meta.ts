@@ -78,6 +78,26 @@ export function metaRoutes(ctx: ApiContext, document: () => Record<string, unkno
     }),
     route({
       method: 'GET',
+      url: '/api/store/stats',
+      access: 'admin',
+      tag: 'settings',
+      summary: 'What the store holds: activities and how far back they go (beside retentionDays), alerts, rejected input, directory users, bytes on disk',
+      response: z.object({
+        driver: z.enum(['sqlite', 'postgres']),
+        activities: z.number(),
+        oldestActivity: z.string().nullable(),
+        newestActivity: z.string().nullable(),
+        alerts: z.number(),
+        rejects: z.number(),
+        directoryUsers: z.number(),
+        bytes: z.number(),
+        retentionDays: z.number(),
+      }),
+      // Counting rows scans each table (seconds on a very large store): admins only, and never on a hot path.
+      handler: async () => ({ ...(await ctx.store.stats()), retentionDays: ctx.config.retentionDays }),
+    }),
+    route({
+      method: 'GET',
       url: '/api/audit',
       access: 'admin',
       tag: 'audit',

@@ -167,6 +167,7 @@ export function SettingsPage() {
   const me = useMe();
   const s = useApi<any>('/api/settings');
   const accounts = useApi<{ items: any[] }>(can(me, 'admin') ? '/api/accounts' : null);
+  const stats = useApi<any>(can(me, 'admin') ? '/api/store/stats' : null);
   const [error, setError] = useState<ApiError | null>(null);
   const [created, setCreated] = useState<string | null>(null);
   const create = async (e: FormEvent<HTMLFormElement>) => {
@@ -209,6 +210,30 @@ export function SettingsPage() {
           </div>
         )}
       </Async>
+      {can(me, 'admin') && (
+        <Async r={stats}>
+          {(st) => (
+            <div className="card" aria-label="Store">
+              <h2>Store</h2>
+              <dl className="facts">
+                <dt>Activities</dt>
+                <dd>
+                  {st.activities.toLocaleString('en-US')}
+                  {st.oldestActivity ? ` from ${st.oldestActivity.slice(0, 10)} to ${st.newestActivity.slice(0, 10)}` : ''} (retention {st.retentionDays} days)
+                </dd>
+                <dt>Alerts</dt>
+                <dd>{st.alerts.toLocaleString('en-US')}</dd>
+                <dt>Rejected input</dt>
+                <dd>{st.rejects.toLocaleString('en-US')}</dd>
+                <dt>Directory</dt>
+                <dd>{st.directoryUsers.toLocaleString('en-US')} users</dd>
+                <dt>Size on disk</dt>
+                <dd>{(st.bytes / 1048576).toFixed(1)} MB</dd>
+              </dl>
+            </div>
+          )}
+        </Async>
+      )}
       <div className="card" aria-label="More settings">
         <h2>Review and access</h2>
         <ul className="list">
