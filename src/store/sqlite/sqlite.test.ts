@@ -275,6 +275,52 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     expect(layoutProblems(db)).toEqual([]);
     db.close();
   });
+
+  it('upgrades a database of the two-level layout (0002) with rows merged and unmerged: found, deduplicated, merged on', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'rampart-0002-'));
+    for (const f of ['0001_init.sql', '0002_activity_lookups.sql']) copyFileSync(new URL(`./migrations/${f}`, import.meta.url), join(old, f));
+    const path = join(dir, `layout-${n++}.db`);
+    const before = new SqliteStore({ path, migrationsDir: old });
+    await before.migrate();
+    await before.close();
+    // Rows as the two-level writer left them: y1, y2 merged into the big tables, y3 still in the _recent ones.
+    const raw = new Database(path);
+    const insert = raw.prepare('INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const rows = [act('y1', 1), act('y2', 2, 'u2', '203.0.113.5'), act('y3', 3)].map((a, i) => {
+      const row: unknown[] = new Array(12);
+      fillRow(row, a);
+      row[11] = i + 1;
+      insert.run(row);
+      return row;
+    });
+    rows.forEach((row, i) => {
+      const level = i < 2 ? '' : '_recent';
+      raw.prepare(`INSERT INTO activity_ids${level} (id, rid) VALUES (?, ?)`).run(row[0], row[11]);
+      for (const [k, c] of [['email', 5], ['actor', 4], ['ip', 6]] as const) raw.prepare(`INSERT INTO activities_by_${k}${level} (k, t, r) VALUES (?, ?, ?)`).run(row[c], row[1], row[11]);
+    });
+    raw.prepare('UPDATE activity_merge SET merged_rid = 2').run();
+    raw.close();
+
+    const store = new SqliteStore({ path, mergeRows: 2, midRows: 3, mergeStepRows: 1 });
+    await store.migrate();
+    try {
+      expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['y3', 'y1']);
+      expect((await store.queryActivities({ ip: '203.0.113.5' })).items.map((a) => a.id)).toEqual(['y2']);
+      expect(await store.putActivities([act('y1', 1), act('y3', 3), act('y4', 4)])).toEqual({ inserted: 1, duplicates: 2, insertedIds: ['y4'] });
+      // New batches push the old rows through _mid into the big tables.
+      for (let b = 0; b < 6; b++) await store.putActivities([act(`z${b}`, 10 + b)]);
+      expect((await store.queryActivities({ user: 'U1@EXAMPLE.COM', limit: 100 })).items.map((a) => a.id)).toEqual(['z5', 'z4', 'z3', 'z2', 'z1', 'z0', 'y4', 'y3', 'y1']);
+      expect((await store.putActivities([act('y3', 3), act('z0', 10)])).duplicates).toBe(2);
+      expect((await store.stats()).activities).toBe(10);
+    } finally {
+      await store.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+    const db = new Database(path, { readonly: true });
+    expect(layoutProblems(db)).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM activity_ids').pluck().get()).toBeGreaterThan(2); // merged on, past _mid
+    db.close();
+  });
 });
 
 describe('SqliteStore WAL checkpoints', () => {
