@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 
-export declare const mergeStepSql: (from: 'recent' | 'mid', to: 'mid' | 'big') => string[];
+/** One merge step's statements on `db` (run the returned function in a transaction); it returns the ids moved. */
+export declare function prepareMergeStep(db: Database.Database, from: 'recent' | 'mid', to: 'mid' | 'big'): (n: number) => number;
 export declare const SET_CHECKPOINT: string;
 /** The table-name suffix of each level of the lookup tables (`activity_ids`, `activity_ids_mid`, ...). */
 export declare const LEVEL_SUFFIX: { readonly big: ''; readonly mid: '_mid'; readonly recent: '_recent' };

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { activity, runStoreContract } from '../store.contract.ts';
 import { fillRow, SqliteStore } from './index.ts';
 import { layoutProblems } from './layout.fixture.ts';
-import { mergeStepSql } from './activity-writer.js';
+import { prepareMergeStep } from './activity-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-sqlite-'));
 let n = 0;
@@ -201,7 +201,8 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
       await store.mergeActivities();
       await store.putActivities([act('old2', 2), act('new2', 101)]);
       const raw = new Database(path);
-      raw.transaction(() => { for (const sql of mergeStepSql('recent', 'mid')) raw.prepare(sql).run(100); })();
+      const step = prepareMergeStep(raw, 'recent', 'mid');
+      raw.transaction(() => step(100))();
       raw.close();
       await store.putActivities([act('old3', 3), act('new3', 102)]);
       expect([count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent')]).toEqual([2, 2, 2]);
