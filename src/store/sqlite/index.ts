@@ -81,6 +81,8 @@ export interface SqliteStoreOptions {
 
 /** The lookup tables' levels, as table-name suffixes (activity-writer.js): an id or key entry is in exactly one. */
 const LEVELS = Object.values(LEVEL_SUFFIX);
+/** One activity by id: its rid from whichever id table holds it (bound: the id once per level). */
+const GET_ACTIVITY = `SELECT body FROM activities WHERE rid = coalesce(${LEVELS.map((l) => `(SELECT rid FROM activity_ids${l} WHERE id = ?)`).join(', ')})`;
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /**
  * WAL pages before an automatic checkpoint (8 KiB pages: about 80 MB). A 10k-row batch dirties thousands of
@@ -401,7 +403,7 @@ if (this.#writer) return;
   async getActivity(id: string): Promise<Activity | null> {
     return this.#read('getActivity', () => {
       const body = this.#stmt(
-        `SELECT body FROM activities WHERE rid = coalesce(${LEVELS.map((l) => `(SELECT rid FROM activity_ids${l} WHERE id = ?)`).join(', ')})`,
+        GET_ACTIVITY,
       )
         .pluck()
         .get(LEVELS.map(() => id)) as string | undefined;
