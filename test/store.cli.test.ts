@@ -55,6 +55,15 @@ describe('rampart store (CLI)', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('RAMPART_ERR_STORE_BACKUP_FAILED');
 
+    // A retention of zero days or of words is refused before anything is deleted.
+    const zero = await rampart(['store', 'prune', '--days', '0'], dir);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('RAMPART_ERR_STORE_INVALID_QUERY');
+    const words = await rampart(['store', 'prune', '--days', 'ten'], dir);
+    expect(words.code).not.toBe(0);
+    expect(words.stderr).toContain('--days must be a non-negative integer');
+    expect(JSON.parse((await rampart(['store', 'stats', '--json'], dir)).stdout).activities).toBe(15);
+
     const prune = await rampart(['store', 'prune', '--days', '30'], dir);
     expect(prune.code).toBe(0);
     expect(prune.stdout).toContain('pruned 10 activities and 0 rejects older than 30 days');
