@@ -67,6 +67,8 @@ let nextPrebuilt = 0;
 const nextDelivery = () => (nextPrebuilt < prebuilt.length ? prebuilt[nextPrebuilt++] : delivery());
 
 const latencies: number[] = [];
+/** BENCH_EMIT_SERIES=1 (development aid): [due ms since start, latency ms] pairs, in acknowledgement order. */
+const series: number[] | null = process.env.BENCH_EMIT_SERIES === '1' ? [] : null;
 let ok = 0;
 let failed = 0;
 let measuredOk = 0;
@@ -88,6 +90,7 @@ async function send(dueAt: number): Promise<void> {
         measuredOk++;
         lastMeasuredAck = performance.now();
         latencies.push(lastMeasuredAck - dueAt);
+        if (series) series.push(Math.round(dueAt - start), Math.round((lastMeasuredAck - dueAt) * 10) / 10);
       }
     } else failed++;
   } catch {
@@ -129,5 +132,5 @@ const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length
 // took to acknowledge them all (a receiver that falls behind shows a rate under the one asked for).
 const spanMs = rate > 0 ? Math.max(durationMs, lastMeasuredAck - measureFrom) : durationMs;
 process.stdout.write(
-  JSON.stringify({ sent: generated, ok, failed, measuredOk, durationMs, perSec: (measuredOk / spanMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, ...(emitLatencies ? { latencies } : {}) }) + '\n',
+  JSON.stringify({ sent: generated, ok, failed, measuredOk, durationMs, perSec: (measuredOk / spanMs) * 1000, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, ...(emitLatencies ? { latencies } : {}), ...(series ? { series } : {}) }) + '\n',
 );

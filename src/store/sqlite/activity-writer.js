@@ -13,20 +13,39 @@
  */
 export const LEVEL_SUFFIX = { big: '', mid: '_mid', recent: '_recent' };
 /**
- * Claims an id for a new row: written only when the id is in none of the id tables (the two older ones are read,
- * never written here, so their random pages stay clean). Bound: id, rid, id, id. `changes` 0 means a duplicate.
+ * Level 0 (migration 0005): `activity_log`, the newest rows' ids and keys appended in rid order, before their move
+ * into the `_recent` tables. Its views (`activity_ids_log`, `activities_by_<key>_log`) give it the lookup tables'
+ * shape, so the read paths walk it as one more level: these suffixes are for reading only (a view takes no writes).
  */
-const CLAIM_ID =
-  'INSERT INTO activity_ids_recent (id, rid) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM activity_ids WHERE id = ?) ' +
-  'AND NOT EXISTS (SELECT 1 FROM activity_ids_mid WHERE id = ?) ON CONFLICT(id) DO NOTHING';
+export const READ_LEVEL_SUFFIX = { ...LEVEL_SUFFIX, log: '_log' };
+/**
+ * Whether an id is stored at a level with an id index (read only: the older tables' random pages stay clean). The
+ * log has no index on id; a writer remembers the log's ids instead (ActivityWriter, logIds). Bound: the id 3 times.
+ */
+const STORED_ID =
+  'SELECT EXISTS (SELECT 1 FROM activity_ids_recent WHERE id = ?) OR EXISTS (SELECT 1 FROM activity_ids_mid WHERE id = ?) ' +
+  'OR EXISTS (SELECT 1 FROM activity_ids WHERE id = ?)';
+/** A new row's id and keys, appended to the log (bound: rid, id, time, email, actor id, IP). */
+const LOG_ROW = 'INSERT INTO activity_log (rid, id, t, email, actor, ip) VALUES (?, ?, ?, ?, ?, ?)';
+const LOG_GEN = 'SELECT log_gen FROM activity_merge';
+/** The log's rows another connection appended since this writer last looked (bound: the last rid it knows). */
+const LOG_SINCE = 'SELECT rid, id FROM activity_log WHERE rid > ? ORDER BY rid';
+/**
+ * The move of the whole log into the `_recent` tables, in key order (run in one transaction with the delete and the
+ * generation bump). The conflict clauses never fire while each id is in one level; they turn a broken invariant into
+ * a skipped entry rather than a failed move.
+ */
+const FLUSH_LOG = [
+  'INSERT INTO activity_ids_recent (id, rid) SELECT id, rid FROM activity_log WHERE true ORDER BY id ON CONFLICT DO NOTHING',
+  ...[['email', 'email'], ['actor', 'actor'], ['ip', 'ip']].map(
+    ([table, col]) =>
+      `INSERT INTO activities_by_${table}_recent (k, t, r) SELECT ${col}, t, rid FROM activity_log WHERE ${col} IS NOT NULL ORDER BY ${col}, t, rid ON CONFLICT DO NOTHING`,
+  ),
+];
 /** The row itself, appended at `rid` (the 12th bound value, after fillRow's 11). */
 const INSERT_ACTIVITY =
   'INSERT INTO activities (id, time, app, tenant, actor_id, actor_email, ip, action, category, outcome, body, rid) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** The new row's keys, into the small recent lookup tables (bound: key, time, rid; skipped when the key is null). */
-const RECENT_KEYS = ['activities_by_email_recent', 'activities_by_actor_recent', 'activities_by_ip_recent'].map(
-  (t) => `INSERT INTO ${t} (k, t, r) VALUES (?, ?, ?)`,
-);
 /** The next batch's first rid - 1: above every row and every rid ever merged (a pruned tail is never reused). */
 const LAST_RID = 'SELECT max(coalesce((SELECT max(rid) FROM activities), 0), (SELECT merged_rid FROM activity_merge))';
 /** @param {'recent' | 'mid'} level */
@@ -85,21 +104,51 @@ export const SET_CHECKPOINT =
 export const MERGE_ROWS = 50_000;
 export const MID_ROWS = 200_000;
 export const MERGE_STEP_ROWS = 2_000;
+/**
+ * Rows in the log that trigger its move into `_recent`. A move rewrites the `_recent` pages its keys fall on, so
+ * larger moves write fewer pages per row; reads scan the log (no key index), so it stays a few thousand rows.
+ */
+export const LOG_ROWS = 4_000;
 
 /** The activity writes of one connection: batches, and the merges of their lookups in steps. */
 export class ActivityWriter {
   /**
    * @param {import('better-sqlite3').Database} db
-   * @param {{ mergeRows: number, midRows?: number, mergeStepRows: number }} opts
+   * @param {{ mergeRows: number, midRows?: number, mergeStepRows: number, logRows?: number }} opts
    */
   constructor(db, opts) {
     this.mergeRows = opts.mergeRows;
     this.midRows = opts.midRows ?? MID_ROWS;
     this.mergeStepRows = opts.mergeStepRows;
-    const claim = db.prepare(CLAIM_ID);
+    this.logRows = Math.max(1, opts.logRows ?? LOG_ROWS);
+    const stored = db.prepare(STORED_ID).pluck();
     const insert = db.prepare(INSERT_ACTIVITY);
-    const [emailKey, actorKey, ipKey] = RECENT_KEYS.map((sql) => db.prepare(sql));
+    const logRow = db.prepare(LOG_ROW);
+    const logGen = db.prepare(LOG_GEN).pluck();
+    const logSince = db.prepare(LOG_SINCE).raw();
     const lastRid = db.prepare(LAST_RID).pluck();
+    /**
+     * The ids in the log, as this writer knows them: the log has no id index, so a new row's id is checked here and
+     * at the indexed levels (STORED_ID). Brought up to date at the start of each batch, inside its transaction (under
+     * the write lock, so no other connection writes meanwhile): when the log's generation moved (a move into
+     * `_recent`, or a prune of log rows, by any connection) it is read again whole, else only the rows appended
+     * after the last rid this writer knows. logGen -1: unknown (at start, after a failed batch).
+     */
+    this.logIds = /** @type {Set<string>} */ (new Set());
+    this.logGen = -1;
+    this.logSeenRid = 0;
+    const syncLog = () => {
+      const gen = /** @type {number} */ (logGen.get());
+      if (gen !== this.logGen) {
+        this.logIds.clear();
+        this.logSeenRid = 0;
+        this.logGen = gen;
+      }
+      for (const [rid, id] of /** @type {Iterable<[number, string]>} */ (logSince.iterate(this.logSeenRid))) {
+        this.logIds.add(id);
+        this.logSeenRid = rid;
+      }
+    };
     const setCheckpoint = db.prepare(SET_CHECKPOINT);
     this.setCheckpoint = setCheckpoint;
     this.countRecent = db.prepare(countLevel('recent')).pluck();
@@ -117,23 +166,35 @@ export class ActivityWriter {
        * @returns {number[]} the indexes of the rows inserted (the others were duplicates)
        */
       (n, rowAt, checkpoint) => {
+        syncLog();
         const inserted = [];
         let rid = /** @type {number} */ (lastRid.get());
         for (let i = 0; i < n; i++) {
           const row = rowAt(i);
-          if (claim.run(row[0], rid + 1, row[0], row[0]).changes === 0) continue;
+          const id = /** @type {string} */ (row[0]);
+          if (this.logIds.has(id) || stored.get(id, id, id)) continue;
           row[11] = ++rid;
           insert.run(row);
-          // email, actor id, IP: fillRow's columns 5, 4, 6
-          if (row[5] !== null) emailKey.run(row[5], row[1], rid);
-          if (row[4] !== null) actorKey.run(row[4], row[1], rid);
-          if (row[6] !== null) ipKey.run(row[6], row[1], rid);
+          // id, time, email, actor id, IP: fillRow's columns 0, 1, 5, 4, 6
+          logRow.run(rid, id, row[1], row[5], row[4], row[6]);
+          this.logIds.add(id); // also makes a second copy later in the batch a duplicate
+          this.logSeenRid = rid;
           inserted.push(i);
         }
         if (checkpoint) setCheckpoint.run(checkpoint.connector, checkpoint.key, checkpoint.value, new Date().toISOString());
         return inserted;
       },
     );
+    const flushStatements = FLUSH_LOG.map((sql) => db.prepare(sql));
+    const clearLog = db.prepare('DELETE FROM activity_log');
+    const bumpGen = db.prepare('UPDATE activity_merge SET log_gen = log_gen + 1 RETURNING log_gen').pluck();
+    /** The whole log into `_recent` in one transaction; returns the ids moved. */
+    this.flushTxn = db.transaction(() => {
+      const moved = flushStatements[0].run().changes;
+      for (let i = 1; i < flushStatements.length; i++) flushStatements[i].run();
+      clearLog.run();
+      return { moved, gen: /** @type {number} */ (bumpGen.get()) };
+    });
     const mark = db.prepare(MARK_MERGED);
     /**
      * @param {'recent' | 'mid'} from
@@ -173,10 +234,29 @@ export class ActivityWriter {
    * @returns {number[]}
    */
   write(n, rowAt, checkpoint) {
-    const inserted = this.batch.immediate(n, rowAt, checkpoint);
-    this.recent += inserted.length;
+    let inserted;
+    try {
+      inserted = this.batch.immediate(n, rowAt, checkpoint);
+    } catch (err) {
+      // Rolled back: the ids remembered during the batch were never stored. Read the log again next time.
+      this.logGen = -1;
+      throw err;
+    }
     this.sinceAfterBatch += inserted.length;
     return inserted;
+  }
+
+  /**
+   * Moves the log into the `_recent` tables when it holds `logRows` rows (or `force`), in one transaction; a failure
+   * (another connection holding the lock past busy_timeout) changes nothing and the next batch tries again.
+   * @param {boolean} [force]
+   */
+  flushLog(force = false) {
+    if (this.logGen === -1 || (!force && this.logIds.size < this.logRows) || this.logIds.size === 0) return;
+    const { moved, gen } = this.flushTxn.immediate();
+    this.logIds.clear();
+    this.logGen = gen;
+    this.recent += moved;
   }
 
   /**
@@ -195,6 +275,11 @@ export class ActivityWriter {
   afterBatch() {
     const added = this.sinceAfterBatch;
     this.sinceAfterBatch = 0;
+    try {
+      this.flushLog();
+    } catch {
+      // retried after the next batch; the rows stay in the log, where every read finds them
+    }
     if (this.merging === null && this.recent < this.mergeRows) return;
     try {
       if (this.merging === null) {
@@ -250,11 +335,14 @@ export class ActivityWriter {
   }
 
   #estimateBig() {
-    return Math.max(0, /** @type {number} */ (this.maxRid.get()) - this.recent - this.mid);
+    return Math.max(0, /** @type {number} */ (this.maxRid.get()) - this.logIds.size - this.recent - this.mid);
   }
 
   /** Merges every row out of `_recent` and `_mid` into the big tables now; returns how many rows it moved there. */
   mergeAll() {
+    this.logGen = -1;
+    this.batch.immediate(0, () => [], null); // reads the log as it is now (another connection may have written)
+    this.flushLog(true);
     let total = 0;
     for (const level of /** @type {const} */ (['recent', 'mid'])) {
       for (;;) {

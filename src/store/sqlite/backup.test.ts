@@ -20,7 +20,7 @@ describe('backupSqlite', () => {
   it('copies a store that another connection keeps writing: one consistent snapshot, whole batches only, 0600', async () => {
     const path = join(dir, 'live.db');
     // The writer thread: its own connection, as `rampart serve` would be while the backup reads.
-    const store = new SqliteStore({ path, writer: 'worker', mergeRows: 700, midRows: 1500, mergeStepRows: 300 });
+    const store = new SqliteStore({ path, writer: 'worker', mergeRows: 700, midRows: 1500, mergeStepRows: 300, logRows: 500 });
     await store.migrate();
     const BATCH = 250;
     for (let b = 0; b < 20; b++) await store.putActivities(batchOf(b, BATCH));

@@ -4,9 +4,9 @@ import { SqliteStore } from './index.ts';
 import { ActivitySchema } from '../../schema/activity.ts';
 
 const path = process.argv[2];
-// argv[4]: merge threshold; 500 starts a merge after every batch, in steps of 200 rows, and a merge of `_mid` into
-// the big tables every few batches (at 1,500 rows), so the kill often lands inside a merge step of either kind or
-// between the steps of one merge.
+// argv[4]: merge threshold; 500 moves the log into `_recent` after every batch (at 250 rows) and starts a merge after
+// every batch, in steps of 200 rows, and a merge of `_mid` into the big tables every few batches (at 1,500 rows), so
+// the kill often lands inside a move of the log or a merge step of either kind, or between the steps of one merge.
 const mergeRows = process.argv[4] ? Number(process.argv[4]) : undefined;
 const store = new SqliteStore({
   path,
@@ -14,6 +14,7 @@ const store = new SqliteStore({
   mergeRows,
   midRows: mergeRows ? mergeRows * 3 : undefined,
   mergeStepRows: mergeRows ? 200 : undefined,
+  logRows: mergeRows ? mergeRows / 2 : undefined,
 });
 await store.migrate();
 const BATCH = 500;

@@ -35,7 +35,7 @@ import {
 } from '../common.ts';
 import { buildAlertQuery, type Dialect } from '../sql.ts';
 import { buildSqliteActivityQuery } from './query.ts';
-import { ActivityWriter, LEVEL_SUFFIX, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS } from './activity-writer.js';
+import { ActivityWriter, LEVEL_SUFFIX, LOG_ROWS, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS, READ_LEVEL_SUFFIX } from './activity-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -77,12 +77,19 @@ export interface SqliteStoreOptions {
   midRows?: number;
   /** Rows per merge step (default MERGE_STEP_ROWS): each step is one short transaction after a batch. */
   mergeStepRows?: number;
+  /** Rows in the log (level 0, migration 0005) that trigger its move into the `_recent` tables (default LOG_ROWS). */
+  logRows?: number;
 }
 
 /** The lookup tables' levels, as table-name suffixes (activity-writer.js): an id or key entry is in exactly one. */
 const LEVELS = Object.values(LEVEL_SUFFIX);
-/** One activity by id: its rid from whichever id table holds it (bound: the id once per level). */
-const GET_ACTIVITY = `SELECT body FROM activities WHERE rid = coalesce(${LEVELS.map((l) => `(SELECT rid FROM activity_ids${l} WHERE id = ?)`).join(', ')})`;
+/** The same and the log (level 0, views over `activity_log`), for reads. */
+const READ_LEVELS = Object.values(READ_LEVEL_SUFFIX);
+/**
+ * One activity by id: its rid from whichever level holds it (bound: the id once per level). coalesce stops at the
+ * first level that has it, so the log (a scan of a few thousand rows: it has no id index) is read last.
+ */
+const GET_ACTIVITY = `SELECT body FROM activities WHERE rid = coalesce(${READ_LEVELS.map((l) => `(SELECT rid FROM activity_ids${l} WHERE id = ?)`).join(', ')})`;
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /**
  * WAL pages before an automatic checkpoint (8 KiB pages: about 80 MB). A 10k-row batch dirties thousands of
@@ -142,6 +149,7 @@ export class SqliteStore implements Store {
   readonly #mergeStepRows: number;
   readonly #mergeRows: number;
   readonly #midRows: number;
+  readonly #logRows: number;
   #closed = false;
   #migrated = false;
   readonly #writerMode: 'inline' | 'worker';
@@ -167,6 +175,7 @@ export class SqliteStore implements Store {
     this.#mergeRows = Math.max(1, Math.floor(opts.mergeRows ?? MERGE_ROWS));
     this.#midRows = Math.max(1, Math.floor(opts.midRows ?? MID_ROWS));
     this.#mergeStepRows = Math.max(1, Math.floor(opts.mergeStepRows ?? MERGE_STEP_ROWS));
+    this.#logRows = Math.max(1, Math.floor(opts.logRows ?? LOG_ROWS));
     if (this.#writerMode === 'worker' && opts.path === ':memory:') {
       throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', ['sqlite::memory:', 'the worker writer needs a file']);
     }
@@ -233,7 +242,7 @@ export class SqliteStore implements Store {
   #prepare(): void {
 if (this.#writer) return;
     if (!this.#migrated) throw new RampartError('RAMPART_ERR_STORE_UNAVAILABLE', [`sqlite:${this.#path}`, 'migrate() has not run']);
-    this.#writer = new ActivityWriter(this.#db, { mergeRows: this.#mergeRows, midRows: this.#midRows, mergeStepRows: this.#mergeStepRows });
+    this.#writer = new ActivityWriter(this.#db, { mergeRows: this.#mergeRows, midRows: this.#midRows, mergeStepRows: this.#mergeStepRows, logRows: this.#logRows });
   }
 
   async close(): Promise<void> {
@@ -337,6 +346,7 @@ if (this.#writer) return;
         mergeRows: this.#mergeRows,
         midRows: this.#midRows,
         mergeStepRows: this.#mergeStepRows,
+        logRows: this.#logRows,
       },
     });
     worker.on('message', (msg: { id: number; ok: boolean; inserted?: number[]; code?: string }) => {
@@ -406,7 +416,7 @@ if (this.#writer) return;
         GET_ACTIVITY,
       )
         .pluck()
-        .get(LEVELS.map(() => id)) as string | undefined;
+        .get(READ_LEVELS.map(() => id)) as string | undefined;
       return body === undefined ? null : (JSON.parse(body) as Activity);
     });
   }
@@ -453,14 +463,20 @@ if (this.#writer) return;
     // A pruned row's id and lookup entries go in the same transaction, so the id can be stored again later.
     const forgetId = LEVELS.map((l) => this.#stmt(`DELETE FROM activity_ids${l} WHERE id = ?`));
     const forgetKey = ['email', 'actor', 'ip'].map((k) => LEVELS.map((l) => this.#stmt(`DELETE FROM activities_by_${k}${l} WHERE k = ? AND t = ? AND r = ?`)));
+    const forgetLogged = this.#stmt('DELETE FROM activity_log WHERE rid = ?');
+    // Writers remember the log's ids (activity-writer.js): a new generation makes them read it again.
+    const bumpLogGen = this.#stmt('UPDATE activity_merge SET log_gen = log_gen + 1');
     const batch = this.#db.transaction(() => {
       const rows = del.all(cutoff, PRUNE_BATCH_ROWS) as { rid: number; id: string; time: number; actor_email: string | null; actor_id: string | null; ip: string | null }[];
+      let logged = 0;
       for (const r of rows) {
         for (const f of forgetId) f.run(r.id);
         for (const [i, k] of [r.actor_email, r.actor_id, r.ip].entries()) {
           if (k !== null) for (const f of forgetKey[i]) f.run(k, r.time, r.rid);
         }
+        logged += forgetLogged.run(r.rid).changes;
       }
+      if (logged) bumpLogGen.run();
       return rows.length;
     });
     return deleteInBatches(

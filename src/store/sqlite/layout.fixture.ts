@@ -1,16 +1,16 @@
-// Checks the activity layout's invariants (migrations 0002, 0003) on a database file: every stored row's id is in
-// exactly one id table (activity_ids, activity_ids_mid or activity_ids_recent) with the row's rid, every row's email,
-// actor id and IP are in exactly one level (big, `_mid`, `_recent`) of that key's lookup tables, and no entry is left
+// Checks the activity layout's invariants (migrations 0002, 0003, 0005) on a database file: every stored row's id is
+// in exactly one level (activity_ids, activity_ids_mid, activity_ids_recent or the log) with the row's rid, every row's
+// email, actor id and IP are in exactly one level (big, `_mid`, `_recent`, log) of that key's lookups, and no entry is left
 // without its row. Merges move entries in steps, so a row may have some entries moved and others not yet: each is
 // checked on its own.
 // Returns the broken invariants, [] when sound.
 import type Database from 'better-sqlite3';
-import { LEVEL_SUFFIX } from './activity-writer.js';
+import { READ_LEVEL_SUFFIX } from './activity-writer.js';
 
 export function layoutProblems(db: Database.Database): string[] {
   const n = (sql: string) => db.prepare(sql).pluck().get() as number;
   const problems: string[] = [];
-  const levels = Object.values(LEVEL_SUFFIX);
+  const levels = Object.values(READ_LEVEL_SUFFIX);
   const sum = (term: (level: string) => string) => levels.map(term).join(' + ');
   const checks: [string, string][] = [
     [

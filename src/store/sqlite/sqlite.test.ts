@@ -31,13 +31,13 @@ runStoreContract('sqlite (worker writer)', async (opts) => {
 // tables at 5), in steps of two, so duplicates, queries, pages, counts and prunes all meet rows at every level of
 // the lookups, and part-way through a merge.
 runStoreContract('sqlite (merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, midRows: 5, mergeStepRows: 2 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, mergeRows: 3, midRows: 5, mergeStepRows: 2, logRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
 
 runStoreContract('sqlite (worker writer, merge every 3 rows)', async (opts) => {
-  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, midRows: 5, mergeStepRows: 2 });
+  const store = new SqliteStore({ path: join(dir, `store-${n++}.db`), migrationsDir: opts?.migrationsDir, writer: 'worker', mergeRows: 3, midRows: 5, mergeStepRows: 2, logRows: 2 });
   if (opts?.migrate !== false) await store.migrate();
   return store;
 });
@@ -127,9 +127,87 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     db.close();
   });
 
+  it('keeps the newest rows in the log (level 0): found, deduplicated, still there after reopening, moved on in key order', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const db = new Database(path);
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    const first = new SqliteStore({ path, logRows: 5 });
+    await first.migrate();
+    try {
+      expect((await first.putActivities([act('l1', 1), act('l2', 2, 'u2', '203.0.113.9')])).inserted).toBe(2);
+      // In the log only: no `_recent` entry was written for them.
+      expect([count('activity_log'), count('activity_ids_recent'), count('activities_by_email_recent')]).toEqual([2, 0, 0]);
+      expect((await first.putActivities([act('l1', 1), act('l2', 2)])).duplicates).toBe(2);
+      expect((await first.queryActivities({ user: 'U2@example.com' })).items.map((a) => a.id)).toEqual(['l2']);
+      expect((await first.queryActivities({ ip: '198.51.100.7' })).items.map((a) => a.id)).toEqual(['l1']);
+      expect((await first.getActivity('l2'))?.actor.id).toBe('u2');
+    } finally {
+      await first.close();
+    }
+    // A new writer has never seen these ids: it reads them from the log before its first batch.
+    const second = new SqliteStore({ path, logRows: 5 });
+    await second.migrate();
+    try {
+      expect(await second.putActivities([act('l1', 1), act('l3', 3)])).toEqual({ inserted: 1, duplicates: 1, insertedIds: ['l3'] });
+      expect(await second.putActivities([act('l4', 4), act('l5', 5), act('l2', 2)])).toEqual({ inserted: 2, duplicates: 1, insertedIds: ['l4', 'l5'] });
+      // 5 rows: moved into `_recent` after that batch, and deduplicated there.
+      expect([count('activity_log'), count('activity_ids_recent'), count('activities_by_ip_recent')]).toEqual([0, 5, 5]);
+      expect((await second.putActivities([act('l1', 1), act('l5', 5)])).duplicates).toBe(2);
+      expect((await second.queryActivities({ user: 'u1', limit: 10 })).items.map((a) => a.id)).toEqual(['l5', 'l4', 'l3', 'l1']);
+    } finally {
+      await second.close();
+    }
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('deduplicates across two writers on one file while the log fills and moves (each reads what the other appended)', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const a = new SqliteStore({ path, logRows: 4, mergeRows: 6, mergeStepRows: 2 });
+    const b = new SqliteStore({ path, logRows: 4, mergeRows: 6, mergeStepRows: 2 });
+    await a.migrate();
+    await b.migrate();
+    try {
+      const all: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const [mine, other] = i % 2 ? [a, b] : [b, a];
+        const id = `w${i}`;
+        all.push(id);
+        expect((await mine.putActivities([act(id, i)])).inserted).toBe(1);
+        // The other writer sees it as stored, whether it is still in the log or has moved on.
+        expect((await other.putActivities([act(id, i)])).duplicates).toBe(1);
+        // And every earlier id is a duplicate for both.
+        expect((await mine.putActivities(all.map((x) => act(x, Number(x.slice(1)))))).duplicates).toBe(all.length);
+      }
+      expect(await a.countActivities()).toBe(12);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    const db = new Database(path, { readonly: true });
+    expect(layoutProblems(db)).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM activity_ids_mid').pluck().get()).toBeGreaterThan(0); // moved and merged on
+    db.close();
+  });
+
+  it('forgets the ids of a batch that failed and rolled back, so they are stored when sent again', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    try {
+      const bad = { ...act('f2', 2), time: 'not a time' };
+      // f1 is written, then the batch fails on f2 and rolls back: f1 is not stored.
+      await expect(store.putActivities([act('f1', 1), bad])).rejects.toMatchObject({ code: 'RAMPART_ERR_STORE_WRITE_FAILED' });
+      expect(await store.countActivities()).toBe(0);
+      expect(await store.putActivities([act('f1', 1), act('f2', 2)])).toEqual({ inserted: 2, duplicates: 0, insertedIds: ['f1', 'f2'] });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps a merge ahead of batches larger than a step, so the recent tables stay bounded and the merge ends', async () => {
     const path = join(dir, `layout-${n++}.db`);
-    const store = new SqliteStore({ path, mergeRows: 20, mergeStepRows: 4 });
+    const store = new SqliteStore({ path, mergeRows: 20, mergeStepRows: 4, logRows: 10 });
     await store.migrate();
     const db = new Database(path, { readonly: true });
     const recent = () => db.prepare('SELECT count(*) FROM activity_ids_recent').pluck().get() as number;
@@ -153,16 +231,16 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
 
   it('merges _recent into _mid and _mid into the big tables, each level bounded, every row found at every stage', async () => {
     const path = join(dir, `layout-${n++}.db`);
-    const store = new SqliteStore({ path, mergeRows: 20, midRows: 60, mergeStepRows: 4 });
+    const store = new SqliteStore({ path, mergeRows: 20, midRows: 60, mergeStepRows: 4, logRows: 15 });
     await store.migrate();
     const db = new Database(path, { readonly: true });
     const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
-    const levels: { recent: number; mid: number; big: number }[] = [];
+    const levels: { log: number; recent: number; mid: number; big: number }[] = [];
     try {
       for (let b = 0; b < 40; b++) {
         const batch = Array.from({ length: 10 }, (_, i) => act(`m${b}-${i}`, b * 10 + i, `u${i}`, `198.51.100.${i}`));
         expect((await store.putActivities(batch)).inserted).toBe(10);
-        levels.push({ recent: count('activity_ids_recent'), mid: count('activity_ids_mid'), big: count('activity_ids') });
+        levels.push({ log: count('activity_log'), recent: count('activity_ids_recent'), mid: count('activity_ids_mid'), big: count('activity_ids') });
         // Redeliveries are duplicates whichever level their ids have reached.
         if (b % 5 === 4) {
           const again = Array.from({ length: (b + 1) * 10 }, (_, k) => act(`m${Math.floor(k / 10)}-${k % 10}`, k, `u${k % 10}`, `198.51.100.${k % 10}`));
@@ -178,25 +256,31 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     } finally {
       await store.close();
     }
-    // Both merges ran: rows reached the big tables in runs, and neither smaller level piled up.
+    // The log moved every other batch (15 rows), both merges ran: rows reached the big tables in runs, and no
+    // smaller level piled up.
     expect(levels.at(-1)!.big).toBeGreaterThanOrEqual(60);
     expect(levels.some((l) => l.mid > 0 && l.recent > 0 && l.big > 0)).toBe(true);
+    expect(levels.filter((l) => l.log > 0).length).toBeGreaterThan(10);
+    expect(Math.max(...levels.map((l) => l.log))).toBeLessThan(15);
     expect(Math.max(...levels.map((l) => l.recent))).toBeLessThanOrEqual(40);
     // _mid's threshold: 60, or sqrt(20 x rows in the big tables) when more (at most sqrt(20 x 400) here).
     expect(Math.max(...levels.map((l) => l.mid))).toBeLessThanOrEqual(Math.sqrt(20 * 400) + 20);
-    for (const l of levels) expect(l.recent + l.mid + l.big).toBe(levels.indexOf(l) * 10 + 10);
+    for (const l of levels) expect(l.log + l.recent + l.mid + l.big).toBe(levels.indexOf(l) * 10 + 10);
     expect(layoutProblems(db)).toEqual([]);
     db.close();
   });
 
   it('prunes rows at every level with their ids and lookups, so a pruned id can be stored again', async () => {
     const path = join(dir, `layout-${n++}.db`);
-    const store = new SqliteStore({ path, mergeRows: 1_000_000, midRows: 1_000_000 });
+    // The log moves into _recent at 2 rows, so a pair lands in _recent and a single row stays in the log.
+    const store = new SqliteStore({ path, mergeRows: 1_000_000, midRows: 1_000_000, logRows: 2 });
     await store.migrate();
     const db = new Database(path, { readonly: true });
     const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    const idLevels = () => [count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent'), count('activity_log')];
     try {
-      // old1/new1 in the big tables (mergeActivities), old2/new2 in _mid (a raw step), old3/new3 in _recent.
+      // old1/new1 in the big tables (mergeActivities), old2/new2 in _mid (a raw step), old3/new3 in _recent, old4 in
+      // the log.
       await store.putActivities([act('old1', 1), act('new1', 100)]);
       await store.mergeActivities();
       await store.putActivities([act('old2', 2), act('new2', 101)]);
@@ -205,13 +289,15 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
       raw.transaction(() => step(100))();
       raw.close();
       await store.putActivities([act('old3', 3), act('new3', 102)]);
-      expect([count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent')]).toEqual([2, 2, 2]);
-      expect((await store.putActivities([act('new1', 100), act('new2', 101), act('new3', 102)])).duplicates).toBe(3);
-      expect(await store.pruneActivities(at(50))).toBe(3);
-      expect([count('activity_ids'), count('activity_ids_mid'), count('activity_ids_recent')]).toEqual([1, 1, 1]);
-      expect(count('activities_by_ip') + count('activities_by_ip_mid') + count('activities_by_ip_recent')).toBe(3);
+      await store.putActivities([act('old4', 4)]);
+      expect(idLevels()).toEqual([2, 2, 2, 1]);
+      expect((await store.putActivities([act('new1', 100), act('new2', 101), act('new3', 102), act('old4', 4)])).duplicates).toBe(4);
+      expect(await store.pruneActivities(at(50))).toBe(4);
+      expect(idLevels()).toEqual([1, 1, 1, 0]);
+      expect(count('activities_by_ip') + count('activities_by_ip_mid') + count('activities_by_ip_recent') + count('activities_by_ip_log')).toBe(3);
       expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['new3', 'new2', 'new1']);
-      expect((await store.putActivities([act('old1', 1), act('old2', 2), act('old3', 3)])).inserted).toBe(3);
+      // old4 was pruned from the log: the writer forgets the id it remembered there, so it can be stored again.
+      expect((await store.putActivities([act('old1', 1), act('old2', 2), act('old3', 3), act('old4', 4)])).inserted).toBe(4);
     } finally {
       await store.close();
     }
@@ -302,7 +388,7 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     raw.prepare('UPDATE activity_merge SET merged_rid = 2').run();
     raw.close();
 
-    const store = new SqliteStore({ path, mergeRows: 2, midRows: 3, mergeStepRows: 1 });
+    const store = new SqliteStore({ path, mergeRows: 2, midRows: 3, mergeStepRows: 1, logRows: 1 });
     await store.migrate();
     try {
       expect((await store.queryActivities({ user: 'u1' })).items.map((a) => a.id)).toEqual(['y3', 'y1']);

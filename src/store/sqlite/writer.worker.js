@@ -10,7 +10,7 @@ import { ActivityWriter } from './activity-writer.js';
 
 const db = new Database(workerData.path);
 for (const p of workerData.pragmas) db.pragma(p);
-const writer = new ActivityWriter(db, { mergeRows: workerData.mergeRows, midRows: workerData.midRows, mergeStepRows: workerData.mergeStepRows });
+const writer = new ActivityWriter(db, { mergeRows: workerData.mergeRows, midRows: workerData.midRows, mergeStepRows: workerData.mergeStepRows, logRows: workerData.logRows });
 
 parentPort.on('message', (msg) => {
   if (msg.type === 'close') {
