@@ -223,6 +223,13 @@ export class ActivityWriter {
     this.big = this.#estimateBig();
     /** Rows inserted since the last afterBatch (what the merges must at least keep pace with). */
     this.sinceAfterBatch = 0;
+    /**
+     * Rows the merge under way may move now: twice the rows inserted (times the `_mid` ratio for the merge into the
+     * big tables), spent a whole step at a time. Small batches (a live commit of a few activities) earn a step every
+     * few hundred batches instead of taking one each: one step per batch made a merge run every commit for its whole
+     * length, and a merge of `_mid` (100+ steps of ~10 ms) held the inline writer's event loop for seconds.
+     */
+    this.mergeCredit = 0;
   }
 
   /**
@@ -261,8 +268,8 @@ export class ActivityWriter {
 
   /**
    * Merge steps after a batch, while a merge is under way. A merge of `_recent` into `_mid` starts when `mergeRows`
-   * rows are in `_recent`, and runs at least one step per call, and as many as it takes to move twice the rows
-   * inserted since the last call, so it outpaces batches of any size and ends. (One step per batch let 5,000-row
+   * rows are in `_recent`, takes its first step at once, and then moves twice the rows inserted, in whole steps as
+   * the batches earn them (mergeCredit), so it outpaces batches of any size and ends. (One step per batch let 5,000-row
    * batches outrun 2,000-row steps: the merge never ended, the `_recent` tables grew to ~600,000 rows over a
    * 1M-row load, and inserting into them at random halved the put rate; docs/store.md.) When it ends with
    * midThreshold() rows in `_mid`, a merge of `_mid` into the big tables follows, at threshold / `mergeRows` times
@@ -289,18 +296,22 @@ export class ActivityWriter {
         this.mid = /** @type {number} */ (this.countMid.get());
         this.big = this.#estimateBig();
         this.merging = 'recent';
+        this.mergeCredit = this.mergeStepRows; // the first step at once
       }
       const pace = this.merging === 'recent' ? 2 * added : 2 * added * Math.max(1, Math.round(this.midThreshold() / this.mergeRows));
-      let total = 0;
-      do {
-        const moved = this.#step(this.merging);
-        total += moved;
+      // Steps not taken (a failed step) carry over, but never pile up into one long pause.
+      this.mergeCredit = Math.min(this.mergeCredit + pace, pace + this.mergeStepRows);
+      while (this.mergeCredit >= this.mergeStepRows) {
+        const level = this.merging;
+        const moved = this.#step(level);
+        this.mergeCredit -= this.mergeStepRows;
         if (moved < this.mergeStepRows) {
-          // This level is empty: the next merge, if due.
-          this.merging = this.merging === 'recent' && this.mid >= this.midThreshold() ? 'mid' : null;
+          // This level is empty: the next merge, if due, takes its first step after the next batch.
+          this.merging = level === 'recent' && this.mid >= this.midThreshold() ? 'mid' : null;
+          this.mergeCredit = this.merging ? this.mergeStepRows : 0;
           break;
         }
-      } while (total < pace);
+      }
     } catch {
       // retried after the next batch
     }

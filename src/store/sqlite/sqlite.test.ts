@@ -231,7 +231,7 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
 
   it('merges _recent into _mid and _mid into the big tables, each level bounded, every row found at every stage', async () => {
     const path = join(dir, `layout-${n++}.db`);
-    const store = new SqliteStore({ path, mergeRows: 20, midRows: 60, mergeStepRows: 4, logRows: 15 });
+    const store = new SqliteStore({ path, mergeRows: 20, midRows: 60, mergeStepRows: 4, logRows: 5 });
     await store.migrate();
     const db = new Database(path, { readonly: true });
     const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
@@ -256,16 +256,49 @@ describe('SqliteStore activity layout (merged lookups and recent rows)', () => {
     } finally {
       await store.close();
     }
-    // The log moved every other batch (15 rows), both merges ran: rows reached the big tables in runs, and no
-    // smaller level piled up.
+    // The log moved after every batch, both merges ran: rows reached the big tables in runs, and no smaller level
+    // piled up.
     expect(levels.at(-1)!.big).toBeGreaterThanOrEqual(60);
     expect(levels.some((l) => l.mid > 0 && l.recent > 0 && l.big > 0)).toBe(true);
-    expect(levels.filter((l) => l.log > 0).length).toBeGreaterThan(10);
-    expect(Math.max(...levels.map((l) => l.log))).toBeLessThan(15);
+    expect(Math.max(...levels.map((l) => l.log))).toBe(0); // moved after each 10-row batch (logRows 5)
     expect(Math.max(...levels.map((l) => l.recent))).toBeLessThanOrEqual(40);
     // _mid's threshold: 60, or sqrt(20 x rows in the big tables) when more (at most sqrt(20 x 400) here).
     expect(Math.max(...levels.map((l) => l.mid))).toBeLessThanOrEqual(Math.sqrt(20 * 400) + 20);
     for (const l of levels) expect(l.log + l.recent + l.mid + l.big).toBe(levels.indexOf(l) * 10 + 10);
+    expect(layoutProblems(db)).toEqual([]);
+    db.close();
+  });
+
+  it('spreads a merge over small batches: a step only when the batches have earned one, never a step per batch', async () => {
+    const path = join(dir, `layout-${n++}.db`);
+    // Single-row batches (a live commit), steps of 10: the merge moves 2 rows per row inserted (x2 for _mid's, whose
+    // threshold is twice mergeRows), so a step every 5 batches out of `_recent` and every ~3 out of `_mid`.
+    const store = new SqliteStore({ path, mergeRows: 20, midRows: 40, mergeStepRows: 10, logRows: 1 });
+    await store.migrate();
+    const db = new Database(path, { readonly: true });
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    const moved: boolean[] = [];
+    try {
+      let before = { mid: 0, big: 0 };
+      for (let i = 0; i < 200; i++) {
+        await store.putActivities([act(`s${i}`, i, `u${i % 5}`, `198.51.100.${i % 9}`)]);
+        const now = { mid: count('activity_ids_mid'), big: count('activity_ids') };
+        moved.push(now.mid !== before.mid || now.big !== before.big);
+        before = now;
+      }
+      expect((await store.queryActivities({ user: 'u3', limit: 100 })).items).toHaveLength(40);
+      expect((await store.putActivities([act('s0', 0), act('s199', 199)])).duplicates).toBe(2);
+    } finally {
+      await store.close();
+    }
+    const steps = moved.filter(Boolean).length;
+    // Both merges ran, in steps earned by the batches: far fewer steps than batches, and never four batches in a row
+    // (three: one merge's last step, the next merge's first, then its paced steps; a step per batch would move rows
+    // after every batch while `_mid` empties, 4-5 in a row here).
+    expect(count('activity_ids')).toBeGreaterThanOrEqual(40);
+    expect(steps).toBeGreaterThan(10);
+    expect(steps).toBeLessThan(80);
+    expect(moved.some((m, i) => m && moved[i + 1] && moved[i + 2] && moved[i + 3])).toBe(false);
     expect(layoutProblems(db)).toEqual([]);
     db.close();
   });
