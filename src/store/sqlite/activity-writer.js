@@ -37,9 +37,9 @@ const LOG_SINCE = 'SELECT rid, id FROM activity_log WHERE rid > ? ORDER BY rid';
  */
 const FLUSH_LOG = [
   'INSERT INTO activity_ids_recent (id, rid) SELECT id, rid FROM activity_log WHERE true ORDER BY id ON CONFLICT DO NOTHING',
-  ...[['email', 'email'], ['actor', 'actor'], ['ip', 'ip']].map(
-    ([table, col]) =>
-      `INSERT INTO activities_by_${table}_recent (k, t, r) SELECT ${col}, t, rid FROM activity_log WHERE ${col} IS NOT NULL ORDER BY ${col}, t, rid ON CONFLICT DO NOTHING`,
+  // The log's key columns are named as the lookup tables' suffixes.
+  ...['email', 'actor', 'ip'].map(
+    (k) => `INSERT INTO activities_by_${k}_recent (k, t, r) SELECT ${k}, t, rid FROM activity_log WHERE ${k} IS NOT NULL ORDER BY ${k}, t, rid ON CONFLICT DO NOTHING`,
   ),
 ];
 /** The row itself, appended at `rid` (the 12th bound value, after fillRow's 11). */
