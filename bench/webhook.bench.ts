@@ -42,10 +42,11 @@ async function prefill(store: Store): Promise<void> {
   if (PREFILL <= 0) return;
   const file = join(root, '.bench-tmp', `webhook-prefill-${PREFILL}.ndjson`);
   await writeSyntheticWorkplace({ events: PREFILL, users: 5_000, seed: 11, path: file });
+  const ctx = { receivedAt: new Date().toISOString(), source: 'prefill' };
   let batch: Activity[] = [];
   for await (const r of readNdjson(openInput(file), 1 << 20)) {
     if (!r.ok) throw new Error(`prefill line ${r.line}: ${r.reason}`);
-    batch.push(...normalizeEnvelope(r.record, { receivedAt: new Date().toISOString(), source: 'prefill' }).activities);
+    batch.push(...normalizeEnvelope(r.record, ctx).activities);
     if (batch.length >= 5_000) {
       await store.putActivities(batch);
       batch = [];

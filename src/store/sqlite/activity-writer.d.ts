@@ -8,6 +8,8 @@ export declare const LEVEL_SUFFIX: { readonly big: ''; readonly mid: '_mid'; rea
 /** LEVEL_SUFFIX and the log (level 0, read through views): for the read paths only. */
 export declare const READ_LEVEL_SUFFIX: { readonly big: ''; readonly mid: '_mid'; readonly recent: '_recent'; readonly log: '_log' };
 export declare const LOG_ROWS: number;
+/** Moves the log's generation on (bind nothing): writers read the log again at their next batch. */
+export declare const BUMP_LOG_GEN: string;
 export declare const MERGE_ROWS: number;
 export declare const MID_ROWS: number;
 export declare const MERGE_STEP_ROWS: number;

@@ -28,6 +28,8 @@ const STORED_ID =
 /** A new row's id and keys, appended to the log (bound: rid, id, time, email, actor id, IP). */
 const LOG_ROW = 'INSERT INTO activity_log (rid, id, t, email, actor, ip) VALUES (?, ?, ?, ?, ?, ?)';
 const LOG_GEN = 'SELECT log_gen FROM activity_merge';
+/** A new generation of the log (after a move, or a prune of log rows): every writer reads the log again. */
+export const BUMP_LOG_GEN = 'UPDATE activity_merge SET log_gen = log_gen + 1';
 /** The log's rows another connection appended since this writer last looked (bound: the last rid it knows). */
 const LOG_SINCE = 'SELECT rid, id FROM activity_log WHERE rid > ? ORDER BY rid';
 /**
@@ -187,9 +189,11 @@ export class ActivityWriter {
         return inserted;
       },
     );
+    /** syncLog on its own, under the write lock (mergeAll: the log as it is now, whoever wrote it). */
+    this.syncLogTxn = db.transaction(syncLog);
     const flushStatements = FLUSH_LOG.map((sql) => db.prepare(sql));
     const clearLog = db.prepare('DELETE FROM activity_log');
-    const bumpGen = db.prepare('UPDATE activity_merge SET log_gen = log_gen + 1 RETURNING log_gen').pluck();
+    const bumpGen = db.prepare(`${BUMP_LOG_GEN} RETURNING log_gen`).pluck();
     /** The whole log into `_recent` in one transaction; returns the ids moved. */
     this.flushTxn = db.transaction(() => {
       const moved = flushStatements[0].run().changes;
@@ -354,7 +358,7 @@ export class ActivityWriter {
   /** Merges every row out of `_recent` and `_mid` into the big tables now; returns how many rows it moved there. */
   mergeAll() {
     this.logGen = -1;
-    this.batch.immediate(0, () => [], null); // reads the log as it is now (another connection may have written)
+    this.syncLogTxn.immediate();
     this.flushLog(true);
     let total = 0;
     for (const level of /** @type {const} */ (['recent', 'mid'])) {

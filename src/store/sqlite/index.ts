@@ -35,7 +35,7 @@ import {
 } from '../common.ts';
 import { buildAlertQuery, type Dialect } from '../sql.ts';
 import { buildSqliteActivityQuery } from './query.ts';
-import { ActivityWriter, LEVEL_SUFFIX, LOG_ROWS, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS, READ_LEVEL_SUFFIX } from './activity-writer.js';
+import { ActivityWriter, BUMP_LOG_GEN, LEVEL_SUFFIX, LOG_ROWS, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS, READ_LEVEL_SUFFIX } from './activity-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -465,7 +465,7 @@ if (this.#writer) return;
     const forgetKey = ['email', 'actor', 'ip'].map((k) => LEVELS.map((l) => this.#stmt(`DELETE FROM activities_by_${k}${l} WHERE k = ? AND t = ? AND r = ?`)));
     const forgetLogged = this.#stmt('DELETE FROM activity_log WHERE rid = ?');
     // Writers remember the log's ids (activity-writer.js): a new generation makes them read it again.
-    const bumpLogGen = this.#stmt('UPDATE activity_merge SET log_gen = log_gen + 1');
+    const bumpLogGen = this.#stmt(BUMP_LOG_GEN);
     const batch = this.#db.transaction(() => {
       const rows = del.all(cutoff, PRUNE_BATCH_ROWS) as { rid: number; id: string; time: number; actor_email: string | null; actor_id: string | null; ip: string | null }[];
       let logged = 0;
