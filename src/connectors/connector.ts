@@ -12,6 +12,7 @@ import type { Store, PutResult, Checkpoint } from '../store/store.ts';
 
 export interface ConnectorContext {
   store: Store;
+  /** Already bound to `{ connector: <id> }` by `rampart serve`: log lines must not repeat the field. */
   logger: Logger;
   metrics: Metrics;
   /**

@@ -77,7 +77,7 @@ export class AuditPuller {
       onRetry: (err, attempt, delayMs) => {
         o.stats.error(err.kind);
         o.metrics.inc('rampart_connector_retries_total', { connector: 'workplace', component: 'audit_pull', kind: err.kind });
-        o.logger.warn({ code: err.code, attempt, delayMs, connector: 'workplace' }, 'audit pull: retrying after a transient failure');
+        o.logger.warn({ code: err.code, attempt, delayMs }, 'audit pull: retrying after a transient failure');
       },
     });
   }
@@ -219,14 +219,14 @@ export class AuditPuller {
           if (kind === 'auth' || kind === 'permission') {
             this.status = 'failed';
             this.message = (err as Error).message;
-            this.#o.logger.error({ code: (err as WorkplaceApiError).code, connector: 'workplace' }, `audit pull stopped: ${this.message}`);
+            this.#o.logger.error({ code: (err as WorkplaceApiError).code }, `audit pull stopped: ${this.message}`);
             return; // fatal until the credentials are fixed and the connector restarted: no busy loop
           }
           this.#failures++;
           this.status = 'degraded';
           this.message = (err as Error).message;
           waitMs = Math.max(waitMs, backoffDelayMs(this.#failures, policy, err instanceof WorkplaceApiError ? err.retryAfterMs : null));
-          this.#o.logger.warn({ err, connector: 'workplace', waitMs }, 'audit pull failed; will retry');
+          this.#o.logger.warn({ err, waitMs }, 'audit pull failed; will retry');
         }
         await sleep(waitMs, undefined, { signal: this.#abort.signal }).catch(() => undefined);
       }

@@ -11,6 +11,7 @@ import { DIRECTORY_ACTIONS } from './directory.ts';
 import { allActivities, startHarness, tempStore, type Harness } from './test/harness.ts';
 import { Metrics } from '../../core/metrics.ts';
 import { silentLogger } from '../../core/logger.ts';
+import pino from 'pino';
 import { workplaceEventId } from './normalize.ts';
 
 const FAST_RETRY = { maxRetries: 4, baseDelayMs: 5, maxDelayMs: 40, maxRetryAfterMs: 40 };
@@ -70,6 +71,32 @@ describe('webhook deliveries from the simulator', () => {
     const failed = stored.filter((a) => a.action === 'USER_LOGIN_FAILED');
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((a) => a.category === 'login' && a.outcome === 'failure')).toBe(true);
+  });
+});
+
+describe('log lines of a running connector', () => {
+  it('name the connector once, as rampart serve binds it (a repeated key is two fields to a strict JSON reader)', async () => {
+    const sim = await startWorkplaceSimulator({ seed: 11, users: 20 });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }).child({ connector: 'workplace' });
+    const h = await startHarness(
+      { communityId: sim.org.communityId, appSecret: { env: 'S' }, verifyToken: { env: 'V' }, accessToken: { env: 'T' }, graphBaseUrl: sim.graphUrl, scimBaseUrl: sim.scimUrl },
+      { env: { S: sim.appSecret, V: 'vt-123', T: sim.accessToken }, logger },
+    );
+    try {
+      await sim.webhooks.subscribe(`${h.url}/webhooks/workplace`, 'wrong-token').catch(() => undefined);
+      await sim.webhooks.subscribe(`${h.url}/webhooks/workplace`, 'vt-123');
+      for (let i = 0; i < 50 && !lines.some((l) => l.includes('directory synced')); i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await h.close();
+      await sim.close();
+    }
+    const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages).toEqual(expect.arrayContaining(['workplace connector started', 'webhook verification with a wrong verify token', 'webhook subscription verified', 'directory synced']));
+    for (const l of lines) {
+      expect(l.split('"connector":').length - 1, l).toBe(1);
+      expect((JSON.parse(l) as { connector: string }).connector).toBe('workplace');
+    }
   });
 });
 

@@ -96,7 +96,7 @@ export class WorkplaceConnector implements Connector {
         store: ctx.store,
       });
     } else {
-      ctx.logger.warn({ connector: CONNECTOR_ID }, 'connectors.workplace.appSecret is not set: the webhook receiver is off');
+      ctx.logger.warn('connectors.workplace.appSecret is not set: the webhook receiver is off');
     }
 
     const clientOpts = {
@@ -120,7 +120,7 @@ export class WorkplaceConnector implements Connector {
 
     if (c.pull.enabled) {
       if (!c.pull.appId || !c.pull.clientSecret) {
-        ctx.logger.warn({ connector: CONNECTOR_ID }, 'connectors.workplace.pull needs appId and clientSecret: the audit pull is off');
+        ctx.logger.warn('connectors.workplace.pull needs appId and clientSecret: the audit pull is off');
       } else {
         this.#puller = new AuditPuller({
           baseUrl: c.pull.baseUrl,
@@ -152,7 +152,7 @@ export class WorkplaceConnector implements Connector {
       this.#healthTimer.unref();
     }
     ctx.logger.info(
-      { connector: CONNECTOR_ID, webhook: Boolean(appSecret), directory: Boolean(accessToken), pull: Boolean(this.#puller) },
+      { webhook: Boolean(appSecret), directory: Boolean(accessToken), pull: Boolean(this.#puller) },
       'workplace connector started',
     );
   }
@@ -197,7 +197,7 @@ export class WorkplaceConnector implements Connector {
         fetchAdminIds(graph),
         fetchDeactivationTimes(graph).catch((err: unknown) => {
           // Optional: without it a deactivation is timed by the sync that first sees it.
-          ctx.logger.warn({ code: (err as WorkplaceApiError).code, connector: CONNECTOR_ID }, 'former_members unavailable; deactivation times are approximate');
+          ctx.logger.warn({ code: (err as WorkplaceApiError).code }, 'former_members unavailable; deactivation times are approximate');
           return new Map<string, string>();
         }),
       ]);
@@ -224,7 +224,7 @@ export class WorkplaceConnector implements Connector {
       this.#directoryStatus = 'ok';
       this.#directoryMessage = null;
       this.#lastDirectorySync = observedAt;
-      ctx.logger.info({ connector: CONNECTOR_ID, users: diff.users.length, admins: adminIds.size, changes: diff.activities.length }, 'directory synced');
+      ctx.logger.info({ users: diff.users.length, admins: adminIds.size, changes: diff.activities.length }, 'directory synced');
       return { users: diff.users.length, admins: adminIds.size, changes: diff.activities.length };
     } catch (err) {
       const kind = err instanceof WorkplaceApiError ? err.kind : 'internal';
@@ -233,7 +233,7 @@ export class WorkplaceConnector implements Connector {
       ctx.metrics.inc('rampart_errors_total', { component: CONNECTOR_ID, stage: 'fetch', error_type: kind });
       this.#directoryStatus = kind === 'auth' || kind === 'permission' ? 'failed' : 'degraded';
       this.#directoryMessage = (err as Error).message;
-      ctx.logger.error({ code: (err as WorkplaceApiError).code, connector: CONNECTOR_ID }, `directory sync failed: ${this.#directoryMessage}`);
+      ctx.logger.error({ code: (err as WorkplaceApiError).code }, `directory sync failed: ${this.#directoryMessage}`);
       throw err;
     }
   }
@@ -247,7 +247,7 @@ export class WorkplaceConnector implements Connector {
     const listed = new Set(fresh.map((u) => u.id));
     const missing = [...previous.values()].filter((u) => !listed.has(u.id) && u.active);
     if (missing.length > MAX_REMOVAL_CHECKS) {
-      this.#ctx?.logger.warn({ connector: CONNECTOR_ID, missing: missing.length }, 'many users missing from the SCIM listing; keeping their previous state this sync');
+      this.#ctx?.logger.warn({ missing: missing.length }, 'many users missing from the SCIM listing; keeping their previous state this sync');
       fresh.push(...missing);
       return;
     }

@@ -102,10 +102,10 @@ export async function workplaceWebhookRoutes(app: FastifyInstance, o: WebhookOpt
     }
     const given = q['hub.verify_token'] ?? '';
     if (o.verifyToken === null || !safeEqualString(given, o.verifyToken)) {
-      o.logger.warn({ connector: CONNECTOR_ID }, 'webhook verification with a wrong verify token');
+      o.logger.warn('webhook verification with a wrong verify token');
       return reject(reply, 'verify_token', 'RAMPART_ERR_CONN_VERIFY_TOKEN_MISMATCH');
     }
-    o.logger.info({ connector: CONNECTOR_ID }, 'webhook subscription verified');
+    o.logger.info('webhook subscription verified');
     return reply.code(200).type('text/plain').send(q['hub.challenge']);
   });
 
@@ -141,7 +141,7 @@ export async function workplaceWebhookRoutes(app: FastifyInstance, o: WebhookOpt
     try {
       await o.committer.submit(result.activities);
     } catch (err) {
-      o.logger.error({ err, connector: CONNECTOR_ID }, 'webhook delivery could not be committed; the sender will retry');
+      o.logger.error({ err }, 'webhook delivery could not be committed; the sender will retry');
       o.metrics.inc('rampart_errors_total', { component: CONNECTOR_ID, stage: 'store', error_type: 'write_failed' });
       return reject(reply, 'store_failed', 'RAMPART_ERR_STORE_WRITE_FAILED', [isRampartError(err) ? err.message : 'commit failed']);
     }

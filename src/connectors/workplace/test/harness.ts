@@ -59,7 +59,7 @@ export interface Harness {
 
 export async function startHarness(
   config: WorkplaceConfigInput,
-  opts: WorkplaceConnectorOptions & { store?: Store; env?: NodeJS.ProcessEnv; ingest?: ConnectorContext['ingest'] } = {},
+  opts: WorkplaceConnectorOptions & { store?: Store; env?: NodeJS.ProcessEnv; ingest?: ConnectorContext['ingest']; logger?: ConnectorContext['logger'] } = {},
 ): Promise<Harness> {
   const owned = opts.store ? null : await tempStore();
   const store: Store = opts.store ?? owned!.store;
@@ -69,7 +69,7 @@ export async function startHarness(
   const h = { ingestCalls: 0, failWrites: false } as Harness;
   const ctx: ConnectorContext = {
     store,
-    logger: silentLogger(),
+    logger: opts.logger ?? silentLogger(),
     metrics,
     http: app,
     signal: abort.signal,
