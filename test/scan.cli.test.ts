@@ -196,6 +196,12 @@ describe('rampart scan (CLI)', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
     expect(wrong.stderr).toContain('active');
+    // Dates are compared as instants, so free text is refused rather than compared as a string.
+    writeFileSync(join(dir, 'date.json'), JSON.stringify([{ app: 'workplace', id: 'u1', active: false, termDate: 'next tuesday', updatedAt: '2026-01-01T00:00:00Z' }]));
+    const date = await rampart(['scan', '--directory', join(dir, 'date.json'), file], dir);
+    expect(date.code).toBe(2);
+    expect(date.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
+    expect(date.stderr).toContain('termDate');
   });
 
   it('draws the progress line for both phases: reading (MB) and detecting (events)', () => {

@@ -465,6 +465,9 @@ export class DetectionEngine implements AlertProducer {
     if (id !== null) {
       const u = this.#endedById.get(a.app)?.get(id);
       if (u) return u;
+      // The id names a directory account that has not ended: the email is only a fallback for ids the directory
+      // does not know, not a way to pin a re-registered user's activity on the old account with that address.
+      if (this.#byId.get(a.app)?.has(id)) return null;
     }
     if (email === null) return null;
     return this.#endedByEmail.get(a.app)?.get(lowerEmail ?? email.toLowerCase()) ?? null;

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+/** A date or date-time that Date.parse reads (ISO 8601, any offset): compared as instants, so never free text. */
+const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO 8601 date or date-time' });
+
 export const DirectoryUserSchema = z.object({
   app: z.string(),
   tenant: z.string().default(''),
@@ -15,9 +18,9 @@ export const DirectoryUserSchema = z.object({
   externalId: z.string().nullable().default(null),
   active: z.boolean(),
   /** ISO time the account was deactivated or terminated, when known. */
-  deactivatedAt: z.string().nullable().default(null),
-  startDate: z.string().nullable().default(null),
-  termDate: z.string().nullable().default(null),
+  deactivatedAt: instant.nullable().default(null),
+  startDate: instant.nullable().default(null),
+  termDate: instant.nullable().default(null),
   department: z.string().nullable().default(null),
   title: z.string().nullable().default(null),
   managerId: z.string().nullable().default(null),
@@ -38,7 +41,23 @@ export type DirectoryUser = z.output<typeof DirectoryUserSchema>;
  * inactive with no known deactivation time, deactivated at or before `time`, or past the term date.
  */
 export function isTerminatedAt(u: DirectoryUser, time: string): boolean {
-  if (u.termDate && u.termDate <= time) return true;
-  if (!u.active) return u.deactivatedAt === null || u.deactivatedAt <= time;
-  return false;
+  return endedAtMs(u, Date.parse(time)) !== undefined;
+}
+
+/**
+ * When the account ended, as seen at `timeMs`: the earliest of its term date and deactivation time that is at
+ * or before `timeMs`; NaN when it is inactive but neither time is known yet (a deactivated account whose term
+ * date is still ahead ended at an unknown time); undefined when it had not ended at `timeMs`. Times are
+ * compared as instants, not as text (`+02:00` offsets, date-only term dates).
+ */
+export function endedAtMs(u: DirectoryUser, timeMs: number): number | undefined {
+  const term = u.termDate ? Date.parse(u.termDate) : Number.NaN;
+  const deactivated = !u.active && u.deactivatedAt ? Date.parse(u.deactivatedAt) : Number.NaN;
+  let ended = Number.NaN;
+  if (term <= timeMs) ended = term;
+  if (deactivated <= timeMs && !(ended <= deactivated)) ended = deactivated;
+  if (!Number.isNaN(ended)) return ended;
+  // Inactive with no deactivation time, or one still ahead of a term date: ended, time unknown.
+  if (!u.active && Number.isNaN(deactivated)) return Number.NaN;
+  return undefined;
 }

@@ -37,6 +37,32 @@ export const cases: DetectionCase[] = [
     directory: [{ email: 'old@example.com', active: false }],
     steps: [{ at: '2026-03-02T10:00:00Z', user: 'old@example.com', expect: [{ details: { secondsAfterEnd: null } }] }],
   },
+  {
+    name: 'Deactivated with a term date still ahead: the account has ended (time unknown), so activity alerts',
+    directory: [{ email: 'notice@example.com', active: false, termDate: '2026-04-30' }],
+    steps: [{ at: '2026-03-02T10:00:00Z', user: 'notice@example.com', expect: [{ details: { active: false, termDate: '2026-04-30', secondsAfterEnd: null } }] }],
+  },
+  {
+    name: 'Active with a term date still ahead does not alert',
+    directory: [{ email: 'leaving@example.com', active: true, termDate: '2026-04-30' }],
+    steps: [{ at: '2026-03-02T10:00:00Z', user: 'leaving@example.com' }],
+  },
+  {
+    name: 'Deactivation times with an offset are compared as instants (09:30Z is after 10:00+02:00)',
+    directory: [{ email: 'carol@example.com', active: false, deactivatedAt: '2026-03-02T10:00:00+02:00' }],
+    steps: [
+      { at: '2026-03-02T07:59:00Z', user: 'carol@example.com' },
+      { at: '2026-03-02T09:30:00Z', user: 'carol@example.com', expect: [{ details: { secondsAfterEnd: 5400 } }] },
+    ],
+  },
+  {
+    name: 'A re-registered user (new active account, same email) is not matched to the old account by email',
+    directory: [
+      { email: 'bob@example.com', id: '1001', active: false, deactivatedAt: '2026-01-10T00:00:00Z' },
+      { email: 'bob@example.com', id: '2002', active: true },
+    ],
+    steps: [{ at: '2026-03-02T10:00:00Z', user: 'bob@example.com', userId: '2002' }],
+  },
   { name: 'An active user does not alert', directory: [{ email: 'alice@example.com' }], steps: [{ at: '2026-03-02T10:00:00Z', user: 'alice@example.com' }] },
   { name: 'A user unknown to the directory does not alert', directory: [gone], steps: [{ at: '2026-03-02T10:00:00Z', user: 'stranger@example.com' }] },
   {

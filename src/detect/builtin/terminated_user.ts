@@ -7,16 +7,10 @@
  */
 import type { Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
-import { isTerminatedAt, type DirectoryUser } from '../../schema/directory.ts';
+import { endedAtMs } from '../../schema/directory.ts';
 import type { TerminatedUserConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { formatDuration } from './common.ts';
-
-/** The earliest time the directory says the account ended, in ms (NaN when unknown). */
-function endedAtMs(u: DirectoryUser): number {
-  const times = [u.deactivatedAt, u.termDate].filter((t): t is string => Boolean(t)).map((t) => Date.parse(t));
-  return times.length ? Math.min(...times) : Number.NaN;
-}
 
 export class TerminatedUser implements Detection {
   readonly id = 'terminated_user';
@@ -33,8 +27,9 @@ export class TerminatedUser implements Detection {
   evaluate(a: Activity, ctx: DetectionContext): AlertDraft[] {
     if (!this.#cfg.includeFailed && ctx.fields.outcome === 'failure') return NO_ALERTS;
     const u = ctx.endedDirectoryUser(a);
-    if (u === null || !isTerminatedAt(u, a.time)) return NO_ALERTS;
-    const ended = endedAtMs(u);
+    if (u === null) return NO_ALERTS;
+    const ended = endedAtMs(u, ctx.timeMs);
+    if (ended === undefined) return NO_ALERTS;
     const afterSecs = Number.isNaN(ended) ? null : (ctx.timeMs - ended) / 1000;
     if (afterSecs !== null && afterSecs < this.#cfg.graceSecs) return NO_ALERTS;
     const status = [!u.active ? 'active=false' : null, u.deactivatedAt ? `deactivated ${u.deactivatedAt}` : null, u.termDate ? `term date ${u.termDate}` : null]
