@@ -4,6 +4,8 @@
  * same or bordering countries (MDCA: locations are compared "on a country/region level"). A few fixed links
  * where daily commuting is common are included on purpose (DK-SE Øresund, GB-FR Channel Tunnel, BH-SA causeway,
  * SG-MY causeway, ES-GI). Each line: a country, then its neighbours; the table is made symmetric at load.
+ * Overseas territories with their own code border only their real neighbours: French Guiana (GF) borders Brazil and
+ * Suriname, metropolitan France (FR, the code geo databases give Paris) does not, so Paris -> Sao Paulo is travel.
  */
 const BORDERS = `
 AD FR ES
@@ -22,7 +24,7 @@ DK DE SE
 EE LV RU FI
 ES PT FR AD GI MA
 FI SE NO RU
-FR BE LU DE CH IT MC ES AD GB GF BR SR
+FR BE LU DE CH IT MC ES AD GB
 GB IE FR
 GE RU AZ AM TR
 GR AL MK BG TR

@@ -1,4 +1,5 @@
 /** @module detect/builtin/common  Small helpers shared by the built-in detections (filters, wording). */
+import { parseIp } from '../../enrich/ip.ts';
 import type { Activity } from '../../schema/activity.ts';
 
 /** MDCA: the location/IP detections look only at successful, interactive activities (both switchable). */
@@ -45,10 +46,14 @@ export function formatDuration(secs: number): string {
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/** Same IPv4 /24 or IPv6 /48: "the same network" for brute force followed by success. */
+/**
+ * Same IPv4 /24 or IPv6 /48: "the same network" for brute force followed by success. Parsed, not cut from the
+ * text: an IPv4-mapped address is its IPv4 /24 (its text starts `::ffff` whatever the address), and compressed
+ * IPv6 spellings (`2a02:c7f::1`, `2a02:c7f:0:5::1`) share a /48 that their first three text groups do not show.
+ */
 export function networkOf(ip: string | null): string | null {
   if (!ip) return null;
-  if (ip.includes(':')) return ip.toLowerCase().split(':').slice(0, 3).join(':');
-  const i = ip.lastIndexOf('.');
-  return i > 0 ? ip.slice(0, i) : ip;
+  const p = parseIp(ip);
+  if (p === null) return null;
+  return p.family === 4 ? `4/${p.v4 >>> 8}` : `6/${(p.hi >> 16n).toString(16)}`;
 }

@@ -78,6 +78,38 @@ export const cases: DetectionCase[] = [
     ],
   },
   {
+    name: 'IPv4-mapped addresses in different /24s are different networks (no escalation)',
+    steps: [
+      ...Array.from({ length: 7 }, (_, i) => fail(i, '::ffff:81.2.69.160')),
+      { ...fail(7, '::ffff:81.2.69.160'), expect: [{ severity: 'low' }] },
+      { at: 9, ip: '::ffff:12.12.12.12', place: 'paris' },
+    ],
+  },
+  {
+    name: 'An IPv4-mapped address and the plain IPv4 of the same /24 are the same network',
+    steps: [
+      ...Array.from({ length: 7 }, (_, i) => fail(i, '::ffff:203.0.113.20')),
+      { ...fail(7, '::ffff:203.0.113.20'), expect: [{ severity: 'low' }] },
+      { at: 9, ip: '203.0.113.7', place: 'paris', expect: [{ severity: 'high', details: { followedBySuccess: { match: 'same network' } } }] },
+    ],
+  },
+  {
+    name: 'IPv6 in the same /48, written compressed differently, escalates',
+    steps: [
+      ...Array.from({ length: 7 }, (_, i) => fail(i, '2a02:c7f::1')),
+      { ...fail(7, '2a02:c7f::1'), expect: [{ severity: 'low' }] },
+      { at: 9, ip: '2a02:c7f:0:5::1', place: 'paris', expect: [{ severity: 'high', details: { followedBySuccess: { match: 'same network' } } }] },
+    ],
+  },
+  {
+    name: 'IPv6 in another /48 does not escalate',
+    steps: [
+      ...Array.from({ length: 7 }, (_, i) => fail(i, '2a02:c7f::1')),
+      { ...fail(7, '2a02:c7f::1'), expect: [{ severity: 'low' }] },
+      { at: 9, ip: '2a02:c7f:1::1', place: 'paris' },
+    ],
+  },
+  {
     name: 'The behaviour continuing for an hour is raised once (cool-down 1 h, sliding)',
     steps: Array.from({ length: 60 }, (_, i) => (i < 7 ? fail(i) : { ...fail(i), expect: [{ count: i - 6 }] })),
   },

@@ -91,6 +91,13 @@ export const cases: DetectionCase[] = [
       { at: 60, place: 'warsaw', ip: '203.0.113.5', expect: [{ details: { from: { country: 'PT' }, to: { country: 'PL' } } }] },
     ],
   },
+  {
+    name: 'Paris -> Sao Paulo in 1 h alerts: metropolitan France does not border Brazil (French Guiana, GF, does)',
+    steps: [
+      { at: 0, place: 'paris', ip: '198.51.100.1' },
+      { at: 60, place: 'saoPaulo', ip: '203.0.113.5', expect: [{ details: { from: { country: 'FR' }, to: { country: 'BR' } } }] },
+    ],
+  },
   { name: 'Same IP on both sides never alerts', steps: [{ at: 0, place: 'london', ip: '198.51.100.1' }, { at: 30, place: 'tokyo', ip: '198.51.100.1' }] },
   {
     name: 'Bordering countries (cross-border commuter Strasbourg FR -> Kehl DE, 5 min) never alert',
