@@ -224,6 +224,46 @@ describe('API tokens', () => {
   });
 });
 
+describe('API tokens and their creator', () => {
+  it('act no higher than the creator now: demoted -> lowered, disabled or deleted -> refused, also for tokens made by tokens', async () => {
+    const bob = await h.account('bob-tokens@acme.example', 'admin');
+    const made = await h.call('POST', '/api/tokens', { session: bob, body: { name: 'bob-admin', role: 'admin' } });
+    expect(made.status).toBe(201);
+    const token: string = made.body.token;
+    const child = await h.call('POST', '/api/tokens', { token, body: { name: 'bob-child', role: 'analyst' } });
+    expect(child.status).toBe(201);
+    const childToken: string = child.body.token;
+    expect((await h.call('GET', '/api/accounts', { token })).status).toBe(200);
+
+    // Demoted to analyst: the admin token acts as an analyst.
+    expect((await h.call('PATCH', '/api/accounts/bob-tokens@acme.example', { session: admin, body: { role: 'analyst' } })).status).toBe(200);
+    expect((await h.call('GET', '/api/accounts', { token })).status).toBe(403);
+    expect((await h.call('GET', '/api/alerts', { token })).status).toBe(200);
+    expect((await h.call('GET', '/api/auth/me', { token })).body.role).toBe('analyst');
+
+    // Disabled: both tokens stop.
+    expect((await h.call('PATCH', '/api/accounts/bob-tokens@acme.example', { session: admin, body: { disabled: true } })).status).toBe(200);
+    for (const t of [token, childToken]) {
+      const r = await h.call('GET', '/api/alerts', { token: t });
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('RAMPART_ERR_API_INVALID_TOKEN');
+    }
+    // Enabled again as admin: they work again; revoking the parent stops the child.
+    expect((await h.call('PATCH', '/api/accounts/bob-tokens@acme.example', { session: admin, body: { disabled: false, role: 'admin' } })).status).toBe(200);
+    expect((await h.call('GET', '/api/alerts', { token: childToken })).status).toBe(200);
+    expect((await h.call('DELETE', `/api/tokens/${made.body.info.id}`, { session: admin })).status).toBe(200);
+    expect((await h.call('GET', '/api/alerts', { token: childToken })).status).toBe(401);
+
+    // Deleted: a token of the deleted account cannot create an admin.
+    const again = await h.account('carol-tokens@acme.example', 'admin');
+    const carolToken: string = (await h.call('POST', '/api/tokens', { session: again, body: { name: 'carol', role: 'admin' } })).body.token;
+    expect((await h.call('DELETE', '/api/accounts/carol-tokens@acme.example', { session: admin })).status).toBe(200);
+    const sneaky = await h.call('POST', '/api/accounts', { token: carolToken, body: { email: 'mallory@acme.example', role: 'admin', password: 'a long enough passphrase 1' } });
+    expect(sneaky.status).toBe(401);
+    expect(await h.service.store.getDoc('api_account', 'mallory@acme.example')).toBeNull();
+  });
+});
+
 describe('audit log', () => {
   it('records who changed what, when and from where', async () => {
     await h.call('PATCH', '/api/settings', { session: admin, body: { organizationName: 'Acme' } });

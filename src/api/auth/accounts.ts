@@ -364,13 +364,35 @@ export class AccountService {
     const t = doc.body;
     if (!sameHex(sha256(secret), t.secretHash)) return null;
     if (t.revokedAt || (t.expiresAt && Date.parse(t.expiresAt) <= this.#now())) return null;
+    // A token acts no higher than its creator does now: a disabled, deleted or demoted creator takes it down too.
+    const creatorRole = await this.#creatorRole(t.createdBy, 0);
+    if (creatorRole === null) return null;
+    const role = roleAllows(creatorRole, t.role) ? t.role : creatorRole;
     if (!t.lastUsedAt || this.#now() - Date.parse(t.lastUsedAt) >= LAST_USED_EVERY_MS) {
       await this.#lock.run(`token:${id}`, async () => {
         const cur = await this.#o.store.getDoc<TokenRecord>(TOKEN_KIND, id);
         if (cur && !cur.body.revokedAt) await this.#o.store.putDoc({ kind: TOKEN_KIND, id, body: { ...cur.body, lastUsedAt: this.#iso() }, updatedAt: this.#iso() });
       });
     }
-    return { kind: 'token', id: t.id, name: t.name, role: t.role, createdBy: t.createdBy };
+    return { kind: 'token', id: t.id, name: t.name, role, createdBy: t.createdBy };
+  }
+
+  /**
+   * The role a token's creator holds now: the account's (null when it is gone or disabled), or for a token made
+   * by a token (`token:<id>`) the lower of that token's role and its own creator's (null when it is revoked,
+   * expired or gone). The chain is bounded, so a cycle cannot loop.
+   */
+  async #creatorRole(createdBy: string, depth: number): Promise<Role | null> {
+    if (depth > 8) return null;
+    if (createdBy.startsWith('token:')) {
+      const parent = (await this.#o.store.getDoc<TokenRecord>(TOKEN_KIND, createdBy.slice('token:'.length)))?.body;
+      if (!parent || parent.revokedAt || (parent.expiresAt && Date.parse(parent.expiresAt) <= this.#now())) return null;
+      const above = await this.#creatorRole(parent.createdBy, depth + 1);
+      if (above === null) return null;
+      return roleAllows(above, parent.role) ? parent.role : above;
+    }
+    const a = await this.get(createdBy);
+    return a && !a.disabled ? a.role : null;
   }
 
   // ---------- first start ----------
