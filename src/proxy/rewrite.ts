@@ -33,6 +33,13 @@ export interface Origins {
   proxyIsTls: boolean;
 }
 
+/**
+ * Request headers never sent to the app: byte ranges. A `Range` request is answered 206 with a slice, and a
+ * slice is neither a whole download for the session policies nor whole content for inspection (a file fetched
+ * in ranges would pass both). Without them the app answers 200 with the whole file; resumed downloads restart.
+ */
+const NOT_FORWARDED = new Set(['range', 'if-range']);
+
 /** Headers for the upstream request. `drop` removes headers meant for the proxy only (signed assertions). */
 export function upstreamRequestHeaders(h: InHeaders, o: Origins, clientIp: string, drop: readonly string[]): OutHeaders {
   const out: OutHeaders = {};
@@ -45,7 +52,7 @@ export function upstreamRequestHeaders(h: InHeaders, o: Origins, clientIp: strin
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined || k.startsWith(':')) continue;
     const key = k.toLowerCase();
-    if (HOP_BY_HOP.has(key) || connectionListed.has(key) || drop.includes(key) || key === 'host') continue;
+    if (HOP_BY_HOP.has(key) || NOT_FORWARDED.has(key) || connectionListed.has(key) || drop.includes(key) || key === 'host') continue;
     if (key === 'origin' || key === 'referer') out[key] = replaceOrigin(String(v), o.proxyOrigin, o.upstreamOrigin);
     else out[key] = v;
   }

@@ -156,6 +156,22 @@ describe('session proxy in front of the simulator web front', () => {
     expect(text).toContain('Guests cannot download files from this workspace.');
     expect(text).not.toContain('Release 4.2');
 
+    // A byte-range request gets no slice past the policy: the app answers ranges (206 straight to it), the
+    // proxy does not forward them, so the guest gets the block file again and the employee the whole file.
+    const direct = await request(`${sim.url}/web/files/f-notes/download`, { headers: { cookie: `wp_session=${sim.web.signIn(guest.email)}`, range: 'bytes=0-' } });
+    expect(direct.statusCode).toBe(206);
+    await direct.body.dump();
+    for (const range of ['bytes=0-', 'bytes=5-20', 'bytes=-10']) {
+      const ranged = await request(`${proxy.url}/web/files/f-notes/download`, { headers: { cookie: gjar.header(), 'user-agent': UA, accept: '*/*', range } });
+      const body = await ranged.body.text();
+      expect(ranged.statusCode).toBe(200);
+      expect(String(ranged.headers['content-disposition'])).toContain('release-notes.txt.blocked.txt');
+      expect(body).not.toContain('Release 4.2');
+    }
+    const whole = await request(`${proxy.url}/web/files/f-notes/download`, { headers: { cookie: jar.header(), 'user-agent': UA, accept: '*/*', range: 'bytes=5-20' } });
+    expect(whole.statusCode).toBe(200);
+    expect(await whole.body.text()).toBe(sim.web.files.get('f-notes')!.data.toString('utf8'));
+
     const ga = await sink.waitFor((a) => a.action === 'FILE_DOWNLOAD' && a.actor.email === guest.email);
     expect(ga.outcome).toBe('failure');
     expect((ga.raw as { proxy: { decision: string } }).proxy.decision).toBe('block');

@@ -185,10 +185,20 @@ export async function registerWebFront(app: FastifyInstance, opts: WebFrontOptio
     if (!who) return reply;
     const f = files.get((req.params as { id: string }).id);
     if (!f) return reply.code(404).send({ error: 'no such file' });
-    return reply
+    reply
       .header('content-type', f.mimeType)
       .header('content-disposition', `attachment; filename="${f.name}"; filename*=UTF-8''${encodeURIComponent(f.name)}`)
-      .send(f.data);
+      .header('accept-ranges', 'bytes');
+    // One byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`), as file servers and CDNs answer resumed downloads.
+    const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    if (range && (range[1] || range[2])) {
+      const size = f.data.length;
+      const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+      const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start >= size || start > end) return reply.code(416).header('content-range', `bytes */${size}`).send();
+      return reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`).send(f.data.subarray(start, end + 1));
+    }
+    return reply.send(f.data);
   });
   app.post('/web/groups/:gid/files', async (req, reply) => {
     const who = requireUser(req, reply);
