@@ -209,6 +209,11 @@ describe('workplace normalizer', () => {
     const odd = one('USER_LOGIN', { actor_id: { nested: true }, ip: 12, timestamp: 'not a time', useragent: 'x'.repeat(10_000) });
     expect(ActivitySchema.parse(odd)).toBeTruthy();
     expect(odd.time).toBe('2023-11-14T22:13:20.000Z');
+    // Numbers where strings belong are cut to the same limits as strings: a stored activity that breaks its own
+    // schema made every API page holding it answer 500.
+    const numeric = one('USER_LOGIN', { ip_country: 1234567890123, browser_name: 1e300, ip: 123456789012345678901234567890123456789012345678901234567890123456789 });
+    expect(ActivitySchema.safeParse(numeric).success).toBe(true);
+    expect(numeric.geo?.country).toBe('12345678');
   });
 
   it('the workplace-webhook input format uses the same normalizer and reports bad records as INPUT_INVALID_RECORD', () => {

@@ -106,7 +106,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 const str = (v: unknown, max = 1024): string | null => {
   if (typeof v === 'string') return v.length ? v.slice(0, max) : null;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v).slice(0, max); // 1e21 is 5 characters, 1234567890123 13
   return null;
 };
 
