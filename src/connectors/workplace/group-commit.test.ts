@@ -52,4 +52,20 @@ describe('GroupCommitter', () => {
     fail = false;
     await expect(gc.submit([act('z')])).resolves.toBeUndefined();
   });
+
+  it('when a group fails, tries each delivery alone: only the one the store refuses is rejected', async () => {
+    const commits: string[][] = [];
+    const gc = new GroupCommitter({
+      windowMs: 5,
+      maxEvents: 1000,
+      commit: async (acts) => {
+        commits.push(acts.map((a) => a.id));
+        if (acts.some((a) => a.id === 'poison')) throw new Error('cannot store this one');
+        return { inserted: acts.length, duplicates: 0, insertedIds: acts.map((a) => a.id) };
+      },
+    });
+    const results = await Promise.allSettled([gc.submit([act('a'), act('b')]), gc.submit([act('poison')]), gc.submit([act('c')])]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(commits).toEqual([['a', 'b', 'poison', 'c'], ['a', 'b'], ['poison'], ['c']]);
+  });
 });

@@ -78,7 +78,21 @@ export class GroupCommitter {
         this.#o.onBatch?.(batch.length, activities.length, result);
         for (const w of batch) w.resolve();
       } catch (err) {
-        for (const w of batch) w.reject(err);
+        if (batch.length === 1) {
+          batch[0].reject(err);
+          return;
+        }
+        // One delivery the store refuses must not fail the others it was grouped with: each is tried alone, so
+        // only the one that fails again is refused (and retried by its sender). A store that is down fails each.
+        for (const w of batch) {
+          try {
+            const result = w.activities.length ? await this.#o.commit(w.activities) : { inserted: 0, duplicates: 0, insertedIds: [] };
+            this.#o.onBatch?.(1, w.activities.length, result);
+            w.resolve();
+          } catch (alone) {
+            w.reject(alone);
+          }
+        }
       }
     })();
     await this.#committing;

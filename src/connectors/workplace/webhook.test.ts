@@ -176,6 +176,30 @@ describe('workplace webhook over real HTTP', () => {
     }
   });
 
+  it('refuses a signed body nested deeper than 64 levels with 400 (kept as a reject); deliveries grouped with it commit', async () => {
+    // 6,000 levels parse, but JSON.stringify of the stored record overflows the stack: that failed the whole group
+    // commit (503 for every delivery in it) and the sender retried the poison body for ever.
+    const g = await startHarness({ ...baseConfig, groupCommitMs: 50 }, { env, maxBodyBytes: 1024 * 1024 });
+    try {
+      // Built as text: the test's own JSON.stringify of such a value would overflow too.
+      const nestedBody = (levels: number) => JSON.stringify(envelope('USER_LOGIN', { nested: 'HERE' })).replace('"HERE"', '['.repeat(levels) + ']'.repeat(levels));
+      const deep = nestedBody(6000);
+      const edge = nestedBody(58); // the envelope's own 6 levels + 58 = 64: accepted
+      const good = Array.from({ length: 20 }, () => JSON.stringify(envelope('USER_LOGIN')));
+      const [bad, atLimit, ...rest] = await Promise.all([deep, edge, ...good].map((b) => post(g, b, { 'x-hub-signature-256': sign(b) })));
+      expect(bad.status).toBe(400);
+      expect(bad.json.code).toBe('RAMPART_ERR_CONN_BAD_PAYLOAD');
+      expect(bad.json.message).toContain('64 levels');
+      expect(atLimit.status).toBe(200);
+      expect(rest.map((r) => r.status)).toEqual(good.map(() => 200));
+      expect(await count(g)).toBe(21);
+      await new Promise((r) => setTimeout(r, 20));
+      expect((await g.store.listRejects()).items.some((r) => r.reason.includes('64 levels'))).toBe(true);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('answers 503 and acknowledges nothing when the store cannot commit', async () => {
     h.failWrites = true;
     try {

@@ -5,6 +5,7 @@
  * (400) -> envelope (400) -> durable group commit -> 200. Nothing is stored before the signature checks pass,
  * and the 200 is sent only after the delivery's batch committed, so an acknowledged event is never lost.
  */
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../core/json-depth.ts';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RampartError, isRampartError, type ErrorCode } from '../../core/errors.ts';
@@ -128,6 +129,12 @@ export async function workplaceWebhookRoutes(app: FastifyInstance, o: WebhookOpt
     } catch (e) {
       keepReject(o, 'RAMPART_ERR_CONN_BAD_PAYLOAD', `not JSON: ${(e as Error).message}`, raw, receivedAt);
       return reject(reply, 'bad_json', 'RAMPART_ERR_CONN_BAD_PAYLOAD', ['body is not valid JSON']);
+    }
+    if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+      // Signed, so from Workplace or a holder of the secret: kept as a reject, refused for good (400, not 503).
+      const why = `body nests deeper than ${MAX_JSON_DEPTH} levels`;
+      keepReject(o, 'RAMPART_ERR_CONN_BAD_PAYLOAD', why, raw, receivedAt);
+      return reject(reply, 'bad_payload', 'RAMPART_ERR_CONN_BAD_PAYLOAD', [why]);
     }
     let result;
     try {
