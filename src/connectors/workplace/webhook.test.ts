@@ -207,6 +207,7 @@ describe('workplace webhook over real HTTP', () => {
       const res = await post(h, body, { 'x-hub-signature-256': sign(body) });
       expect(res.status).toBe(503);
       expect(res.json.code).toBe('RAMPART_ERR_STORE_WRITE_FAILED');
+      expect(res.json.message).toBe('store write failed: disk full (test)'); // said once
     } finally {
       h.failWrites = false;
     }

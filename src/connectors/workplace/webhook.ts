@@ -150,7 +150,9 @@ export async function workplaceWebhookRoutes(app: FastifyInstance, o: WebhookOpt
     } catch (err) {
       o.logger.error({ err }, 'webhook delivery could not be committed; the sender will retry');
       o.metrics.inc('rampart_errors_total', { component: CONNECTOR_ID, stage: 'store', error_type: 'write_failed' });
-      return reject(reply, 'store_failed', 'RAMPART_ERR_STORE_WRITE_FAILED', [isRampartError(err) ? err.message : 'commit failed']);
+      // A store error already says "store write failed: ...": pass its arguments, not its message, to say it once.
+      const args = isRampartError(err) ? (err.code === 'RAMPART_ERR_STORE_WRITE_FAILED' ? [...err.args] : [err.message]) : ['commit failed'];
+      return reject(reply, 'store_failed', 'RAMPART_ERR_STORE_WRITE_FAILED', args);
     }
     o.metrics.inc('rampart_webhook_deliveries_total', labels);
     o.metrics.inc('rampart_connector_events_total', labels, result.activities.length);
