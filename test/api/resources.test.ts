@@ -162,6 +162,17 @@ describe('policies', () => {
     expect(r.status).toBe(403);
     expect(r.body.message).toContain('suspends accounts');
     expect((await h.call('POST', '/api/policies', { session: admin, body: suspending })).status).toBe(201);
+    // Nor may an analyst take it away: delete it, replace it with one that does not suspend, or disable it.
+    const del = await h.call('DELETE', '/api/policies/lockout', { session: analyst });
+    expect(del.status).toBe(403);
+    expect(del.body.message).toContain('suspends accounts');
+    const { name: _name, ...rest } = suspending;
+    expect((await h.call('PUT', '/api/policies/lockout', { session: analyst, body: { ...rest, actions: [] } })).status).toBe(403);
+    expect((await h.call('PATCH', '/api/policies/lockout', { session: analyst, body: { enabled: false } })).status).toBe(403);
+    const kept = await h.call('GET', '/api/policies/lockout', { session: analyst });
+    expect(kept.body.policy.actions.map((a: { action: string }) => a.action)).toEqual(['suspend_user']);
+    expect(kept.body.policy.enabled).toBe(true);
+    expect((await h.call('PUT', '/api/policies/lockout', { session: admin, body: rest })).status).toBe(200);
   });
 
   it('shows a policy disabled automatically for too many matches', async () => {

@@ -98,6 +98,13 @@ export function policyRoutes(ctx: ApiContext) {
     return policy;
   };
 
+  /** A stored policy that suspends accounts is the admins' to replace or delete, as it is theirs to write. */
+  const mayReplace = async (name: string, by: Principal | null) => {
+    const current = (await ctx.store.getDoc<Policy>(POLICY_KIND, name))?.body;
+    if (current?.actions.some((a) => a.action === 'suspend_user') && (!by || !roleAllows(by.role, 'admin')))
+      throw new RampartError('RAMPART_ERR_API_FORBIDDEN', [by?.role ?? 'anonymous', 'replace or delete a policy that suspends accounts (admin only)']);
+  };
+
   const put = async (policy: Policy) => {
     const now = new Date(ctx.now()).toISOString();
     await ctx.store.putDoc({ kind: POLICY_KIND, id: policy.name, body: policy, updatedAt: now });
@@ -201,7 +208,10 @@ export function policyRoutes(ctx: ApiContext) {
       handler: async ({ params, body, principal, audit }) => {
         audit('policy.put', params.name, { enabled: body.enabled, severity: body.severity });
         const policy = await check({ ...body, name: params.name }, principal);
-        return ctx.locks.run(`policy:${policy.name}`, () => put(policy));
+        return ctx.locks.run(`policy:${policy.name}`, async () => {
+          await mayReplace(policy.name, principal);
+          return put(policy);
+        });
       },
     }),
     route({
@@ -230,10 +240,11 @@ export function policyRoutes(ctx: ApiContext) {
       summary: 'Delete an API-managed policy',
       params: NameParams,
       response: z.object({ deleted: z.string() }),
-      handler: async ({ params, audit }) => {
+      handler: async ({ params, principal, audit }) => {
         audit('policy.delete', params.name);
         return ctx.locks.run(`policy:${params.name}`, async () => {
           await mustGet(params.name);
+          await mayReplace(params.name, principal);
           await ctx.store.deleteDoc(POLICY_KIND, params.name);
           await notify(params.name);
           return { deleted: params.name };
