@@ -66,7 +66,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): Api {
     now,
   });
   const audit = new AuditLog(deps.store);
-  const stream = new AlertStream();
+  const stream = new AlertStream({ credentialsEpoch: () => accounts.credentialsEpoch });
   deps.pipeline?.addSink(stream);
   const suppressions = new Suppressions(deps.store, now);
   deps.pipeline?.setSuppressor?.(suppressions);

@@ -73,6 +73,7 @@ export const ERRORS = {
   RAMPART_ERR_API_CSRF: spec('cross-site request refused: %s', 403),
   RAMPART_ERR_API_CONFLICT: spec('%s %s already exists', 409),
   RAMPART_ERR_API_UNAVAILABLE: spec('%s is not enabled in this service', 503),
+  RAMPART_ERR_API_TOO_MANY_STREAMS: spec('too many live alert streams (%s); close one and retry', 429),
   RAMPART_ERR_API_WEAK_PASSWORD: spec('password is too weak: %s', 400),
   RAMPART_ERR_API_PASSWORD_CHANGE_REQUIRED: spec('this account has a one-time password: change it first (POST /api/auth/password)', 403),
   RAMPART_ERR_API_BODY_TOO_LARGE: spec('request body is larger than %s bytes', 413),

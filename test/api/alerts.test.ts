@@ -257,6 +257,45 @@ describe('live events (SSE)', () => {
     expect(other.service.api.stream.clientCount).toBe(0);
   });
 
+  it('ends a stream whose token is revoked before the next alert reaches it, and holds 8 streams per token at most', async () => {
+    const admin = await h.login('admin@localhost', h.adminPassword);
+    if ((await h.call('GET', '/api/ip-ranges/bad-exit', { session: admin })).status === 404) {
+      await h.call('POST', '/api/ip-ranges', { session: admin, body: { name: 'bad-exit', category: 'risky', subnets: ['198.51.100.0/24'], tags: ['Tor'] } });
+    }
+    const made = await h.call('POST', '/api/tokens', { session: admin, body: { name: 'sse-viewer', role: 'viewer' } });
+    const token: string = made.body.token;
+    const open = () => fetch(`${h.url}/api/events`, { headers: { authorization: `Bearer ${token}` } });
+    const streams = await Promise.all(Array.from({ length: 8 }, open));
+    expect(streams.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const ninth = await open();
+    expect(ninth.status).toBe(429);
+    expect((await ninth.json()).code).toBe('RAMPART_ERR_API_TOO_MANY_STREAMS');
+    for (const r of streams.slice(1)) await r.body!.cancel();
+    const revokedReader = streams[0].body!.getReader();
+    // A viewer session's stream beside it shows that the alert was published.
+    const ac = new AbortController();
+    const witness = (await fetch(`${h.url}/api/events`, { headers: { cookie: viewer.cookie }, signal: ac.signal })).body!.getReader();
+
+    expect((await h.call('DELETE', `/api/tokens/${made.body.info.id}`, { session: admin })).status).toBe(200);
+    await h.service.pipeline.ingest([activity({ user: 'sse-revoked@acme.example', ip: '198.51.100.9' })]);
+    const dec = new TextDecoder();
+    let seen = '';
+    while (!seen.includes('sse-revoked@acme.example')) {
+      const { value, done } = await witness.read();
+      if (done) throw new Error('witness stream ended');
+      seen += dec.decode(value, { stream: true });
+    }
+    let revokedGot = '';
+    for (;;) {
+      const { value, done } = await revokedReader.read();
+      if (done) break;
+      revokedGot += dec.decode(value, { stream: true });
+    }
+    expect(revokedGot).toContain(': connected');
+    expect(revokedGot).not.toContain('alert.raised');
+    ac.abort();
+  });
+
   it('refuses the stream without credentials', async () => {
     const r = await h.call('GET', '/api/events');
     expect(r.status).toBe(401);

@@ -103,6 +103,15 @@ const LAST_USED_EVERY_MS = 60_000;
 export const TOKEN_PREFIX = 'rmp_';
 
 export class AccountService {
+  /**
+   * Moves whenever a credential may have stopped working or lost rights here (sign-out, dropped sessions, a
+   * revoked token, an account changed or deleted): long-lived listeners (the live alert stream) check again.
+   */
+  #credentialsEpoch = 0;
+  get credentialsEpoch(): number {
+    return this.#credentialsEpoch;
+  }
+
   readonly #o: AccountServiceOptions;
   readonly #cost: number;
   readonly #now: () => number;
@@ -297,12 +306,14 @@ export class AccountService {
 
   async logout(sessionHash: string): Promise<void> {
     await this.#o.store.deleteDoc(SESSION_KIND, sessionHash);
+    this.#credentialsEpoch++;
   }
 
   async #dropSessions(email: string, keep?: string): Promise<void> {
     for (const d of await this.#o.store.listDocs<Session>(SESSION_KIND)) {
       if (d.body.email === email && d.id !== keep) await this.#o.store.deleteDoc(SESSION_KIND, d.id);
     }
+    this.#credentialsEpoch++; // after the deletes: a check made now sees them
   }
 
   async #pruneSessions(): Promise<void> {
@@ -347,6 +358,7 @@ export class AccountService {
       if (doc.body.revokedAt) return doc.body;
       const record = { ...doc.body, revokedAt: this.#iso(), revokedBy: by };
       await this.#o.store.putDoc({ kind: TOKEN_KIND, id, body: record, updatedAt: record.revokedAt });
+      this.#credentialsEpoch++;
       return record;
     });
   }

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
+import { parseCookies, sessionCookieName } from '../auth/guard.ts';
+import { principalLabel } from '../auth/principal.ts';
 import { AuditEntrySchema } from '../audit.ts';
 import type { ApiContext } from '../context.ts';
 import { readSettings, SETTINGS_DOC, SettingsPatchSchema, SettingsSchema } from '../settings.ts';
@@ -113,9 +115,18 @@ export function metaRoutes(ctx: ApiContext, document: () => Record<string, unkno
       tag: 'events',
       summary: 'Server-sent events: `alert.raised` and `alert.updated`, each with the alert as JSON data',
       produces: ['text/event-stream'],
-      handler: async ({ reply }) => {
+      handler: async ({ req, reply, principal }) => {
         const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([k, v]) => [k, String(v)]));
-        if (!ctx.stream.attach(reply.raw, headers)) throw new RampartError('RAMPART_ERR_API_UNAVAILABLE', ['another live stream (too many listeners)']);
+        // The stream outlives the request's own check: it asks again whenever a credential may have changed.
+        const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        const sid = parseCookies(req.headers.cookie)[sessionCookieName(Boolean(ctx.config.server.tls))];
+        const stillValid = async () => {
+          const p = principal?.kind === 'token' ? (bearer ? await ctx.accounts.authenticateToken(bearer) : null) : sid ? await ctx.accounts.authenticateSession(sid) : null;
+          return p !== null && p.id === principal?.id && !p.mustChangePassword;
+        };
+        const attached = ctx.stream.attach(reply.raw, headers, { key: principalLabel(principal), stillValid });
+        if (attached === 'server_full') throw new RampartError('RAMPART_ERR_API_TOO_MANY_STREAMS', ['200 open on this server']);
+        if (attached === 'principal_full') throw new RampartError('RAMPART_ERR_API_TOO_MANY_STREAMS', ['8 open for this sign-in or token']);
         reply.hijack();
       },
     }),
