@@ -224,6 +224,22 @@ describe('API tokens', () => {
   });
 });
 
+describe('Authorization headers that are not Rampart tokens', () => {
+  it('are ignored (a reverse proxy adding Basic auth), while a bad Rampart token is refused', async () => {
+    const basic = { authorization: 'Basic Zm9vOmJhcg==' };
+    const me = await h.call('GET', '/api/auth/me', { session: admin, headers: basic });
+    expect(me.status).toBe(200);
+    expect(me.body.email ?? me.body.id).toBeTruthy();
+    expect((await h.call('GET', '/api/openapi.json', { headers: basic })).status).toBe(200);
+    const alone = await h.call('GET', '/api/alerts', { headers: { authorization: 'Bearer some-other-systems-token' } });
+    expect(alone.status).toBe(401);
+    expect(alone.body.code).toBe('RAMPART_ERR_API_UNAUTHENTICATED');
+    const bad = await h.call('GET', '/api/alerts', { session: admin, headers: { authorization: 'Bearer rmp_0123456789abcdef_nope' } });
+    expect(bad.status).toBe(401);
+    expect(bad.body.code).toBe('RAMPART_ERR_API_INVALID_TOKEN');
+  });
+});
+
 describe('API tokens and their creator', () => {
   it('act no higher than the creator now: demoted -> lowered, disabled or deleted -> refused, also for tokens made by tokens', async () => {
     const bob = await h.account('bob-tokens@acme.example', 'admin');

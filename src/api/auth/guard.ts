@@ -103,10 +103,11 @@ export function installGuard(app: FastifyInstance, o: GuardOptions): void {
     const access = req.routeOptions.config.access;
     if (!access) throw new RampartError('RAMPART_ERR_API_ROUTE_UNGUARDED', [req.method, routeUrl!]);
 
-    const auth = req.headers.authorization;
-    if (auth !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      const p = m ? await o.accounts.authenticateToken(m[1]) : null;
+    // Only a Rampart token in the header is a credential: other schemes (Basic from a reverse proxy in front,
+    // a foreign bearer) are not ours and are ignored, so the session cookie still counts.
+    const bearer = /^Bearer\s+(rmp_\S*)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined) {
+      const p = await o.accounts.authenticateToken(bearer);
       if (!p) {
         o.metrics.inc('rampart_api_auth_failures_total', { kind: 'token' });
         throw new RampartError('RAMPART_ERR_API_INVALID_TOKEN');
