@@ -269,7 +269,7 @@ describe('live events (SSE)', () => {
     expect(streams.map((r) => r.status)).toEqual(Array(8).fill(200));
     const ninth = await open();
     expect(ninth.status).toBe(429);
-    expect((await ninth.json()).code).toBe('RAMPART_ERR_API_TOO_MANY_STREAMS');
+    expect(((await ninth.json()) as { code: string }).code).toBe('RAMPART_ERR_API_TOO_MANY_STREAMS');
     for (const r of streams.slice(1)) await r.body!.cancel();
     const revokedReader = streams[0].body!.getReader();
     // A viewer session's stream beside it shows that the alert was published.
