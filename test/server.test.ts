@@ -43,6 +43,21 @@ describe('HTTP server', () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it('answers framework refusals in the catalogue shape: bad URL encoding 400 with security headers, 413 and 415 by area', async () => {
+    const app = server({ server: { maxBodyBytes: 1024 } });
+    app.post('/api/thing', async () => ({ ok: true }));
+    const badUrl = await app.inject('/api/alerts/%ZZ');
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json().code).toBe('RAMPART_ERR_API_BAD_REQUEST');
+    expect(badUrl.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const big = await app.inject({ method: 'POST', url: '/healthz', payload: JSON.stringify({ x: 'y'.repeat(4096) }), headers: { 'content-type': 'application/json' } });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('RAMPART_ERR_API_BODY_TOO_LARGE');
+    const media = await app.inject({ method: 'POST', url: '/api/thing', payload: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(media.statusCode).toBe(415);
+    expect(media.json()).toEqual({ code: 'RAMPART_ERR_API_UNSUPPORTED_MEDIA_TYPE', message: 'request body of type application/x-www-form-urlencoded is not accepted here (send application/json)' });
+  });
+
   it('answers unknown routes with a coded 404', async () => {
     const r = await server({}).inject('/nope?x=1');
     expect(r.statusCode).toBe(404);

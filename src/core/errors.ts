@@ -77,6 +77,7 @@ export const ERRORS = {
   RAMPART_ERR_API_WEAK_PASSWORD: spec('password is too weak: %s', 400),
   RAMPART_ERR_API_PASSWORD_CHANGE_REQUIRED: spec('this account has a one-time password: change it first (POST /api/auth/password)', 403),
   RAMPART_ERR_API_BODY_TOO_LARGE: spec('request body is larger than %s bytes', 413),
+  RAMPART_ERR_API_UNSUPPORTED_MEDIA_TYPE: spec('request body of type %s is not accepted here (send application/json)', 415),
   RAMPART_ERR_API_ROUTE_UNGUARDED: spec('route %s %s declares no access requirement (every API route must)', 500),
   // ACTION
   RAMPART_ERR_ACTION_FAILED: spec('action %s on %s failed: %s', 502),

@@ -45,16 +45,25 @@ const generic: AppAdapter = {
   },
 };
 
+/** The path segment decoded, or as sent when its percent-encoding is malformed (`%ZZ`): never a thrown URIError. */
+function segment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 const workplaceWeb: AppAdapter = {
   id: 'workplace-web',
   classify(method, path, headers) {
     const p = path.split('?')[0];
     let m: RegExpMatchArray | null;
     if (method === 'POST' && p === '/web/login') return { kind: 'login' };
-    if (method === 'GET' && (m = p.match(/^\/web\/files\/([^/]+)\/download$/))) return { kind: 'download', object: { type: 'file', id: decodeURIComponent(m[1]), name: null } };
-    if (method === 'POST' && (m = p.match(/^\/web\/groups\/([^/]+)\/files$/))) return { kind: 'upload', object: { type: 'group', id: decodeURIComponent(m[1]), name: null } };
+    if (method === 'GET' && (m = p.match(/^\/web\/files\/([^/]+)\/download$/))) return { kind: 'download', object: { type: 'file', id: segment(m[1]), name: null } };
+    if (method === 'POST' && (m = p.match(/^\/web\/groups\/([^/]+)\/files$/))) return { kind: 'upload', object: { type: 'group', id: segment(m[1]), name: null } };
     if (method === 'POST' && (m = p.match(/^\/web\/files\/([^/]+)\/share$/)))
-      return { kind: 'share', object: { type: 'file', id: decodeURIComponent(m[1]), name: null }, shareTargetField: 'email' };
+      return { kind: 'share', object: { type: 'file', id: segment(m[1]), name: null }, shareTargetField: 'email' };
     if (isPageView(method, p, headers)) return { kind: 'view' };
     return { kind: null };
   },

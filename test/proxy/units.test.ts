@@ -9,6 +9,7 @@ import { loadSessionPolicies, SessionPolicySet } from '../../src/proxy/policy/po
 import { SessionPolicySchema, type SessionPolicyInput } from '../../src/proxy/policy/schema.ts';
 import { dispositionFileName, downloadFacts } from '../../src/proxy/files.ts';
 import { tempDir } from './helpers.ts';
+import { ADAPTERS } from '../../src/proxy/adapters.ts';
 
 describe('signed assertions', () => {
   const now = 1_800_000_000;
@@ -165,5 +166,14 @@ describe('client IP behind load balancers', () => {
     expect(clientIp('10.0.0.5', '198.51.100.1, 203.0.113.9, 10.0.0.4', 2)).toBe('203.0.113.9');
     expect(clientIp('10.0.0.5', 'garbage', 1)).toBe('10.0.0.5');
     expect(clientIp('10.0.0.5', undefined, 1)).toBe('10.0.0.5');
+  });
+});
+
+describe('app adapters', () => {
+  it('classify paths with malformed percent-encoding instead of throwing (a URIError answered 500)', () => {
+    const web = ADAPTERS['workplace-web'];
+    expect(web.classify('GET', '/web/files/%ZZ/download', {})).toEqual({ kind: 'download', object: { type: 'file', id: '%ZZ', name: null } });
+    expect(web.classify('GET', '/web/files/a%20b/download', {})).toMatchObject({ object: { id: 'a b' } });
+    expect(web.classify('POST', '/web/groups/%E0%A4%A/files', {})).toMatchObject({ kind: 'upload', object: { id: '%E0%A4%A' } });
   });
 });
