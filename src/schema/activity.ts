@@ -3,6 +3,7 @@
  * The one normalized record for every SaaS activity. Field names are a public contract: policies, the API,
  * exports and the `rampart` NDJSON input format use them. docs/schema.md documents each field.
  */
+import { parseIsoInstant } from '../core/time.ts';
 import { z } from 'zod';
 
 export const ACTIVITY_SCHEMA_VERSION = 1;
@@ -27,12 +28,12 @@ export type Category = (typeof CATEGORIES)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 export type IpCategory = (typeof IP_CATEGORIES)[number];
 
-/** ISO-8601 instant, normalised to UTC with milliseconds (`2026-01-02T03:04:05.000Z`). */
+/** ISO-8601 instant with an explicit offset (core/time.ts: no guessing), normalised to UTC with milliseconds. */
 export const isoTime = z
   .string()
   .max(64)
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO-8601 date-time' })
-  .transform((s) => new Date(s).toISOString());
+  .refine((s) => !Number.isNaN(parseIsoInstant(s)), { message: 'not an ISO-8601 date-time with a time zone offset (e.g. 2026-03-01T09:00:00Z)' })
+  .transform((s) => new Date(parseIsoInstant(s)).toISOString());
 
 const shortStr = z.string().max(1024);
 const idStr = z.string().min(1).max(512);

@@ -216,6 +216,14 @@ describe('workplace normalizer', () => {
     expect(numeric.geo?.country).toBe('12345678');
   });
 
+  it('reads event times strictly: other offsets yes; no offset, impossible dates and free text fall back to the entry time', () => {
+    expect(one('USER_LOGIN', { timestamp: '2023-11-14T23:13:20+01:00' }).time).toBe('2023-11-14T22:13:20.000Z');
+    expect(one('USER_LOGIN', { timestamp: 1700000000 }).time).toBe('2023-11-14T22:13:20.000Z');
+    for (const t of ['2026-02-30T00:00:00+0000', '2026-01-01T00:00:00', 'x 2026', 'Mar 1']) {
+      expect(one('USER_LOGIN', { timestamp: t }).time, t).toBe(one('USER_LOGIN', { timestamp: 'not a time' }).time);
+    }
+  });
+
   it('the workplace-webhook input format uses the same normalizer and reports bad records as INPUT_INVALID_RECORD', () => {
     expect(workplaceWebhookFormat.detect(REAL_SAMPLE)).toBe(true);
     expect(workplaceWebhookFormat.detect({ action: 'x' })).toBe(false);
