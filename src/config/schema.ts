@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
+import { validateIpRanges } from '../enrich/ip-ranges.ts';
+import { feedName } from '../enrich/feeds.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
 import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.ts';
 import { ProxyConfigSchema } from '../proxy/config.ts';
@@ -110,8 +112,30 @@ export const ConfigSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
-    ipRanges: z.array(IpRangeConfigSchema).default([]),
-    feeds: z.array(FeedConfigSchema).default([]),
+    // Checked here as well as where the enricher compiles them, so `config validate` lists overlaps and bad
+    // subnets with their line instead of passing a file that `serve` and `scan` then refuse.
+    ipRanges: z
+      .array(IpRangeConfigSchema)
+      .default([])
+      .superRefine((ranges, ctx) => {
+        for (const e of validateIpRanges(ranges)) {
+          const at = ranges.findIndex((r) => r.name === e.args[0]); // both codes name the range first
+          ctx.addIssue({ code: 'custom', path: at >= 0 ? [at, 'subnets'] : [], message: `${e.code}: ${e.message}` });
+        }
+      }),
+    // A feed's name names its cache file and its metrics: two feeds with one name overwrote each other's list.
+    feeds: z
+      .array(FeedConfigSchema)
+      .default([])
+      .superRefine((feeds, ctx) => {
+        const seen = new Map<string, number>();
+        feeds.forEach((f, i) => {
+          const name = feedName(f);
+          const first = seen.get(name);
+          if (first === undefined) seen.set(name, i);
+          else ctx.addIssue({ code: 'custom', path: f.name ? [i, 'name'] : [i], message: `feed name "${name}" is also the name of feeds[${first}]; give each feed its own name` });
+        });
+      }),
     enrich: z
       .object({
         /** MaxMind-format city databases, one per IP family (default: the bundled DB-IP Lite files). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import maxmind from 'maxmind';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema, type ConfigInput } from '../config/schema.ts';
+import { ConfigSchema, IpRangeConfigSchema, type ConfigInput } from '../config/schema.ts';
 import { mulberry32 } from '../core/random.ts';
 import { RampartError } from '../core/errors.ts';
 import { Metrics } from '../core/metrics.ts';
@@ -218,6 +218,27 @@ describe('organisation ranges take precedence over built-in classification', () 
     expect(v6.ipTags).toEqual(['cloud_provider']);
   });
 
+  it('a range that does not vouch for the address (other, cloud_provider, risky) sets the category but keeps the built-in risk tags', async () => {
+    const e = await createEnricher(
+      config({
+        ipRanges: [
+          { name: 'Partner labelled', category: 'other', subnets: ['185.220.101.0/24'], tags: ['Partner'] },
+          { name: 'Our cloud', category: 'cloud_provider', subnets: ['185.220.100.0/24'] },
+          { name: 'Blocklist', category: 'risky', subnets: ['45.83.220.0/22'] },
+          { name: 'Office', category: 'administrative', subnets: ['185.220.102.0/24'] },
+        ],
+      }),
+    );
+    const other = e.lookupIp('185.220.101.1');
+    expect(other.ipCategory).toBe('other'); // custom beats built-in for the category
+    expect(other.ipTags).toEqual(['Tor exit node', 'Partner']);
+    expect(other.orgRange).toEqual({ name: 'Partner labelled', category: 'other' });
+    expect(e.lookupIp('185.220.100.1')).toMatchObject({ ipCategory: 'cloud_provider', ipTags: ['Tor exit node'] });
+    expect(e.lookupIp('45.83.220.10')).toMatchObject({ ipCategory: 'risky', ipTags: ['Anonymous proxy'] });
+    // a trusted category (corporate, administrative, vpn) still drops them
+    expect(e.lookupIp('185.220.102.1')).toMatchObject({ ipCategory: 'administrative', ipTags: [] });
+  });
+
   it('an organisation range over private space sets its category and keeps the private tag, still without geo', () => {
     const e = enricher;
     e.setIpRanges([{ name: 'Office LAN', category: 'corporate', subnets: ['10.0.0.0/8'], tags: ['lan'] }]);
@@ -249,17 +270,16 @@ describe('organisation ranges take precedence over built-in classification', () 
     expect(e.lookupIp('45.83.220.10').ipCategory).toBe('corporate');
   });
 
-  it('overlapping ranges in the config stop createEnricher with RAMPART_ERR_ENRICH_RANGE_OVERLAP', async () => {
-    await expect(
-      createEnricher(
-        config({
-          ipRanges: [
-            { name: 'A', category: 'corporate', subnets: ['203.0.113.0/24'] },
-            { name: 'B', category: 'vpn', subnets: ['203.0.113.128/25'] },
-          ],
-        }),
-      ),
-    ).rejects.toMatchObject({ code: 'RAMPART_ERR_ENRICH_RANGE_OVERLAP' });
+  it('overlapping ranges are refused by the config schema and, if handed over anyway, by createEnricher (RAMPART_ERR_ENRICH_RANGE_OVERLAP)', async () => {
+    const ipRanges = [
+      { name: 'A', category: 'corporate' as const, subnets: ['203.0.113.0/24'] },
+      { name: 'B', category: 'vpn' as const, subnets: ['203.0.113.128/25'] },
+    ];
+    const parsed = ConfigSchema.safeParse({ ipRanges });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message.split(':')[0]])).toEqual([['ipRanges.1.subnets', 'RAMPART_ERR_ENRICH_RANGE_OVERLAP']]);
+    const unchecked = { ...config(), ipRanges: IpRangeConfigSchema.array().parse(ipRanges) };
+    await expect(createEnricher(unchecked)).rejects.toMatchObject({ code: 'RAMPART_ERR_ENRICH_RANGE_OVERLAP' });
   });
 });
 
