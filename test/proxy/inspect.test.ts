@@ -53,6 +53,16 @@ describe('IBAN, SSN and email detectors', () => {
     const d = customRegexDetector('regex:project', 'PROJECT-[0-9]{4}');
     expect(inspectBuffer([d], Buffer.from('PROJECT-1234 and PROJECT-99 and PROJECT-0001')).counts['regex:project']).toBe(2);
     expect(() => customRegexDetector('regex:x', 'a*')).toThrow(/empty/);
+    // Flags, and zero-length matches stepped over rather than looping.
+    expect(inspectBuffer([customRegexDetector('regex:p', 'project-[0-9]{4}', 'i')], Buffer.from('PROJECT-1234 project-5678')).counts['regex:p']).toBe(2);
+    expect(inspectBuffer([customRegexDetector('regex:b', '\\bsecret\\b|\\b')], Buffer.from('a secret b secretive')).counts['regex:b']).toBe(1);
+  });
+
+  it('matches custom regexes in linear time: an ambiguous pattern on a crafted file cannot stall the proxy', () => {
+    // On V8's backtracking engine this pattern takes exponential time on a long run of digits without an x.
+    const d = customRegexDetector('regex:ids', '(\\d+\\s?)+x');
+    const crafted = Buffer.from('1'.repeat(50_000) + '-; 12 34 x');
+    expect(inspectBuffer([d], crafted).counts['regex:ids']).toBe(1);
   });
 });
 

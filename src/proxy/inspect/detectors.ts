@@ -6,6 +6,7 @@
  * and custom regexes. A detector is a candidate regex plus a validator, so look-alikes that fail the checksum
  * never count. Each detector is one entry in DETECTORS.
  */
+import { RE2JS } from 're2js';
 
 export interface Detector {
   readonly id: string;
@@ -175,20 +176,40 @@ export const BUILTIN_DETECTOR_IDS = Object.keys(BUILTIN_DETECTORS) as [BuiltinDe
 /** Longest custom regex source accepted (same bound as activity-policy regexes). */
 export const MAX_CUSTOM_REGEX = 256;
 
-/** A custom regex detector; every match counts, masked but for its last 2 characters. */
+/**
+ * A custom regex detector; every match counts, masked but for its last 2 characters. It runs on RE2JS (linear
+ * time, the same engine as policy regexes): the pattern is an admin's, but the text is whatever a user uploads or
+ * downloads, and V8's backtracking engine on an ambiguous pattern (`(\\d+\\s?)+x`) and a crafted file would hold the
+ * proxy for minutes. Flags: i (case-insensitive), m (multi-line), s (dot matches newlines); u is implied.
+ */
 export function customRegexDetector(id: string, source: string, flags = ''): Detector {
   if (source.length > MAX_CUSTOM_REGEX) throw new Error(`regex longer than ${MAX_CUSTOM_REGEX} characters`);
-  const f = new Set(`${flags}g`.replace(/[^gimsu]/g, ''));
-  const pattern = new RegExp(source, [...f].join(''));
-  if (pattern.test('')) throw new Error('regex matches the empty string');
-  pattern.lastIndex = 0;
+  const re2 = RE2JS.compile(source, (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (flags.includes('m') ? RE2JS.MULTILINE : 0) | (flags.includes('s') ? RE2JS.DOTALL : 0));
+  if (re2.matcher('').find()) throw new Error('regex matches the empty string');
+  let text: string | null = null;
+  let matcher: ReturnType<typeof re2.matcher> | null = null;
   return {
     id,
-    pattern,
+    pattern: NEVER, // findNext is the search
+    findNext(t, from) {
+      if (t !== text || matcher === null) {
+        text = t;
+        matcher = re2.matcher(t);
+      }
+      // Zero-length matches (`\\b` alone) are stepped over: they are no token and would not advance the search.
+      for (let at = from; at <= t.length && matcher.find(at); at = matcher.start() + 1) {
+        const match = matcher.group() ?? '';
+        if (match.length > 0) return { index: matcher.start(), match };
+      }
+      return null;
+    },
     validate: (m) => m.length <= MAX_TOKEN_CHARS,
     mask: (m) => (m.length <= 2 ? '*'.repeat(m.length) : '*'.repeat(m.length - 2) + m.slice(-2)),
   };
 }
+
+/** A regex that never matches: the `pattern` of detectors that search with findNext. */
+const NEVER = /(?!)/g;
 
 function maskDigitsKeepLast(m: string, keep: number): string {
   let seen = 0;
