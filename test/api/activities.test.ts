@@ -95,6 +95,13 @@ describe('activities', () => {
     expect(badRegex.body.message).toContain('filters');
     const badDate = await h.call('GET', '/api/activities?from=yesterday', { session: viewer });
     expect(badDate.body.message).toContain('query.from');
+    // Dates are read strictly: no year-2001 guesses, no Feb 30 rolled into March, no host time zone.
+    for (const from of ['1', '2026-02-30', '2026-03-01T09:00:00', 'Mar%201']) {
+      const r = await h.call('GET', `/api/activities?from=${from}`, { session: viewer });
+      expect(r.status, from).toBe(400);
+    }
+    expect((await h.call('GET', '/api/activities?from=2026-03-01', { session: viewer })).status).toBe(200);
+    expect((await h.call('GET', '/api/activities?from=2026-03-01T10:00:00%2B01:00', { session: viewer })).status).toBe(200);
   });
 
   it('pivots from one activity: same user, IP, country, action, and the 48 hours around it', async () => {
