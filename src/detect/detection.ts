@@ -36,6 +36,13 @@ export interface DetectionContext {
   /** Distinct users seen for the tenant within the lookback (for "widely used by the organisation" suppressions). */
   tenantUserCount(tenant: string): number;
   /**
+   * Whether the engine's scope for `det` (include/exclude users and groups, docs/detections.md) takes in `user`,
+   * the activity's actor. The engine applies it to every alert about a user; a detection asks only where an
+   * out-of-scope user would otherwise still count: toward an alert about someone or something else (password
+   * spray, user null) or in tenant-wide state (impossible travel's alerted ISPs).
+   */
+  inScope(det: Detection, a: Activity, user: string): boolean;
+  /**
    * The users' state records, one slot per registered detection, or null when the activity has no user: the
    * attributed user's slot for a detection is userSlots[userBase + Detection.slot]. The engine keeps one record
    * per user so that all detections share a single lookup per activity, all records in one array (no array
@@ -109,7 +116,10 @@ export interface Detection {
   readonly mitreTactic: MitreTactic | null;
   /** Baselined detections raise nothing during the learning period (but still learn). */
   readonly learns: boolean;
-  /** Look at one activity (in event-time order per user); return alerts to raise, if any. */
+  /**
+   * Look at one activity; return alerts to raise, if any. Activities come in event-time order within a batch, but
+   * a late batch can bring older ones (docs/detections.md, "Late events"): counts must stay within one real window.
+   */
   evaluate(activity: Activity, ctx: DetectionContext): AlertDraft[];
   /** Serialisable state so a restart does not forget baselines. */
   exportState?(): unknown;

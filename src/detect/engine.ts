@@ -591,6 +591,16 @@ export class DetectionEngine implements AlertProducer {
     return out;
   }
 
+  /**
+   * Whether `det`'s scope takes in `user` for the activity `a` (DetectionContext.inScope): true for a detection
+   * without scope settings or not registered here.
+   */
+  inScope(det: Detection, a: Activity, user: string): boolean {
+    const regs = this.#regs;
+    for (let i = 0; i < regs.length; i++) if (regs[i].det === det) return !regs[i].scoped || this.#inScope(regs[i], a, user);
+    return true;
+  }
+
   /** Exclude wins; an empty include list includes everyone. Groups also match the directory department. */
   #inScope(r: Registration, a: Activity, user: string): boolean {
     const actorId = a.actor.id?.toLowerCase() ?? null;
@@ -899,6 +909,10 @@ class MutableContext implements DetectionContext {
 
   tenantUserCount(tenant: string): number {
     return this.#engine.tenantUserCount(tenant);
+  }
+
+  inScope(det: Detection, a: Activity, user: string): boolean {
+    return this.#engine.inScope(det, a, user);
   }
 
   endedDirectoryUser(a: Activity): DirectoryUser | null {

@@ -35,6 +35,8 @@ const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))
 
 /** Tags that make an address anonymous (anonymous_ip). */
 export const ANONYMOUS_TAGS = lower([IP_TAGS.torExit, IP_TAGS.anonymousProxy, IP_TAGS.anonymizingVpn, 'Tor', 'Anonymizer']);
+/** Tags that name a Tor exit in particular (anonymous_ip's wording; whole names, case-insensitive). */
+export const TOR_TAGS = lower([IP_TAGS.torExit, 'Tor']);
 /** Tags from threat intelligence (suspicious_ip). */
 export const THREAT_TAGS = lower([
   IP_TAGS.suspicious,

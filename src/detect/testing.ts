@@ -169,6 +169,7 @@ export function standaloneContext(over: Partial<import('./detection.ts').Detecti
     learning: false,
     lookbackMs: 30 * 86_400_000,
     tenantUserCount: () => 0,
+    inScope: () => true,
     userSlots: null,
     userBase: 0,
     fields: new ActivityFields(),

@@ -27,6 +27,11 @@ export const PRIVATE_TAG = 'private';
 /** The activity schema's limit on ipTags. */
 const MAX_IP_TAGS = 64;
 const RISK_TAGS: ReadonlySet<string> = new Set([...RISK_KINDS].map((k) => KIND_TAG[k]));
+/**
+ * Organisation range categories that vouch for an address, so its built-in risk tags are dropped: the same
+ * "trusted" categories the detections read (src/detect/ip-intel.ts SAFE_CATEGORIES).
+ */
+const TRUSTED_RANGE_CATEGORIES: ReadonlySet<string> = new Set(['corporate', 'administrative', 'vpn']);
 
 /** Everything Rampart knows about one IP address: for the API, the console and explanations. */
 export interface IpInfo {
@@ -285,12 +290,14 @@ export class RampartEnricher implements Enricher {
     let orgRange: IpInfo['orgRange'] = null;
     const org = this.#ranges.lookup(p);
     if (org) {
-      // Custom ranges take precedence (MDCA): the org category replaces the built-in one, and built-in risk
-      // tags (Tor, anonymous proxy, suspicious) are dropped; informational tags (cloud, satellite) stay.
+      // Custom ranges take precedence (MDCA): the org category replaces the built-in one. Built-in risk tags
+      // (Tor, anonymous proxy, suspicious) are dropped only when the range vouches for the address (corporate,
+      // administrative, vpn): labelling a range `other` or `cloud_provider` must not hide a Tor exit inside it
+      // (MDCA: range tags are added "without overriding data"). Informational tags (cloud, satellite) stay.
       orgRange = { name: org.name, category: org.category };
       matched.push(`range:${org.name}`);
       category = org.category;
-      tags = tags.filter((t) => !RISK_TAGS.has(t));
+      if (TRUSTED_RANGE_CATEGORIES.has(org.category)) tags = tags.filter((t) => !RISK_TAGS.has(t));
       for (const t of org.tags ?? []) if (!tags.includes(t) && tags.length < MAX_IP_TAGS) tags.push(t);
       if (org.location) {
         const base: Geo = geo ?? { country: null, city: null, lat: null, lon: null };

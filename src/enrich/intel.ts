@@ -33,7 +33,7 @@ export const KIND_TAG: Record<IntelKind, string> = {
   satellite: 'satellite',
 };
 
-/** Kinds whose tags describe risk; an organisation IP range drops them (custom beats built-in). */
+/** Kinds whose tags describe risk; an organisation range that vouches for the address (corporate, administrative, vpn) drops them. */
 export const RISK_KINDS: ReadonlySet<IntelKind> = new Set(['tor', 'anonymizer', 'threat']);
 
 export interface IntelSource {

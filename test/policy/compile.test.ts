@@ -119,6 +119,28 @@ describe('repeated activity', () => {
     expect(run(set, [on(12, 'y')])).toHaveLength(1);
   });
 
+  it('out of order (a late batch in serve): only matches within one real window count', () => {
+    const set = new PolicySet([repeated()]);
+    // 3 at 0-2 s, 3 at 200-202 s, then 3 late at 100-102 s: never 5 within 60 s (the span 100-202 s is no window)
+    expect(run(set, [0, 1, 2, 200, 201, 202, 100, 101, 102].map((s) => download(s)))).toHaveLength(0);
+    // a late match that completes a real window alerts, with that window's bounds
+    expect(run(set, [download(99)])).toHaveLength(0); // 99-102 s: 4
+    const h = run(set, [download(98)]);
+    expect(h).toHaveLength(1);
+    expect(h[0].draft.details).toMatchObject({ count: 5, activities: 5, firstSeen: '2026-03-02T10:01:38.000Z', lastSeen: '2026-03-02T10:01:42.000Z' });
+    expect(h[0].draft.evidence[0]).toMatch(/between 2026-03-02T10:01:38.000Z and 2026-03-02T10:01:42.000Z/);
+  });
+
+  it('uniqueTargets out of order: distinct objects are counted within one real window', () => {
+    const set = new PolicySet([repeated({ minCount: 3, uniqueTargets: true, windowSecs: 10 })]);
+    const on = (s: number, id: string) => download(s, { objects: [{ type: 'file', id, name: null }] });
+    // b at 5 s, e at 14 s, then c late at 3 s: c shares a 10 s window with b, not with e (11 s apart)
+    expect(run(set, [on(5, 'b'), on(14, 'e'), on(3, 'c')])).toHaveLength(0);
+    const h = run(set, [on(4, 'd')]); // c, d, b within 3-5 s
+    expect(h).toHaveLength(1);
+    expect(h[0].draft.details).toMatchObject({ count: 3, firstSeen: '2026-03-02T10:00:03.000Z', lastSeen: '2026-03-02T10:00:05.000Z' });
+  });
+
   it('singleApp: only repeats within the same app count together', () => {
     const mixed = [0, 1, 2, 3, 4, 5].map((s) => download(s, { app: s % 2 ? 'workplace' : 'box' }));
     const perApp = new PolicySet([repeated({ minCount: 4, singleApp: true })]);

@@ -53,6 +53,19 @@ export const cases: DetectionCase[] = [
     steps: [{ at: 0, place: 'amsterdam', ip: '203.0.113.200', ipCategory: 'other', ipTags: ['Anonymous proxy'], expect: [{}] }],
   },
   {
+    name: 'A tag that merely contains "tor" ("Vendor monitoring") does not make an anonymous proxy a Tor exit in the title',
+    steps: [
+      {
+        at: 0, place: 'paris', ip: '203.0.113.200', ipCategory: 'other', ipTags: ['Anonymous proxy', 'Vendor monitoring'],
+        expect: [{ title: 'Activity from an anonymous IP address: 203.0.113.200', evidence: ['Anonymizing proxy or VPN service: 203.0.113.200'] }],
+      },
+    ],
+  },
+  {
+    name: 'The tag "Tor exit node" (any case) still titles the alert as a Tor exit',
+    steps: [{ at: 0, place: 'berlin', ip: '203.0.113.201', ipTags: ['tor exit node'], expect: [{ title: 'Activity from a Tor exit node: 203.0.113.201' }] }],
+  },
+  {
     name: 'An anonymizer address widely used by the organisation (5 of 10 users) stops alerting from the 5th user on',
     steps: [
       ...org(10),

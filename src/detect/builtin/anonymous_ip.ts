@@ -5,7 +5,7 @@
  * ranges override it). No learning period.
  */
 import type { Activity } from '../../schema/activity.ts';
-import { anonymousReason } from '../ip-intel.ts';
+import { anonymousReason, TOR_TAGS } from '../ip-intel.ts';
 import { IpReputationDetection } from './ip-reputation.ts';
 
 export class AnonymousIp extends IpReputationDetection {
@@ -19,7 +19,8 @@ export class AnonymousIp extends IpReputationDetection {
   }
 
   protected describe(a: Activity): { title: string; what: string } {
-    const tor = a.ipCategory === 'tor' || a.ipTags.some((t) => /tor/i.test(t));
+    // Whole tag names: a substring test made "Vendor monitoring" or "Storage" a Tor exit.
+    const tor = a.ipCategory === 'tor' || a.ipTags.some((t) => TOR_TAGS.has(t.toLowerCase()));
     return { title: `Activity from ${tor ? 'a Tor exit node' : 'an anonymous IP address'}: ${a.ip}`, what: tor ? 'Tor exit node' : 'Anonymizing proxy or VPN service' };
   }
 }

@@ -86,4 +86,19 @@ describe('Panther samples with Rampart enrichment', () => {
     const alerts = runEnriched([{ at: '2023-05-26T10:00:00Z', ip: '185.220.101.1' }]);
     expect(alerts.map((a) => a.detection)).toContain('anonymous_ip');
   });
+
+  it.skipIf(!hasBuiltinIntel)('an organisation range labelled other over Tor exits does not silence anonymous_ip; a corporate one does', async () => {
+    const withRange = async (category: 'other' | 'corporate') =>
+      createEnricher(ConfigSchema.parse({ ipRanges: [{ name: 'Partner', category, subnets: ['185.220.101.0/24'], tags: ['Partner'] }] }));
+    const run = (e: RampartEnricher) => {
+      const engine = new DetectionEngine();
+      const a = makeActivity({ at: '2023-05-26T10:00:00Z', ip: '185.220.101.1', geo: null });
+      e.enrich(a);
+      return engine.process(a);
+    };
+    const other = run(await withRange('other')).filter((al) => al.detection === 'anonymous_ip');
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatchObject({ title: 'Activity from a Tor exit node: 185.220.101.1', details: { reason: 'tag "Tor exit node"', ipCategory: 'other' } });
+    expect(run(await withRange('corporate')).filter((al) => al.detection === 'anonymous_ip')).toEqual([]);
+  });
 });

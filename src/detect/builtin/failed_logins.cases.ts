@@ -114,6 +114,71 @@ export const cases: DetectionCase[] = [
     steps: Array.from({ length: 60 }, (_, i) => (i < 7 ? fail(i) : { ...fail(i), expect: [{ count: i - 6 }] })),
   },
   {
+    name: 'Out of order (serve, a late batch): failures at 0-3, 120-123, then late 60-63 min never fill one window (no "from 11:00 to 10:03" alert)',
+    steps: [0, 1, 2, 3, 120, 121, 122, 123, 60, 61, 62, 63].map((m) => fail(m)),
+  },
+  {
+    name: 'Out of order: a late batch that is itself a brute force alerts on its own window',
+    steps: [
+      fail(120),
+      ...Array.from({ length: 7 }, (_, i) => fail(60 + i)),
+      { ...fail(67), expect: [{ details: { count: 8 }, evidence: ['8 failed sign-ins within 15 min (from 2026-03-02T09:00:00.000Z to 2026-03-02T09:07:00.000Z)'] }] },
+    ],
+  },
+  {
+    name: 'Out of order: a late failure that completes a window before the newest one counts with it',
+    steps: [
+      ...Array.from({ length: 7 }, (_, i) => fail(10 + i)),
+      { ...fail(9), expect: [{ details: { count: 8 }, evidence: ['(from 2026-03-02T08:09:00.000Z to 2026-03-02T08:16:00.000Z)'] }] },
+    ],
+  },
+  {
+    name: 'Out of order: a late failure from an earlier day counts in that day\'s peak, not twice in the baseline',
+    config: { learningDays: 4 },
+    steps: [
+      ...Array.from({ length: 4 }, (_, d) => Array.from({ length: 10 }, (_, i) => fail(d * D + i))).flat(),
+      fail(2 * D + 30), // day 2, arriving late during day 3
+      fail(3 * D + 60),
+      ...Array.from({ length: 15 }, (_, i) => fail(5 * D + i / 2)),
+      { ...fail(5 * D + 8), expect: [{ details: { count: 16, baseline: { normal: 10, days: 4, threshold: 16 } } }] },
+    ],
+  },
+  {
+    name: 'Password spray out of order: 5 users at 10:00 and 5 users late from 08:00 are not 10 in one window',
+    steps: [
+      ...Array.from({ length: 5 }, (_, i) => fail(120 + i, '198.51.100.99', `user${i}@example.com`)),
+      ...Array.from({ length: 5 }, (_, i) => fail(i, '198.51.100.99', `user${5 + i}@example.com`)),
+    ],
+  },
+  {
+    name: 'Password spray out of order: a late user completing a window counts, with that window\'s targets',
+    steps: [
+      ...Array.from({ length: 9 }, (_, i) => fail(10 + i, '198.51.100.99', `user${i}@example.com`)),
+      fail(40, '198.51.100.99', 'late1@example.com'),
+      {
+        ...fail(9, '198.51.100.99', 'late0@example.com'),
+        expect: [{ user: null, title: 'Password spray', details: { users: 10, targets: [...Array.from({ length: 9 }, (_, i) => `user${i}@example.com`), 'late0@example.com'] } }],
+      },
+    ],
+  },
+  {
+    name: 'Password spray respects scope: 10 users outside includeUsers do not make a spray',
+    config: { failed_logins: { includeUsers: ['vip@example.com'] } },
+    steps: Array.from({ length: 10 }, (_, i) => fail(i, '198.51.100.99', `user${i}@example.com`)),
+  },
+  {
+    name: 'Password spray respects scope: an excluded user neither counts nor appears among the targets',
+    config: { failed_logins: { excludeUsers: ['redteam@example.com'] } },
+    steps: [
+      fail(0, '198.51.100.99', 'redteam@example.com'),
+      ...Array.from({ length: 9 }, (_, i) => fail(1 + i, '198.51.100.99', `user${i}@example.com`)),
+      {
+        ...fail(10, '198.51.100.99', 'user9@example.com'),
+        expect: [{ user: null, details: { users: 10, targets: Array.from({ length: 10 }, (_, i) => `user${i}@example.com`) } }],
+      },
+    ],
+  },
+  {
     name: 'minFailures and windowSecs are configurable',
     config: { failed_logins: { minFailures: 3, marginFailures: 0, windowSecs: 60 } },
     steps: [fail(0), fail(0.5), { ...fail(0.9), expect: [{ details: { count: 3, windowSecs: 60 } }] }],

@@ -13,13 +13,17 @@ import type { FailedLoginsConfig } from '../config.ts';
 import { NO_ALERTS, type Detection, type DetectionContext } from '../detection.ts';
 import { dayNumber, dayToDate } from '../geo.ts';
 import { median } from '../stats.ts';
+import { densestWindowAround, sortedInsertIndex, windowHi, windowLo } from '../window.ts';
 import { formatDuration, networkOf } from './common.ts';
 
 interface FailState {
-  /** Failure times (ms) and IPs inside the current window, oldest first. */
+  /**
+   * Failure times (ms) and IPs in time order: the window of the newest failure, plus failures that arrived late
+   * (older) since the last failure in order, which drops them once they are out of its window. At most 512.
+   */
   times: number[];
   ips: string[];
-  /** Last failure id (evidence) and time. */
+  /** Time of the newest failure. */
   lastMs: number;
   /** Day and peak window count of the current day. */
   day: number;
@@ -97,11 +101,14 @@ export class FailedLogins implements Detection {
     const windowMs = cfg.windowSecs * 1000;
     const today = dayNumber(t);
     let st = slots[s] as FailState | undefined;
+    // The failures counted: st.times[lo..hi), all within one window.
+    let lo = 0;
+    let hi = 1;
     if (!st) {
       // Exact-size arrays: most users fail rarely, so most states hold one failure.
       slots[s] = st = { times: [t], ips: [a.ip ?? ''], lastMs: t, day: today, peak: 0, peaks: [], alertMs: -Infinity, alertIps: NO_IPS };
     } else {
-      if (today !== st.day) {
+      if (today > st.day) {
         if (st.peak > 0) {
           st.peaks.push(st.day * 1000 + Math.min(st.peak, 999));
           if (st.peaks.length > MAX_PEAK_DAYS) st.peaks.shift();
@@ -109,30 +116,51 @@ export class FailedLogins implements Detection {
         st.day = today;
         st.peak = 0;
       }
-      let drop = 0;
-      while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
-      if (drop === st.times.length) {
-        st.times = [t];
-        st.ips = [a.ip ?? ''];
-      } else {
-        if (drop) {
-          st.times.splice(0, drop);
-          st.ips.splice(0, drop);
+      if (t >= st.lastMs) {
+        // In order (the common case): the window is [t - window, t], everything older leaves.
+        let drop = 0;
+        while (drop < st.times.length && t - st.times[drop] > windowMs) drop++;
+        if (drop === st.times.length) {
+          st.times = [t];
+          st.ips = [a.ip ?? ''];
+        } else {
+          if (drop) {
+            st.times.splice(0, drop);
+            st.ips.splice(0, drop);
+          }
+          if (st.times.length >= MAX_WINDOW_ENTRIES) {
+            st.times.shift();
+            st.ips.shift();
+          }
+          st.times.push(t);
+          st.ips.push(a.ip ?? '');
         }
+        st.lastMs = t;
+        hi = st.times.length;
+      } else {
+        // Late (a batch older than failures already seen, in `serve`): kept in time order and counted within the
+        // fullest real window that contains it. Nothing leaves here; the next failure in order drops what is
+        // then out of its window, so late failures can still add up with each other meanwhile (at most 512).
         if (st.times.length >= MAX_WINDOW_ENTRIES) {
           st.times.shift();
           st.ips.shift();
         }
-        st.times.push(t);
-        st.ips.push(a.ip ?? '');
+        const k = sortedInsertIndex(st.times, 0, st.times.length, t);
+        st.times.splice(k, 0, t);
+        st.ips.splice(k, 0, a.ip ?? '');
+        densestWindowAround(st.times, 0, st.times.length, k, windowMs, true);
+        lo = windowLo();
+        hi = windowHi();
       }
-      st.lastMs = t;
     }
-    const count = st.times.length;
-    if (count > st.peak) st.peak = count;
+    const count = hi - lo;
+    if (today === st.day) {
+      if (count > st.peak) st.peak = count;
+    } else raisePastPeak(st.peaks, today, count);
 
     const out: AlertDraft[] = [];
-    const spray = a.ip ? this.#trackSpray(a, user, t, windowMs) : null;
+    // Password spray counts only users in this detection's scope (an excluded user neither counts nor appears).
+    const spray = a.ip && ctx.inScope(this, a, user) ? this.#trackSpray(a, user, t, windowMs) : null;
     if (spray) out.push(spray);
     if (count < cfg.minFailures) return out.length ? out : NO_ALERTS;
     const lookbackDays = ctx.lookbackMs / 86_400_000;
@@ -140,8 +168,8 @@ export class FailedLogins implements Detection {
     if (count <= normal + cfg.marginFailures) return out.length ? out : NO_ALERTS;
     st.alertMs = t;
     slots[s + ALERT_SEC] = toSec(t);
-    st.alertIps = [...new Set(st.ips)].slice(0, 16);
-    out.push(this.#draft(a, st, count, normal, days, null));
+    st.alertIps = [...new Set(st.ips.slice(lo, hi))].slice(0, 16);
+    out.push(this.#draft(a, st, lo, hi, normal, days, null));
     return out;
   }
 
@@ -152,19 +180,31 @@ export class FailedLogins implements Detection {
     const sameNet = !sameIp && net !== null && st.alertIps.some((ip) => networkOf(ip) === net);
     if (!sameIp && !sameNet) return NO_ALERTS;
     const { normal, days } = this.#normal(st, dayNumber(ctx.timeMs), ctx.lookbackMs / 86_400_000);
-    return [this.#draft(a, st, st.times.length, normal, days, sameIp ? 'same IP' : 'same network')];
+    // The failures of the alert: the fullest window around the alerting failure (all held, if it has left).
+    const k = st.times.lastIndexOf(st.alertMs);
+    let lo = 0;
+    let hi = st.times.length;
+    if (k >= 0) {
+      densestWindowAround(st.times, 0, st.times.length, k, this.#cfg.windowSecs * 1000, true);
+      lo = windowLo();
+      hi = windowHi();
+    }
+    return [this.#draft(a, st, lo, hi, normal, days, sameIp ? 'same IP' : 'same network')];
   }
 
-  #draft(a: Activity, st: FailState, count: number, normal: number, days: number, success: string | null): AlertDraft {
+  /** The alert about the failures st.times[lo..hi) (one window). */
+  #draft(a: Activity, st: FailState, lo: number, hi: number, normal: number, days: number, success: string | null): AlertDraft {
     const cfg = this.#cfg;
+    const count = hi - lo;
     const byIp = new Map<string, number>();
-    for (const ip of st.ips) if (ip) byIp.set(ip, (byIp.get(ip) ?? 0) + 1);
+    for (let i = lo; i < hi; i++) if (st.ips[i]) byIp.set(st.ips[i], (byIp.get(st.ips[i]) ?? 0) + 1);
     const ips = [...byIp].sort((x, y) => y[1] - x[1]);
-    const first = st.times[0] ?? a.time;
+    const first = st.times[lo] ?? a.time;
+    const last = st.times[hi - 1] ?? a.time;
     const threshold = Math.max(cfg.minFailures, Math.floor(normal + cfg.marginFailures) + 1);
     const baseSeverity = cfg.severity ?? this.defaultSeverity;
     const evidence = [
-      `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)} (from ${new Date(first).toISOString()} to ${new Date(st.lastMs).toISOString()})`,
+      `${count} failed sign-ins within ${formatDuration(cfg.windowSecs)} (from ${new Date(first).toISOString()} to ${new Date(last).toISOString()})`,
       days >= MIN_BASELINE_DAYS
         ? `Normal for this user: ${normal} failures per window (median of daily peaks over ${days} days); alert threshold ${threshold}`
         : `No failure baseline for this user (fewer than ${MIN_BASELINE_DAYS} days with failures); alert threshold ${threshold}`,
@@ -192,17 +232,28 @@ export class FailedLogins implements Detection {
     };
   }
 
-  /** Password spray: distinct users failing from one IP within the window. */
+  /**
+   * Password spray: distinct users failing from one IP within one window. Each user's latest failure from the
+   * address is kept; a failure in order counts the users of [t - window, t], a late one the fullest window
+   * around it, so users whose failures are hours apart never add up whatever order they arrive in.
+   */
   #trackSpray(a: Activity, user: string, t: number, windowMs: number): AlertDraft | null {
     const k = a.tenant === '' ? a.ip! : `${a.tenant}|${a.ip}`;
     const entry = this.#ips.get(k);
-    if (entry === undefined || (!(entry instanceof Map) && (entry.user === user || t - entry.ms > windowMs))) {
-      if (entry === undefined || entry instanceof Map) this.#ips.set(k, { user, ms: t });
-      else {
+    if (entry === undefined) {
+      this.#ips.set(k, { user, ms: t });
+      return null;
+    }
+    if (!(entry instanceof Map)) {
+      if (entry.user === user) {
+        if (t > entry.ms) entry.ms = t;
+        return null;
+      }
+      if (t - entry.ms > windowMs) {
         entry.user = user;
         entry.ms = t;
+        return null;
       }
-      return null;
     }
     let users: Map<string, number>;
     if (entry instanceof Map) users = entry;
@@ -211,11 +262,30 @@ export class FailedLogins implements Detection {
       this.#ips.set(k, users);
     }
     if (users.size >= MAX_SPRAY_USERS) for (const [u, ms] of users) if (t - ms > windowMs) users.delete(u);
-    if (users.size < MAX_SPRAY_USERS || users.has(user)) users.set(user, t);
-    let n = 0;
-    for (const ms of users.values()) if (t - ms <= windowMs) n++;
+    const prev = users.get(user);
+    if (prev === undefined ? users.size < MAX_SPRAY_USERS : t > prev) users.set(user, t);
+    // The window counted: [from, to]; the current user is in it through this failure.
+    let from = t - windowMs;
+    let to = t;
+    let n = 1;
+    let late = false;
+    for (const [u, ms] of users) {
+      if (u === user) continue;
+      if (ms > t) late = true;
+      else if (ms >= from) n++;
+    }
+    if (late) {
+      const near: number[] = [t];
+      for (const [u, ms] of users) if (u !== user && ms >= t - windowMs && ms <= t + windowMs) near.push(ms);
+      near.sort((x, y) => x - y);
+      n = densestWindowAround(near, 0, near.length, near.indexOf(t), windowMs, true);
+      from = near[windowLo()];
+      to = near[windowHi() - 1];
+    }
     if (n < this.#cfg.sprayMinUsers) return null;
-    const targets = [...users].filter(([, ms]) => t - ms <= windowMs).map(([u]) => u);
+    const targets: string[] = [];
+    for (const [u, ms] of users) if (u === user || (ms >= from && ms <= to)) targets.push(u);
+    if (!users.has(user)) targets.push(user);
     return {
       title: `Password spray from ${a.ip}`,
       description: `${n} different users failed to sign in from ${a.ip} within ${formatDuration(this.#cfg.windowSecs)}.`,
@@ -256,4 +326,16 @@ export class FailedLogins implements Detection {
     this.#ips.clear();
     for (const [k, m] of s.ips) this.#ips.set(k, m.length === 1 ? { user: m[0][0], ms: m[0][1] } : new Map(m));
   }
+}
+
+/** A late failure's window count for a past day: raises that day's packed peak (or adds the day, in day order). */
+function raisePastPeak(peaks: number[], day: number, count: number): void {
+  let i = peaks.length;
+  while (i > 0 && Math.floor(peaks[i - 1] / 1000) > day) i--;
+  if (i > 0 && Math.floor(peaks[i - 1] / 1000) === day) {
+    if (count > peaks[i - 1] % 1000) peaks[i - 1] = day * 1000 + Math.min(count, 999);
+    return;
+  }
+  peaks.splice(i, 0, day * 1000 + Math.min(count, 999));
+  if (peaks.length > MAX_PEAK_DAYS) peaks.shift();
 }

@@ -154,6 +154,15 @@ export const cases: DetectionCase[] = [
     steps: [{ at: 0, place: 'london', ip: '198.51.100.1', ipCategory: 'corporate' }, { at: 30, place: 'tokyo', ip: '203.0.113.9', ipCategory: 'corporate', expect: [{ details: { from: { safe: true }, to: { safe: true } } }] }],
   },
   {
+    name: 'Both sides corporate at high sensitivity: the evidence does not say only one side is trusted',
+    config: { impossible_travel: { sensitivity: 'high' } },
+    steps: [
+      { at: 0, place: 'london', ip: '198.51.100.1', ipCategory: 'corporate' },
+      { at: 30, place: 'tokyo', ip: '203.0.113.9', ipCategory: 'corporate', expect: [{ evidence: ['Both sides are organisation-trusted ranges: trusted travel, alerted because sensitivity is high'] }] },
+      { at: 90, place: 'newYork', ip: '198.51.100.2', expect: [{ evidence: ['One side is an organisation-trusted range (first sign-in)'] }] },
+    ],
+  },
+  {
     name: 'Only one side corporate: evaluated as normal, alerts',
     steps: [{ at: 0, place: 'london', ip: '198.51.100.1', ipCategory: 'corporate' }, { at: 30, place: 'tokyo', ip: '203.0.113.9', expect: [{ evidence: ['organisation-trusted range'] }] }],
   },
@@ -186,6 +195,27 @@ export const cases: DetectionCase[] = [
       { at: 30, user: 'ann@example.com', place: 'moscow', ip: '203.0.113.50', asn: 64500, expect: [{ user: 'ann@example.com' }] },
       { at: 40, user: 'bob@example.com', place: 'london', ip: '198.51.100.2' },
       { at: 70, user: 'bob@example.com', place: 'moscow', ip: '203.0.113.51', asn: 64500 },
+    ],
+  },
+  {
+    name: 'Tenant suppression (low) counts only raised alerts: an excluded user\'s travel on an ISP does not silence another user\'s',
+    config: { impossible_travel: { sensitivity: 'low', excludeUsers: ['redteam@example.com'] } },
+    steps: [
+      { at: 0, user: 'redteam@example.com', place: 'london', ip: '198.51.100.1' },
+      { at: 30, user: 'redteam@example.com', place: 'moscow', ip: '203.0.113.50', asn: 64500 },
+      { at: 40, user: 'bob@example.com', place: 'london', ip: '198.51.100.2' },
+      { at: 70, user: 'bob@example.com', place: 'moscow', ip: '203.0.113.51', asn: 64500, expect: [{ user: 'bob@example.com' }] },
+    ],
+  },
+  {
+    name: 'Tenant suppression (low) with includeGroups: an out-of-scope user\'s travel does not silence a member\'s',
+    config: { impossible_travel: { sensitivity: 'low', includeGroups: ['Finance'] } },
+    directory: [{ email: 'bob@example.com', groups: ['Finance'] }],
+    steps: [
+      { at: 0, user: 'ann@example.com', place: 'london', ip: '198.51.100.1' },
+      { at: 30, user: 'ann@example.com', place: 'moscow', ip: '203.0.113.50', asn: 64500 },
+      { at: 40, user: 'bob@example.com', place: 'london', ip: '198.51.100.2' },
+      { at: 70, user: 'bob@example.com', place: 'moscow', ip: '203.0.113.51', asn: 64500, expect: [{ user: 'bob@example.com' }] },
     ],
   },
   {

@@ -169,7 +169,9 @@ export class ImpossibleTravel implements Detection {
     const ispKey = a.asn !== null ? `AS${a.asn}` : (a.isp ?? null);
     const tenantIsps = this.#alertedIsps.get(a.tenant);
     if (cfg.sensitivity === 'low' && ispKey !== null && tenantIsps?.has(ispKey)) return null;
-    if (!ctx.learning && ispKey !== null) {
+    // Recorded only for an alert the engine raises: not while learning, not for a user out of scope (an excluded
+    // user's travel, never shown, must not silence a later real one).
+    if (!ctx.learning && ispKey !== null && ctx.user !== null && ctx.inScope(this, a, ctx.user)) {
       const m = tenantIsps ?? new Map<string, number>();
       if (!tenantIsps) this.#alertedIsps.set(a.tenant, m);
       if (m.size < MAX_TENANT_ISPS || m.has(ispKey)) m.set(ispKey, dayNumber(t));
@@ -188,7 +190,11 @@ export class ImpossibleTravel implements Detection {
         `Sign-in from ${fromPlace} (${prev.ip}) at ${from.time}`,
         `Sign-in from ${toPlace} (${a.ip}) at ${a.time}, ${formatDuration(elapsedSecs)} later`,
         `${Math.round(distanceKm)} km apart: ${Math.round(speedKmh)} km/h needed (threshold ${cfg.maxSpeedKmh} km/h, minimum distance ${cfg.minDistanceKm} km)`,
-        ...(prev.safe || safeNow ? [`One side is an organisation-trusted range (${prev.safe ? 'first' : 'second'} sign-in); evaluated as normal`] : []),
+        ...(prev.safe && safeNow
+          ? ['Both sides are organisation-trusted ranges: trusted travel, alerted because sensitivity is high']
+          : prev.safe || safeNow
+            ? [`One side is an organisation-trusted range (${prev.safe ? 'first' : 'second'} sign-in); evaluated as normal`]
+            : []),
       ],
       details: {
         from,

@@ -87,6 +87,30 @@ export const cases: DetectionCase[] = [
     ],
   },
   {
+    name: 'Organisation scope: the alert says nobody in the organisation used the country (no "has never used")',
+    config: { infrequent_country: { scope: 'organization' } },
+    steps: [
+      ...usHistory(9),
+      {
+        at: 9 * D, place: 'lagos', ip: '203.0.113.8',
+        expect: [{ details: { scope: 'organization', country: 'NG', organisationPreviouslySeen: null }, evidence: ['Nobody in the organisation has used Nigeria within the lookback (30 days)'] }],
+      },
+    ],
+  },
+  {
+    name: "Organisation scope: the last use named is the organisation's (bob, day 2), not the user's own (day 0)",
+    config: { lookbackDays: 10, infrequent_country: { scope: 'organization' } },
+    steps: [
+      { at: 0, place: 'moscow', ip: '203.0.113.8' },
+      { at: 2 * D, user: 'bob@example.com', place: 'moscow', ip: '203.0.113.9' },
+      ...Array.from({ length: 12 }, (_, i) => ({ at: (i + 1) * D, place: 'newYork' as const, ip: '198.51.100.1' })),
+      {
+        at: 13 * D - 60, place: 'moscow', ip: '203.0.113.8',
+        expect: [{ details: { previouslySeen: '2026-03-02', organisationPreviouslySeen: '2026-03-04' }, evidence: ['Nobody in the organisation has used Russia since 2026-03-04 (lookback 10 days)'] }],
+      },
+    ],
+  },
+  {
     name: 'Excluded group (frequent travellers) does not alert',
     config: { infrequent_country: { excludeGroups: ['Frequent Travellers'] } },
     directory: [{ email: 'alice@example.com', groups: ['frequent travellers'] }],

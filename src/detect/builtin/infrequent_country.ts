@@ -89,16 +89,23 @@ export class InfrequentCountry implements Detection {
     if (!alert) return NO_ALERTS;
 
     const name = countryName(cc);
-    const who = cfg.scope === 'organization' ? 'Nobody in the organisation has' : 'The user has';
-    const seen = lastDay === undefined ? `never used ${name} before` : `not used ${name} since ${dayToDate(lastDay)} (lookback ${lookbackDays} days)`;
+    // Organisation scope speaks of the organisation's last use (orgLast), the user scope of the user's (lastDay).
+    const seen =
+      cfg.scope === 'organization'
+        ? orgLast === undefined
+          ? `Nobody in the organisation has used ${name} within the lookback (${lookbackDays} days)`
+          : `Nobody in the organisation has used ${name} since ${dayToDate(orgLast)} (lookback ${lookbackDays} days)`
+        : lastDay === undefined
+          ? `The user has never used ${name} before`
+          : `The user has not used ${name} since ${dayToDate(lastDay)} (lookback ${lookbackDays} days)`;
     return [
       {
         title: `Activity from an infrequent country: ${name} (${cc})`,
-        description: `${who} ${seen}.`,
+        description: `${seen}.`,
         key: cc,
         activityIds: [a.id],
         evidence: [
-          `${who} ${seen}`,
+          seen,
           `Activity "${a.action}" from ${a.ip ?? 'unknown IP'} in ${a.geo?.city ? `${a.geo.city}, ` : ''}${name} at ${a.time}`,
           `Countries this user had: ${known.map((k) => `${k.country} (last ${k.lastSeen})`).join(', ') || 'none'}`,
         ],
@@ -108,6 +115,7 @@ export class InfrequentCountry implements Detection {
           ip: a.ip,
           scope: cfg.scope,
           previouslySeen: lastDay === undefined ? null : dayToDate(lastDay),
+          ...(cfg.scope === 'organization' ? { organisationPreviouslySeen: orgLast === undefined ? null : dayToDate(orgLast) } : {}),
           knownCountries: known,
           lookbackDays,
           userFirstSeen: dayToDate(st.first),

@@ -53,6 +53,14 @@ function pushPacked(hist: number[], day: number, count: number, today: number, l
   hist.push(day * 10000 + Math.min(count, 9999));
   while (hist.length > MAX_SESSIONS || (hist.length && today - Math.floor(hist[0] / 10000) > lookbackDays)) hist.shift();
 }
+/** A late activity of a past day: adds one to that day's packed total when the day is still held. */
+function bumpPastDay(days: number[], day: number): void {
+  for (let i = days.length - 1; i >= 0; i--) {
+    if (Math.floor(days[i] / 10000) !== day) continue;
+    if (days[i] % 10000 < 9999) days[i]++;
+    return;
+  }
+}
 const MAX_TYPES = 64;
 const MAX_NEW_TYPES = 10;
 
@@ -106,15 +114,20 @@ export class SessionBaselineDetection implements Detection {
       st.firstId = a.id;
       st.newTypes = [];
     }
-    if (today !== st.day) {
+    // Late (older than the current session's start: a late batch in `serve`): it belongs to a session already
+    // closed or never seen in order, so it is not counted in the current one (whose count would then span two
+    // sessions); a past day's total takes it.
+    const late = t < st.start;
+    if (today > st.day) {
       if (st.dayCount > 0) pushPacked(st.days, st.day, st.dayCount, today, lookbackDays);
       st.day = today;
       st.dayCount = 0;
       st.base = null;
       st.daily = null;
     }
-    st.count++;
-    st.dayCount++;
+    if (!late) st.count++;
+    if (today === st.day) st.dayCount++;
+    else bumpPastDay(st.days, today);
     if (t > st.last) st.last = t;
 
     let out: AlertDraft[] | null = null;
@@ -122,13 +135,14 @@ export class SessionBaselineDetection implements Detection {
     const h = hash32(a.action);
     const idx = st.types.indexOf(h);
     const isNew = idx < 0 || today - st.typeDays[idx] > lookbackDays;
-    if (idx >= 0) st.typeDays[idx] = today;
-    else this.#addType(st, h, today);
+    if (idx < 0) this.#addType(st, h, today);
+    else if (today > st.typeDays[idx]) st.typeDays[idx] = today; // a late activity does not move it back
     if (isNew && cfg.newActionTypes && !ctx.learning) {
       if (st.newTypes.length < MAX_NEW_TYPES && !st.newTypes.includes(a.action)) st.newTypes.push(a.action);
       (out ??= []).push(this.#noveltyDraft(a, st));
     }
     // Volume: this session against the user's past sessions.
+    if (late) return out ?? NO_ALERTS;
     const base = (st.base ??= this.#baseline(st.hist, today, lookbackDays));
     if (st.count > base.threshold) {
       const daily = (st.daily ??= this.#baseline(st.days, today, lookbackDays));

@@ -78,4 +78,18 @@ export const cases: DetectionCase[] = [
     config: { unusual_admin: { newActionTypes: false } },
     steps: [{ at: 0, user: 'mallory@example.com', admin: true, action: 'user.delete', category: 'admin' }],
   },
+  {
+    name: 'Out of order (serve, a late batch): sessions of 10 at 09:00 and 11:00, then 10 late from 10:00, are never one session of 20',
+    config: { unusual_admin: { newActionTypes: false } },
+    steps: [...session(60, 10), ...session(180, 10), ...session(120, 10)],
+  },
+  {
+    name: 'Out of order: activities late but inside the current session (09:10 within 09:00-09:24) still count in it',
+    config: { unusual_admin: { newActionTypes: false } },
+    steps: [
+      ...session(60, 10),
+      ...session(80, 5),
+      ...session(70, 5).map((st, i) => ({ ...st, expect: [{ details: { kind: 'volume', sessionCount: 16 + i, sessionStart: '2026-03-02T09:00:00.000Z' } }] })),
+    ],
+  },
 ];

@@ -9,6 +9,7 @@ import { RampartError } from '../../core/errors.ts';
 import { userKey, type Activity } from '../../schema/activity.ts';
 import type { AlertDraft } from '../../schema/alert.ts';
 import type { Detection } from '../detection.ts';
+import { densestWindowAround, sortedInsertIndex, windowHi, windowLo } from '../window.ts';
 import type { FilterEnv } from './fields.ts';
 import { compileFilter, FilterCompileError, type CompiledFilter, type FilterCondition, type FilterIssue } from './filters.ts';
 import { PolicySchema, type Policy, type PolicyInput, type RepeatedActOn } from './schema.ts';
@@ -465,36 +466,58 @@ export class PolicySet {
       w = { times: [], ids: [], targets: [], ips: [], head: 0, targetCounts: actOn.uniqueTargets ? new Map() : null, suppressUntil: -Infinity, last: t };
       windows.set(key, w);
     }
-    w.last = t;
+    if (t > w.last) w.last = t;
     if (t < w.suppressUntil) {
       st.stats.suppressedByWindow++;
       return null;
     }
-    // Drop matches that fell out of the window (kept: time > t - window).
-    const cutoff = t - windowMs;
-    while (w.head < w.times.length && w.times[w.head] <= cutoff) {
-      if (w.targetCounts) {
-        const k = w.targets[w.head];
-        const n = w.targetCounts.get(k)! - 1;
-        if (n) w.targetCounts.set(k, n);
-        else w.targetCounts.delete(k);
-      }
-      w.head++;
-    }
-    if (w.head > 256 && w.head * 2 > w.times.length) compact(w);
     const target = targetKeyOf(a);
-    w.times.push(t);
-    w.ids.push(a.id);
-    w.targets.push(target);
-    w.ips.push(a.ip);
-    if (w.targetCounts) w.targetCounts.set(target, (w.targetCounts.get(target) ?? 0) + 1);
-    const count = w.targetCounts ? w.targetCounts.size : w.times.length - w.head;
+    const n = w.times.length;
+    // The matches counted: w.*[lo..hi), all within one window.
+    let lo: number;
+    let hi: number;
+    let count: number;
+    if (w.head === n || t >= w.times[n - 1]) {
+      // In order (the common case): the window is (t - window, t], older matches leave.
+      const cutoff = t - windowMs;
+      while (w.head < w.times.length && w.times[w.head] <= cutoff) {
+        if (w.targetCounts) {
+          const k = w.targets[w.head];
+          const c = w.targetCounts.get(k)! - 1;
+          if (c) w.targetCounts.set(k, c);
+          else w.targetCounts.delete(k);
+        }
+        w.head++;
+      }
+      if (w.head > 256 && w.head * 2 > w.times.length) compact(w);
+      w.times.push(t);
+      w.ids.push(a.id);
+      w.targets.push(target);
+      w.ips.push(a.ip);
+      if (w.targetCounts) w.targetCounts.set(target, (w.targetCounts.get(target) ?? 0) + 1);
+      lo = w.head;
+      hi = w.times.length;
+      count = w.targetCounts ? w.targetCounts.size : hi - lo;
+    } else {
+      // Late (a batch older than matches already seen, in `serve`): kept in time order and counted within the
+      // fullest real window that contains it; the next match in order drops what is then out of its window.
+      const k = sortedInsertIndex(w.times, w.head, n, t);
+      w.times.splice(k, 0, t);
+      w.ids.splice(k, 0, a.id);
+      w.targets.splice(k, 0, target);
+      w.ips.splice(k, 0, a.ip);
+      if (w.targetCounts) w.targetCounts.set(target, (w.targetCounts.get(target) ?? 0) + 1);
+      count = densestWindowAround(w.times, w.head, w.times.length, k, windowMs, false, w.targetCounts ? w.targets : undefined);
+      lo = windowLo();
+      hi = windowHi();
+    }
     if (count < actOn.minCount) return null;
 
-    const ids = w.ids.slice(w.head);
-    const first = new Date(w.times[w.head]).toISOString();
-    const ips = [...new Set(w.ips.slice(w.head).filter((x): x is string => x !== null))].slice(0, MAX_ALERT_IPS);
-    const activities = w.times.length - w.head;
+    const ids = w.ids.slice(lo, hi);
+    const first = new Date(w.times[lo]).toISOString();
+    const last = w.ids[hi - 1] === a.id ? a.time : new Date(w.times[hi - 1]).toISOString();
+    const ips = [...new Set(w.ips.slice(lo, hi).filter((x): x is string => x !== null))].slice(0, MAX_ALERT_IPS);
+    const activities = hi - lo;
     // Fired: start afresh, and stay quiet for one window so one burst makes one alert.
     w.times = [];
     w.ids = [];
@@ -512,10 +535,10 @@ export class PolicySet {
       key: first,
       activityIds: ids.slice(-MAX_ALERT_ACTIVITY_IDS),
       evidence: [
-        `Activity policy "${cp.policy.name}" (${cp.policy.category}): ${count} ${actOn.uniqueTargets ? 'distinct objects' : 'activities'}${where} by ${user} between ${first} and ${a.time} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
+        `Activity policy "${cp.policy.name}" (${cp.policy.category}): ${count} ${actOn.uniqueTargets ? 'distinct objects' : 'activities'}${where} by ${user} between ${first} and ${last} (threshold ${actOn.minCount} within ${windowText(actOn.windowSecs)})`,
         ...cp.filter.explain(a),
       ],
-      details: this.#details(cp, { count, activities, firstSeen: first, lastSeen: a.time, user, ...(actOn.singleApp ? { app: a.app } : {}) }),
+      details: this.#details(cp, { count, activities, firstSeen: first, lastSeen: last, user, ...(actOn.singleApp ? { app: a.app } : {}) }),
       ips,
     };
   }
