@@ -163,10 +163,14 @@ describe('lockout and rate limiting', () => {
     expect(failures.map((e: { details: { error: string } }) => e.details.error)).toContain('RAMPART_ERR_API_ACCOUNT_LOCKED');
   });
 
-  it('unknown emails are refused like wrong passwords', async () => {
-    const r = await h.call('POST', '/api/auth/login', { body: { email: 'nobody@acme.example', password: 'whatever-it-is' } });
-    expect(r.status).toBe(401);
-    expect(r.body.code).toBe('RAMPART_ERR_API_INVALID_CREDENTIALS');
+  it('unknown emails are refused like wrong passwords, lockout included (the 423 does not reveal which accounts exist)', async () => {
+    const attempt = (email: string) => h.call('POST', '/api/auth/login', { body: { email, password: 'whatever-it-is' } });
+    await h.account('real-one@acme.example', 'viewer');
+    for (const email of ['nobody@acme.example', 'real-one@acme.example']) {
+      const codes: string[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await attempt(email)).body.code);
+      expect(codes, email).toEqual(['RAMPART_ERR_API_INVALID_CREDENTIALS', 'RAMPART_ERR_API_INVALID_CREDENTIALS', 'RAMPART_ERR_API_ACCOUNT_LOCKED', 'RAMPART_ERR_API_ACCOUNT_LOCKED']);
+    }
   });
 
   it('limits sign-in attempts per client address', async () => {

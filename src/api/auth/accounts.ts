@@ -100,6 +100,8 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 const sameHex = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 /** Token last-used times are written at most this often (a busy integration must not write on every call). */
 const LAST_USED_EVERY_MS = 60_000;
+/** Addresses without an account whose failed sign-ins are remembered for the lockout (see #phantomFailure). */
+const MAX_PHANTOM_LOCKOUTS = 10_000;
 export const TOKEN_PREFIX = 'rmp_';
 
 export class AccountService {
@@ -271,7 +273,7 @@ export class AccountService {
       const a = await this.get(email);
       if (!a || a.disabled) {
         await verifyPassword(password, await dummyHash(this.#cost));
-        throw new RampartError('RAMPART_ERR_API_INVALID_CREDENTIALS');
+        this.#phantomFailure(email);
       }
       if (a.lockedUntil && Date.parse(a.lockedUntil) > this.#now()) throw new RampartError('RAMPART_ERR_API_ACCOUNT_LOCKED', [a.email, a.lockedUntil]);
       if (!(await verifyPassword(password, a.passwordHash))) {
@@ -287,6 +289,28 @@ export class AccountService {
       await this.#put(account);
       return account;
     });
+  }
+
+  /**
+   * Sign-in failures for an address with no usable account are counted and locked out exactly like a real
+   * account's, so the 423 cannot tell which addresses have accounts. In memory and bounded (the oldest entries
+   * go first): a restart forgets them, as it cannot matter for an account that does not exist.
+   */
+  readonly #phantoms = new Map<string, { failed: number; lockedUntilMs: number }>();
+  #phantomFailure(email: string): never {
+    const now = this.#now();
+    const p = this.#phantoms.get(email) ?? { failed: 0, lockedUntilMs: 0 };
+    this.#phantoms.delete(email);
+    this.#phantoms.set(email, p); // newest last
+    if (this.#phantoms.size > MAX_PHANTOM_LOCKOUTS) this.#phantoms.delete(this.#phantoms.keys().next().value!);
+    if (p.lockedUntilMs > now) throw new RampartError('RAMPART_ERR_API_ACCOUNT_LOCKED', [email, new Date(p.lockedUntilMs).toISOString()]);
+    p.failed++;
+    if (p.failed >= this.#o.lockoutThreshold) {
+      p.failed = 0;
+      p.lockedUntilMs = now + this.#o.lockoutSecs * 1000;
+      throw new RampartError('RAMPART_ERR_API_ACCOUNT_LOCKED', [email, new Date(p.lockedUntilMs).toISOString()]);
+    }
+    throw new RampartError('RAMPART_ERR_API_INVALID_CREDENTIALS');
   }
 
   async authenticateSession(token: string): Promise<Principal | null> {
