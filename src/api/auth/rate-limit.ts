@@ -3,6 +3,18 @@
  * Sign-in attempts per client address in a sliding minute. Memory is bounded: at most `maxKeys` addresses are
  * tracked, the least recently seen forgotten first.
  */
+import { parseIp } from '../../enrich/ip.ts';
+
+/**
+ * The key a client's attempts count under: its IPv4 address, or its IPv6 /64. One IPv6 host usually holds a whole
+ * /64 (SLAAC, privacy addresses), so keying on the address would give an attacker 2^64 budgets.
+ */
+export function clientKey(ip: string): string {
+  const p = parseIp(ip);
+  if (p === null) return ip;
+  return p.family === 4 ? p.text : `${(p.hi).toString(16)}::/64`;
+}
+
 export class SlidingWindowLimiter {
   readonly #hits = new Map<string, number[]>();
   readonly #limit: number;

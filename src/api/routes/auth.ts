@@ -8,7 +8,7 @@ import { RampartError } from '../../core/errors.ts';
 import { AccountViewSchema, EmailSchema, TokenViewSchema } from '../auth/accounts.ts';
 import { checkOrigin, sessionCookieName } from '../auth/guard.ts';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { SlidingWindowLimiter } from '../auth/rate-limit.ts';
+import { SlidingWindowLimiter, clientKey } from '../auth/rate-limit.ts';
 import type { ApiContext } from '../context.ts';
 import { ROLES, route } from '../route.ts';
 
@@ -42,7 +42,7 @@ export function authRoutes(ctx: ApiContext) {
         audit('auth.login', body.email);
         // Login CSRF: a cross-site page must not sign the browser into an attacker's account.
         checkOrigin(req, tls, ctx.config.api.allowedOrigins);
-        const wait = limiter.take(req.ip);
+        const wait = limiter.take(clientKey(req.ip));
         if (wait) {
           reply.header('retry-after', String(wait));
           throw new RampartError('RAMPART_ERR_API_RATE_LIMITED', [req.ip, wait]);
