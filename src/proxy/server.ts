@@ -393,6 +393,21 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
     }
 
     const ctype = one(up.headers['content-type'] as string | string[] | undefined) ?? '';
+    // A page is a view whatever the request claimed: a client asking with `Accept: */*` or for a path that looks
+    // like an asset still gets HTML, so the answer decides, and view policies apply before the page is sent.
+    if (!kind && method === 'GET' && up.statusCode === 200 && /^text\/html\b/i.test(ctype)) {
+      kind = 'view';
+      activity = makeActivity('view');
+      const d = set.decide(set.candidates('view', activity), activity, { kind: 'none' });
+      out.decision = d;
+      if (d.action === 'block') {
+        up.body.dump().catch(() => undefined);
+        blockPage(res, d.blockMessage, d.winner?.policy.name ?? null);
+        out.status = 403;
+        record(activity, out);
+        return;
+      }
+    }
     const encoded = (one(up.headers['content-encoding'] as string | string[] | undefined) ?? 'identity') !== 'identity';
     if (ctype.startsWith('text/html') && !encoded && method !== 'HEAD') {
       const held = await holdBody(up.body, MAX_HTML_REWRITE_BYTES);

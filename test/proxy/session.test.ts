@@ -46,6 +46,14 @@ filters:
   - { field: user.external, as: target, op: eq, value: true }
 action: block
 `,
+  'guest-views.yaml': `
+name: block-guest-page-views
+activities: [view]
+filters:
+  - { field: user.external, op: eq, value: true }
+action: block
+blockMessage: Guests cannot open workspace pages.
+`,
   'monitor.yaml': `
 name: monitor-everything
 activities: [login, view, download, upload, share]
@@ -136,6 +144,22 @@ describe('session proxy in front of the simulator web front', () => {
     expect(identity.lookups - before).toBeLessThanOrEqual(1);
     const view = await sink.waitFor((a) => a.action === 'VIEW' && a.actor.email === employee.email.toLowerCase());
     expect(view.device?.tags).toEqual([]);
+  });
+
+  it('blocks a guest page view however the request is dressed (Accept */*, an asset-like path): the HTML answer decides', async () => {
+    const guest = sim.web.guests[0];
+    const gjar = await signIn(guest.email);
+    for (const [path, accept] of [['/web/feed', 'text/html'], ['/web/feed', '*/*'], ['/web/feed?x=.js', '*/*']] as const) {
+      const r = await get(path, gjar, accept);
+      const text = await r.body.text();
+      expect(r.statusCode, `${path} ${accept}`).toBe(403);
+      expect(text).toContain('Guests cannot open workspace pages.');
+      expect(text).not.toContain('Feed');
+    }
+    const employee = sim.org.users.filter((u) => u.active)[3];
+    const ok = await get('/web/feed', await signIn(employee.email), '*/*');
+    expect(ok.statusCode).toBe(200);
+    expect(await ok.body.text()).toContain('Feed');
   });
 
   it('lets an employee download; blocks an external user with the text file carrying the message, and alerts', async () => {
