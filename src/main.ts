@@ -11,7 +11,8 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { Metrics } from './core/metrics.ts';
 import { Pipeline, type AlertSink } from './core/pipeline.ts';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DetectionEngine } from './detect/engine.ts';
 import { loadPolicies, PolicySchema, PolicySet, type AutoDisableRecord, type Policy, type PolicyIssue } from './detect/policy/index.ts';
 import { AUTO_DISABLE_KIND, POLICY_KIND } from './api/routes/policies.ts';
@@ -241,6 +242,7 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
       policies = r.policies;
       logger.info({ policies: r.policies.policies.length }, 'activity policies reloaded');
     },
+    printOnce: firstStartPrinter(join(loaded.baseDir, 'data')),
     ...(opts.api ?? {}),
   });
   await api.bootstrap();
@@ -321,5 +323,24 @@ export async function startService(loaded: LoadedConfig, opts: ServeOptions = {}
     metrics,
     api,
     close,
+  };
+}
+
+/**
+ * Where the first start's one-time admin password goes. On a terminal it is printed (the quick start); when
+ * stdout is not a terminal it is usually collected with the logs, so the password goes to a file only its owner
+ * can read (`data/initial-admin-password`, mode 0600) and stdout says where, without it.
+ */
+function firstStartPrinter(dataDir: string): (text: string) => void {
+  return (text) => {
+    if (process.stdout.isTTY) {
+      process.stdout.write(text);
+      return;
+    }
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = join(dataDir, 'initial-admin-password');
+    writeFileSync(file, text.trimStart(), { mode: 0o600 });
+    chmodSync(file, 0o600); // an older file keeps its mode otherwise
+    process.stdout.write(`\nRampart first start: admin@localhost was created; its one-time password is in ${file} (read it, sign in, then delete the file).\n\n`);
   };
 }
