@@ -2,6 +2,7 @@
 // `scan` would refuse: overlapping or invalid IP ranges, and feeds sharing a name (and so a cache file).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/load.ts';
+import { IpRangeConfigSchema } from '../src/config/schema.ts';
 import { runCli } from './helpers/cli.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,5 +43,14 @@ describe('config semantic checks', () => {
     expect(r.err).toContain('RAMPART_ERR_ENRICH_RANGE_OVERLAP');
     expect(r.err).toContain('feed name "list"');
     expect(r.out).not.toContain('ok');
+  });
+
+  it('refuses control characters and lone surrogates in range names and tags (config and API share the schema)', () => {
+    const range = (name: string, tags: string[] = []) => IpRangeConfigSchema.safeParse({ name, category: 'corporate', subnets: ['10.0.0.0/8'], tags }).success;
+    expect(range('HQ Paris é 😀', ['Tor exit node'])).toBe(true);
+    expect(range('a\u0000b')).toBe(false);
+    expect(range('forged\n{"level":50}')).toBe(false);
+    expect(range('x\ud800')).toBe(false);
+    expect(range('HQ', ['ok', 'bad\u001b[31m'])).toBe(false);
   });
 });

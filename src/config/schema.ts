@@ -15,12 +15,25 @@ import { GovernanceConfigSchema, GOVERNANCE_DEFAULTS } from '../actions/config.t
 import { ProxyConfigSchema } from '../proxy/config.ts';
 import { PostureConfigSchema, POSTURE_DEFAULTS } from '../posture/config.ts';
 
+/**
+ * Text shown to people and written to logs, alerts and CEF (range names, tags): no control characters (NUL, line
+ * breaks that would forge log lines) and no lone surrogates (not encodable as UTF-8).
+ */
+const label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s), {
+      message: 'control characters and lone surrogates are not allowed',
+    });
+
 export const IpRangeConfigSchema = z
   .object({
-    name: z.string().min(1).max(128),
+    name: label(128),
     category: z.enum(['corporate', 'administrative', 'risky', 'vpn', 'cloud_provider', 'other']),
     subnets: z.array(z.string().min(1).max(64)).min(1).max(10_000),
-    tags: z.array(z.string().min(1).max(128)).default([]),
+    tags: z.array(label(128)).default([]),
     location: z
       .object({
         country: z.string().length(2).optional(),
