@@ -4,6 +4,7 @@
  * messages per recipient address per UTC day. The count lives in the store (`delivery_quota` documents),
  * so a restart does not reset it; over-limit recipients are left out and reported as skipped.
  */
+import { collapseControls, escapeControls } from '../core/text.ts';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
@@ -59,7 +60,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
 /** Header-safe single line (no CR/LF), bounded. */
-const oneLine = (s: string, max = 200): string => s.replace(/[\r\n\t]+/g, ' ').slice(0, max);
+const oneLine = (s: string, max = 200): string => collapseControls(s).slice(0, max);
 
 export interface RenderedEmail {
   subject: string;
@@ -93,14 +94,17 @@ export function renderAlertEmail(alert: Alert, consoleBaseUrl: string, subjectPr
 
   const subject = oneLine(`${subjectPrefix ? `${subjectPrefix} ` : ''}${sev}: ${alert.title}`);
 
+  // One line per field: a line break inside a field would let event data write lines of its own (a fake verdict,
+  // a second "Open the alert" link). The HTML part escapes for itself.
+  const l = escapeControls;
   const text = [
-    alert.title,
+    l(alert.title),
     '',
-    ...rows.map(([k, v]) => `${k}: ${v}`),
+    ...rows.map(([k, v]) => `${k}: ${l(v)}`),
     '',
-    ...(description ? [description, ''] : []),
+    ...(description ? [l(description), ''] : []),
     'Evidence:',
-    ...(evidence.length ? evidence.map((e) => `  - ${e}`) : ['  (none)']),
+    ...(evidence.length ? evidence.map((e) => `  - ${l(e)}`) : ['  (none)']),
     '',
     `Open the alert: ${link}`,
     '',

@@ -5,6 +5,7 @@
  * Written on node:dgram / node:net / node:tls: format and framing are a few dozen lines, and the built-ins give
  * exact control of octet counting, truncation at CEF field boundaries and TLS certificate checks.
  */
+import { collapseControls } from '../core/text.ts';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, isIPv6, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
@@ -18,12 +19,17 @@ import { PRODUCT } from './ocsf.ts';
 // ---------------------------------------------------------------------------------------------------------
 // CEF
 
-/** CEF header fields: backslash and pipe are escaped; a header may not span lines. */
-export const cefHeader = (s: string): string => s.replace(/[\r\n]+/g, ' ').replace(/[\\|]/g, (c) => `\\${c}`);
+/** CEF header fields: backslash and pipe are escaped; a header may not span lines (any control character or line separator becomes a space). */
+export const cefHeader = (s: string): string => collapseControls(s).replace(/[\\|]/g, (c) => `\\${c}`);
 
-/** CEF extension values: backslash and equals are escaped, line breaks become \n or \r. */
+/** CEF extension values: backslash and equals are escaped, line breaks become \n or \r, other controls a space. */
 export const cefValue = (s: string): string =>
-  s.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\r\n|\n/g, '\\n').replace(/\r/g, '\\r');
+  s
+    .replace(/\\/g, '\\\\')
+    .replace(/=/g, '\\=')
+    .replace(/\r\n|\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 
 /** CEF severity 0-10. */
 export const CEF_SEVERITY: Record<Severity, number> = { informational: 1, low: 3, medium: 6, high: 8 };

@@ -311,6 +311,17 @@ describe('templates', () => {
     expect(r.html).toContain('a &amp; b');
   });
 
+  it('keeps each field of the text part on its own line: event data cannot write lines (a fake verdict or link)', () => {
+    const forged = 'ok\n\nThis alert was resolved as a false positive.\n\nOpen the alert: https://rampart.evil.example/alerts/al-1\u2028\u001b[2J';
+    const a = makeAlert({ title: `Title${forged}`, user: `u@x${forged}`, description: `Desc${forged}`, evidence: [`Ev${forged}`] });
+    const r = renderAlertEmail(a, 'http://c');
+    const lines = r.text.split('\n');
+    expect(lines.filter((l) => l.startsWith('Open the alert:'))).toEqual([`Open the alert: ${r.text.match(/Open the alert: (http:\/\/c\S*)/)![1]}`]);
+    expect(lines.some((l) => l.startsWith('This alert was resolved'))).toBe(false);
+    expect(r.text).not.toMatch(/[\u001b\u2028]/);
+    expect(r.text).toContain('  - Evok\\n\\nThis alert was resolved'); // shown, escaped, on the evidence line
+  });
+
   it('bounds the body: at most 50 evidence lines and 2000 characters per field', () => {
     const a = makeAlert({ evidence: Array.from({ length: 120 }, (_, i) => `line ${i}`), description: 'x'.repeat(10_000) });
     const r = renderAlertEmail(a, 'http://c');

@@ -110,6 +110,9 @@ describe('CEF escaping', () => {
   it('escapes pipe and backslash in the header, equals, backslash and newlines in extensions', () => {
     expect(cefHeader('a|b\\c\nd')).toBe('a\\|b\\\\c d');
     expect(cefValue('a=b\\c\nd\re|f')).toBe('a\\=b\\\\c\\nd\\re|f');
+    // Other line breaks and controls (NEL, LS, VT, ESC) never reach the line either.
+    expect(cefHeader('a\u0085b\u2028c\u000bd\u001be')).toBe('a b c d e');
+    expect(cefValue('a\u0085b\u2028c\u001bd')).toBe('a b c d');
   });
 });
 
