@@ -397,6 +397,15 @@ describe('revert and manual actions', () => {
     expect(e!.error!.code).toBe('RAMPART_ERR_ACTION_NO_RECIPIENT');
   });
 
+  it('a notification never goes to an address list taken from event data (one extra recipient was possible)', async () => {
+    const { gov } = service({ rules: [{ ...RULE, actions: ['notify_user'] }] });
+    await gov.onAlert(alertFor('victim@acme.example, attacker@evil.example'));
+    await gov.idle();
+    const [e] = await gov.list();
+    expect(e!.status).toBe('failed');
+    expect(e!.error!.code).toBe('RAMPART_ERR_ACTION_NO_RECIPIENT');
+  });
+
   it('the log survives a restart', async () => {
     const first = service();
     await first.gov.act({ action: 'require_sign_in', user: 'alice@acme.example', provider: 'okta', by: 'admin', reason: 'x' });

@@ -2,6 +2,7 @@
  * notify_user: email the user (MDCA "User email notification"), optionally CC their manager from the
  * directory and additional recipients. Template placeholders: %%logo%%, %%title%%, %%content%%.
  */
+import { z } from 'zod';
 import { RampartError } from '../core/errors.ts';
 import type { Action, ActionContext, ActionParams } from './action.ts';
 import { fillTokens, loadTemplates, render, type Templates } from './notify/template.ts';
@@ -15,14 +16,21 @@ const templates = (html?: string, text?: string): Templates => {
   return t;
 };
 
+/**
+ * One plain address. The target's address can come from event data (an activity's actor email), and a string
+ * like "victim@acme.example, attacker@evil.example" is an address LIST to nodemailer: a second recipient.
+ */
+const isOneAddress = (s: string | null | undefined): s is string => typeof s === 'string' && z.email().safeParse(s).success;
+
 async function recipients(p: ActionParams, ctx: ActionContext): Promise<{ to: string[]; cc: string[] }> {
   const dir = await ctx.directoryUser(p.target.app, p.target.appUserId ?? p.target.user);
-  const email = p.target.email ?? dir?.email ?? null;
+  // The directory's address first (the organisation's record of the person), else the target's, if either is one address.
+  const email = [dir?.email, p.target.email].find(isOneAddress) ?? null;
   if (!email) throw new RampartError('RAMPART_ERR_ACTION_NO_RECIPIENT', [p.target.user]);
   const cc: string[] = [];
   if (ctx.notify.ccManager && dir?.managerId) {
     const manager = await ctx.directoryUser(dir.app, dir.managerId);
-    if (manager?.email) cc.push(manager.email);
+    if (isOneAddress(manager?.email)) cc.push(manager.email);
   }
   for (const r of ctx.notify.additionalRecipients) cc.push(r);
   const seen = new Set([email.toLowerCase()]);
