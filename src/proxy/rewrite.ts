@@ -54,8 +54,12 @@ export function upstreamRequestHeaders(h: InHeaders, o: Origins, clientIp: strin
     const key = k.toLowerCase();
     if (HOP_BY_HOP.has(key) || NOT_FORWARDED.has(key) || connectionListed.has(key) || drop.includes(key) || key === 'host') continue;
     if (key === 'origin' || key === 'referer') out[key] = replaceOrigin(String(v), o.proxyOrigin, o.upstreamOrigin);
+    else if (key === 'accept-encoding') continue; // set below
     else out[key] = v;
   }
+  // Pages come back uncompressed, so the proxy can add the monitoring notice and point the page's links at
+  // itself (a gzip page passed both by). The proxy's client side is usually a LAN or loopback.
+  out['accept-encoding'] = 'identity';
   out.host = o.upstreamHost;
   const prior = h['x-forwarded-for'];
   out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
@@ -135,8 +139,60 @@ export const rewriteHtml = (html: string, o: Origins): string => html.split(o.up
 export function injectNotice(html: string, notice: string): string {
   if (!notice) return html;
   const banner = `<div data-rampart-notice role="status" style="background:#fff4ce;color:#333;font:13px system-ui,sans-serif;padding:6px 12px;border-bottom:1px solid #e0c36c">${escapeHtml(notice)}</div>`;
-  const m = /<body[^>]*>/i.exec(html);
-  return m ? html.slice(0, m.index + m[0].length) + banner + html.slice(m.index + m[0].length) : banner + html;
+  const at = bodyContentStart(html);
+  return at >= 0 ? html.slice(0, at) + banner + html.slice(at) : banner + html;
+}
+
+/**
+ * Where the content of the real `<body>` start tag begins, or -1. Markup is walked, not searched: text that
+ * reads `<body>` inside a script, a style, a comment or an attribute (a user's post embedded as JSON in the
+ * page) is not the tag, and `<bodyx>` is another element. Bounded: one pass over the page.
+ */
+export function bodyContentStart(html: string): number {
+  const n = html.length;
+  let i = 0;
+  while (i < n) {
+    const lt = html.indexOf('<', i);
+    if (lt < 0) return -1;
+    if (html.startsWith('<!--', lt)) {
+      const end = html.indexOf('-->', lt + 4);
+      if (end < 0) return -1;
+      i = end + 3;
+      continue;
+    }
+    const name = /^<([A-Za-z][A-Za-z0-9-]*)/.exec(html.slice(lt, lt + 64))?.[1]?.toLowerCase();
+    if (!name) {
+      i = lt + 1;
+      continue;
+    }
+    const close = tagEnd(html, lt + 1 + name.length);
+    if (close < 0) return -1;
+    if (name === 'body') return close + 1;
+    if (name === 'script' || name === 'style' || name === 'textarea' || name === 'title') {
+      // Raw text up to the matching end tag, whatever it holds.
+      const endTag = new RegExp(`</${name}`, 'gi');
+      endTag.lastIndex = close + 1;
+      const end = endTag.exec(html);
+      if (end === null) return -1;
+      i = end.index + 2;
+      continue;
+    }
+    i = close + 1;
+  }
+  return -1;
+}
+
+/** The `>` that ends a start tag whose attributes begin at `from` (quoted values may hold `>`), or -1. */
+function tagEnd(html: string, from: number): number {
+  let quote: string | null = null;
+  for (let i = from; i < html.length; i++) {
+    const c = html[i];
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '>') return i;
+  }
+  return -1;
 }
 
 export const escapeHtml = (s: string): string =>

@@ -409,7 +409,7 @@ export async function startProxy(o: StartProxyOptions): Promise<SessionProxy> {
       }
     }
     const encoded = (one(up.headers['content-encoding'] as string | string[] | undefined) ?? 'identity') !== 'identity';
-    if (ctype.startsWith('text/html') && !encoded && method !== 'HEAD') {
+    if (/^text\/html\b/i.test(ctype) && !encoded && method !== 'HEAD') {
       const held = await holdBody(up.body, MAX_HTML_REWRITE_BYTES);
       if (held.complete) {
         let html = rewriteHtml(Buffer.concat(held.chunks).toString('utf8'), origins);

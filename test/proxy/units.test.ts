@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ActivitySchema } from '../../src/schema/activity.ts';
 import { signAssertion, verifyAssertion } from '../../src/proxy/signed-header.ts';
-import { downstreamResponseHeaders, rewriteSetCookie, upstreamRequestHeaders, type Origins } from '../../src/proxy/rewrite.ts';
+import { bodyContentStart, downstreamResponseHeaders, injectNotice, rewriteSetCookie, upstreamRequestHeaders, type Origins } from '../../src/proxy/rewrite.ts';
 import { loadSessionPolicies, SessionPolicySet } from '../../src/proxy/policy/policy-set.ts';
 import { SessionPolicySchema, type SessionPolicyInput } from '../../src/proxy/policy/schema.ts';
 import { dispositionFileName, downloadFacts } from '../../src/proxy/files.ts';
@@ -54,7 +54,7 @@ describe('rewriting', () => {
   });
   it('sends the app its own host and origin, strips proxy-only and hop-by-hop headers', () => {
     const h = upstreamRequestHeaders(
-      { host: 'wp.proxy.corp', origin: 'https://wp.proxy.corp', referer: 'https://wp.proxy.corp/a', 'x-sso-identity': 'v1...', connection: 'close', ':path': '/' },
+      { host: 'wp.proxy.corp', origin: 'https://wp.proxy.corp', referer: 'https://wp.proxy.corp/a', 'x-sso-identity': 'v1...', connection: 'close', ':path': '/', 'accept-encoding': 'gzip, br', range: 'bytes=0-' },
       o,
       '10.1.2.3',
       ['x-sso-identity'],
@@ -66,7 +66,19 @@ describe('rewriting', () => {
       'x-forwarded-for': '10.1.2.3',
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'wp.proxy.corp',
+      'accept-encoding': 'identity', // pages uncompressed, so the notice and link rewriting apply
     });
+  });
+  it('puts the monitoring notice after the real <body> tag, not after "<body>" text in a script, comment or attribute', () => {
+    const notice = (html: string) => injectNotice(html, 'Monitored');
+    const page = `<html><head><title>a <body> title</title><script>window.__D={"post":"<body>"}</script><!-- <body> --><style>p{}</style></head><body class="x" data-x='a>b'><p>hi</p></body></html>`;
+    const out = notice(page);
+    expect(out.indexOf('data-rampart-notice')).toBeGreaterThan(out.indexOf(`data-x='a>b'>`));
+    expect(out).toContain(`<script>window.__D={"post":"<body>"}</script>`);
+    expect(out.match(/data-rampart-notice/g)).toHaveLength(1);
+    expect(notice('<bodyx></bodyx><BODY>t')).toMatch(/<BODY><div data-rampart-notice/);
+    expect(notice('no body at all')).toMatch(/^<div data-rampart-notice/);
+    expect(bodyContentStart('<script>never closed <body>')).toBe(-1);
   });
   it('reads file names from Content-Disposition (RFC 8187 first) and falls back to the path', () => {
     expect(dispositionFileName(`attachment; filename="a.txt"; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf`)).toBe('Résumé.pdf');
