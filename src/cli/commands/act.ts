@@ -6,6 +6,7 @@
  *   act revert <id>           undo a suspension (unsuspend)
  *   act log                   list the log
  */
+import { escapeControls } from '../../core/text.ts';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -50,7 +51,8 @@ async function withService<T>(o: Common, fn: (gov: GovernanceService) => Promise
 const line = (e: GovernanceEntry): string => {
   const who = e.trigger.kind === 'alert' ? `alert ${e.trigger.alertId} (${e.trigger.detection})` : `by ${e.trigger.by}`;
   const detail = e.error?.message ?? e.statusReason ?? e.result ?? e.plan.summary;
-  return [e.createdAt, e.id, e.status, e.action, e.target.user, e.channel, `attempts=${e.attemptCount}`, who, detail].join('  ');
+  // The target and messages can quote event data: escaped, one entry per line whatever they hold.
+  return [e.createdAt, e.id, e.status, e.action, e.target.user, e.channel, `attempts=${e.attemptCount}`, who, detail].map((f) => escapeControls(String(f))).join('  ');
 };
 
 function print(o: Common, entries: GovernanceEntry | GovernanceEntry[]): void {

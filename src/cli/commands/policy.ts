@@ -2,6 +2,7 @@
  * `rampart policy validate|list|test|schema`: lint policy files with file:line:col, list them, backtest a
  * policy over the stored history, print the policy JSON Schema.
  */
+import { escapeControls } from '../../core/text.ts';
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.ts';
 import { RampartError } from '../../core/errors.ts';
@@ -146,8 +147,9 @@ function printReport(r: BacktestReport, from: string, to: string): void {
   if (r.samples.length) {
     out('\nSample alerts:');
     for (const s of r.samples) {
-      out(`- ${s.time} [${s.severity}] ${s.title}`);
-      for (const e of s.evidence) out(`    ${e}`);
+      // Titles and evidence quote event data: escaped, so a line break or terminal escape in it stays visible text.
+      out(`- ${s.time} [${s.severity}] ${escapeControls(s.title)}`);
+      for (const e of s.evidence) out(`    ${escapeControls(e)}`);
     }
   }
 }
