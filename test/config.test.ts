@@ -63,6 +63,19 @@ describe('config', () => {
     expect(() => parseConfig('store: {driver: sqlite\n', 'bad.yaml')).toThrow(/bad\.yaml:\d+:\d+/);
   });
 
+  it('refuses a YAML alias bomb as an invalid config, not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    try {
+      parseConfig(levels.join('\n') + '\n', 'bomb.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).code).toBe('RAMPART_ERR_CONFIG_INVALID');
+      expect((e as Error).message).toMatch(/^configuration is invalid: bomb\.yaml \(root\): Excessive alias count/);
+    }
+  });
+
   it('never accepts a literal secret', () => {
     const r = ConfigSchema.safeParse({ connectors: { workplace: { appSecret: 'hunter2' } } });
     expect(r.success).toBe(false);

@@ -2,6 +2,7 @@
 // with its line number and written to the rejects file, and every good line is processed.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeSyntheticWorkplace } from '../bench/synthetic.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,5 +209,138 @@ describe('rampart scan (CLI)', () => {
     expect(progressLine(5e6, 10e6, 'read', 3)).toBe(`[${'#'.repeat(15)}${'.'.repeat(15)}] 50% reading 5/10 MB 3 s`);
     expect(progressLine(250_000, 1_000_000, 'detect', 12.4)).toBe(`[${'#'.repeat(8)}${'.'.repeat(22)}] 25% detecting 250,000/1,000,000 events 12 s`);
     expect(progressLine(0, 0, 'detect', 0)).toBe(`[${'.'.repeat(30)}] 0% detecting 0/0 events 0 s`);
+  });
+
+  /** No JavaScript stack in what the CLI printed: errors are one coded line. */
+  const noStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
+
+  it('detects a repeated event once (same id and time) and reports the copies in the summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    // Five failures alert; three distinct ones repeated four times are still three.
+    writeFileSync(join(dir, 'rampart.yaml'), 'demo: { enabled: false }\ndetections: { learningDays: 0, failed_logins: { minFailures: 5, marginFailures: 0 } }\n');
+    const failed = (n: number) => act(n, { id: `act-fail-${n}`, action: 'USER_LOGIN_FAILED', outcome: 'failure', actor: { email: 'ana@acme.example' } });
+    const unique = join(dir, 'fail-unique.ndjson');
+    writeFileSync(unique, [0, 1, 2].map(failed).join('\n') + '\n');
+    const repeated = join(dir, 'fail-dup.ndjson');
+    writeFileSync(repeated, [0, 1, 2].flatMap((n) => [failed(n), failed(n), failed(n), failed(n)]).join('\n') + '\n');
+    const once = await rampart(['scan', '--json', unique], dir);
+    expect(once.stderr).toContain('3 lines, 3 events, 0 rejected');
+    for (const files of [[repeated], [unique, unique, unique]]) {
+      const r = await rampart(['scan', '--json', ...files], dir);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(once.stdout); // no failed_logins alert from the copies
+      expect(r.stderr).toContain(`${files.length === 1 ? 12 : 9} events (${files.length === 1 ? 9 : 6} duplicates skipped), 0 rejected`);
+    }
+  });
+
+  it('rejects a line nested too deep and goes on with the file, importing the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'store: { driver: sqlite, path: ./r.db }\ndemo: { enabled: false }\n');
+    const deep = act(10).replace(/}$/, `,"raw":${'['.repeat(100_000)}${']'.repeat(100_000)}}`); // valid JSON, 100,000 levels
+    const file = join(dir, 'deep.ndjson');
+    writeFileSync(file, [act(1), deep, act(2), act(3)].join('\n') + '\n');
+    const r = await rampart(['scan', '--import', '--json', '--rejects', join(dir, 'rejects.ndjson'), file], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${file}:2: RAMPART_ERR_INPUT_TOO_DEEP: line nests JSON deeper than 64 levels`);
+    expect(r.stderr).toContain('4 lines, 3 events, 1 rejected');
+    expect(r.stderr).toContain('3 imported');
+  });
+
+  it('refuses an unwritable --rejects path, or an input as --rejects, with a coded error and exit 2 before reading', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const file = join(dir, 'events.ndjson');
+    const text = [act(1), '{"truncated":'].join('\n') + '\n';
+    writeFileSync(file, text);
+    for (const rejects of [join(dir, 'no-such-folder', 'r.ndjson'), dir, file]) {
+      const r = await rampart(['scan', '--rejects', rejects, file], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^rampart: RAMPART_ERR_INPUT_REJECTS_UNWRITABLE: cannot write rejected lines to /m);
+      expect(r.stderr).not.toContain('RAMPART_ERR_INPUT_MALFORMED_JSON'); // nothing was read
+      noStack(r.stderr);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('refuses a --learning-days that is not a whole number within the config range, as a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, act(1) + '\n');
+    for (const bad of ['1000', '1.5', '-1', 'abc', '']) {
+      const r = await rampart(['scan', '--learning-days', bad, file], dir);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr).toContain("option '--learning-days <n>' argument");
+      expect(r.stderr).not.toContain(' events,'); // refused before scanning
+      noStack(r.stderr);
+    }
+    expect((await rampart(['scan', '--learning-days', '365', file], dir)).code).toBe(0);
+  });
+
+  it('reads a process substitution, <(cat export.gz), plain or gzip', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'plain.ndjson'), [act(1), act(2)].join('\n') + '\n');
+    writeFileSync(join(dir, 'events.gz'), gzipSync([act(1), act(2)].join('\n') + '\n'));
+    for (const f of ['plain.ndjson', 'events.gz']) {
+      const r = await run('bash', ['-c', `"${process.execPath}" "${BIN}" scan --json <(cat ${f})`], { cwd: dir });
+      expect(r.stderr).toContain('1 file(s), 2 lines, 2 events, 0 rejected');
+    }
+  });
+
+  it('stops writing quietly when the reader of stdout goes away (scan --json | head -1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'demo: { enabled: false }\n');
+    const file = join(dir, 'wp.ndjson');
+    await writeSyntheticWorkplace({ events: 3000, users: 40, seed: 11, path: file }); // ~200 alerts, far more than a pipe holds
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'scan', '--json', '--no-progress', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      child.stdout.once('data', () => child.stdout.destroy()); // read the first alerts, then hang up
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.stderr).not.toContain('EPIPE');
+    noStack(r.stderr);
+    expect(r.stderr).toMatch(/scan: \d+ alert\(s\)/);
+    expect(r.code).toBe(0);
+  });
+
+  it('reads a SCIM export with a byte order mark and quoted booleans; says a bad user once, naming its Resources[i]', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, [act(1), act(2), act(3)].join('\n') + '\n'); // user1, user2, user3
+    const scim = (Resources: Record<string, unknown>[]) => '\ufeff' + JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Resources });
+    writeFileSync(join(dir, 'users.json'), scim([
+      { id: 'u1', userName: 'user1@acme.example', active: 'False' },
+      { id: 'u2', userName: 'user2@acme.example', active: 'FALSE' },
+      { id: 'u3', userName: 'user3@acme.example', active: 'True' },
+    ]));
+    const r = await rampart(['scan', '--json', '--directory', join(dir, 'users.json'), file], dir);
+    expect(r.code).toBe(0);
+    const terminated = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((a) => a.detection === 'terminated_user');
+    expect(terminated.map((a) => a.user).sort()).toEqual(['user1@acme.example', 'user2@acme.example']);
+
+    const refused = async (resources: Record<string, unknown>[]) => {
+      writeFileSync(join(dir, 'bad.json'), scim(resources));
+      const bad = await rampart(['scan', '--directory', join(dir, 'bad.json'), file], dir);
+      expect(bad.code).toBe(2);
+      noStack(bad.stderr);
+      return bad.stderr.trim();
+    };
+    expect(await refused([{ id: 'u1', active: 0 }])).toBe('rampart: RAMPART_ERR_INPUT_INVALID_RECORD: record does not match the SCIM ListResponse format: Resources[0] (id u1): "active" is 0: expected true or false');
+    expect(await refused([{ id: 'u1' }, { userName: 'x@acme.example' }])).toBe('rampart: RAMPART_ERR_INPUT_INVALID_RECORD: record does not match the SCIM ListResponse format: Resources[1]: missing "id"');
+    const termDate = await refused([{ id: 'u1', 'urn:ietf:params:scim:schemas:extension:facebook:starttermdates:2.0:User': { termDate: '31/12/2025' } }]);
+    expect(termDate).toContain('Resources[0] (id u1): "termDate" is "31/12/2025": expected an ISO 8601 date');
+  });
+
+  it('warns on stderr about each feed it cannot read, keeping stdout to the alerts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'demo: { enabled: false }\nfeeds:\n  - { kind: tor_exit, path: ./does/not/exist.txt }\n');
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, [act(1), act(2)].join('\n') + '\n');
+    const r = await rampart(['scan', '--json', file], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^scan: warning: RAMPART_ERR_ENRICH_FEED_FAILED: feed \S+ cannot be loaded: .*exist\.txt/m);
+    for (const l of r.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+    expect(r.stdout).not.toContain('FEED');
   });
 });

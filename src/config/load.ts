@@ -45,7 +45,14 @@ export function parseConfig(text: string, file: string | null = null): Config {
       }),
     );
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (e) {
+    // The yaml library refuses to expand aliases past a budget (a "billion laughs" file would take all memory):
+    // that is a bad config file like any other, not a crash.
+    throw new ConfigError(file, [{ path: '', message: (e as Error).message }]);
+  }
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(

@@ -28,6 +28,8 @@ export const ERRORS = {
   RAMPART_ERR_INPUT_INVALID_UTF8: spec('line is not valid UTF-8', 400),
   RAMPART_ERR_INPUT_UNREADABLE: spec('cannot read input %s: %s', 400),
   RAMPART_ERR_INPUT_SORT_FAILED: spec('cannot %s the time sort\'s temporary file in %s: %s', 500),
+  RAMPART_ERR_INPUT_TOO_DEEP: spec('line nests JSON deeper than %s levels', 400),
+  RAMPART_ERR_INPUT_REJECTS_UNWRITABLE: spec('cannot write rejected lines to %s: %s', 400),
   // NORM (connector normalizers)
   RAMPART_ERR_NORM_FAILED: spec('cannot normalize %s event: %s', 400),
   // ENRICH

@@ -1,9 +1,12 @@
 import { gzipSync } from 'node:zlib';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
 import { openInput, readNdjson, type LineResult } from './ndjson-reader.ts';
 
 async function collect(chunks: Buffer[], max = 1024): Promise<LineResult[]> {
@@ -71,6 +74,38 @@ describe('readNdjson', () => {
     expect(out.map((r) => r.ok && r.record.x)).toEqual([1, 2]);
   });
 
+  it('refuses a line nested deeper than MAX_JSON_DEPTH with its own code, and goes on with the next line', async () => {
+    const nested = (levels: number) => `{"x":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    const res = await collect([Buffer.from(`{"a":1}\n${nested(100_000)}\n${nested(MAX_JSON_DEPTH)}\n${nested(MAX_JSON_DEPTH + 1)}\n{"a":2}\n`)], 1 << 20);
+    expect(res.map((r) => (r.ok ? (r.record.a ?? 'ok') : [r.line, r.code]))).toEqual([
+      1,
+      [2, 'RAMPART_ERR_INPUT_TOO_DEEP'],
+      'ok',
+      [4, 'RAMPART_ERR_INPUT_TOO_DEEP'],
+      2,
+    ]);
+    const deep = res[1];
+    expect(!deep.ok && deep.reason).toBe(`line nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+  });
+
+  it('skips only lines of JSON whitespace (space, tab, CR), however long; every other line is processed or a reject', async () => {
+    const input = Buffer.concat([
+      Buffer.from(' '.repeat(70) + '\n'), // blank, however long
+      Buffer.from(' \t \r\n'), // blank
+      Buffer.from('\v\f\n'), // not JSON whitespace
+      Buffer.from([0xa0, 0xa0, 0x0a]), // not UTF-8
+      Buffer.from('\u00a0\n'), // a no-break space: not JSON whitespace
+      Buffer.from(' {"a":1} \n'),
+    ]);
+    const res = await collect([input]);
+    expect(res.map((r) => (r.ok ? [r.line, r.record.a] : [r.line, r.code]))).toEqual([
+      [3, 'RAMPART_ERR_INPUT_MALFORMED_JSON'],
+      [4, 'RAMPART_ERR_INPUT_INVALID_UTF8'],
+      [5, 'RAMPART_ERR_INPUT_MALFORMED_JSON'],
+      [6, 1],
+    ]);
+  });
+
   it('skips a UTF-8 byte order mark at the start of the file, and only there', async () => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     const res = await collect([Buffer.concat([bom, Buffer.from('{"a":1}\n'), bom, Buffer.from('{"a":2}\n')])], 1024);
@@ -99,15 +134,64 @@ describe('openInput on standard input (-)', () => {
     expect(await read(Readable.from([]))).toEqual([]);
   });
 
-  it('fails the read of a gzip stream cut short, after the lines before the cut', async () => {
+  it('reports a gzip stream cut short as one unreadable line, after the lines before the cut', async () => {
     const gz = gzipSync(Array.from({ length: 2000 }, (_, i) => `{"a":${i}}`).join('\n') + '\n');
-    const out: number[] = [];
-    await expect(
-      (async () => {
-        for await (const r of readNdjson(openInput('-', Readable.from([gz.subarray(0, gz.length >> 1)])), 1024)) if (r.ok) out.push(r.record.a as number);
-      })(),
-    ).rejects.toThrow(/unexpected end of file/);
+    const out: LineResult[] = [];
+    for await (const r of readNdjson(openInput('-', Readable.from([gz.subarray(0, gz.length >> 1)])), 1024, '<stdin>')) out.push(r);
+    const last = out.pop()!;
     expect(out.length).toBeGreaterThan(0);
-    expect(out).toEqual(out.map((_, i) => i));
+    expect(out.map((r) => r.ok && r.record.a)).toEqual(out.map((_, i) => i));
+    expect(last).toMatchObject({ ok: false, line: out.length + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE' });
+    expect(!last.ok && last.reason).toMatch(/^cannot read input <stdin>: .*unexpected end of file/);
+  });
+});
+
+describe('openInput on gzip files', () => {
+  const lines = Array.from({ length: 3000 }, (_, i) => `{"a":${i},"pad":"${'x'.repeat(i % 97)}"}`);
+  const text = lines.join('\n') + '\n';
+  const readFile = async (bytes: Buffer) => {
+    const p = join(mkdtempSync(join(tmpdir(), 'rampart-gz-')), 'events.gz');
+    writeFileSync(p, bytes);
+    const out: LineResult[] = [];
+    for await (const r of readNdjson(openInput(p), 1024, p)) out.push(r);
+    return out;
+  };
+  const values = (out: LineResult[]) => out.map((r) => (r.ok ? r.record.a : r.code));
+
+  it('processes every complete line before bytes that follow the gzip data, then reports those bytes once', async () => {
+    const out = await readFile(Buffer.concat([gzipSync(text), Buffer.from('garbage\n')]));
+    expect(values(out.slice(0, -1))).toEqual(lines.map((_, i) => i));
+    expect(out.at(-1)).toMatchObject({ ok: false, line: 3001, code: 'RAMPART_ERR_INPUT_UNREADABLE' });
+    expect(!out.at(-1)!.ok && (out.at(-1) as { reason: string }).reason).toContain('after the end of the gzip data');
+  });
+
+  it('reads concatenated gzip members and ignores zero padding after the last one, as gzip -d does', async () => {
+    const half = text.length >> 1;
+    const cut = text.lastIndexOf('\n', half) + 1;
+    expect(values(await readFile(Buffer.concat([gzipSync(text.slice(0, cut)), gzipSync(text.slice(cut)), Buffer.alloc(1000)])))).toEqual(lines.map((_, i) => i));
+  });
+
+  it('reports corrupt gzip data (a changed byte fails the CRC or the inflate) after the lines read', async () => {
+    const gz = gzipSync(text);
+    const crc = Buffer.from(gz);
+    crc[crc.length - 8] ^= 0xff; // the CRC-32 in the trailer
+    const out = await readFile(crc);
+    expect(values(out.slice(0, -1))).toEqual(lines.map((_, i) => i));
+    expect(out.at(-1)).toMatchObject({ ok: false, line: 3001, code: 'RAMPART_ERR_INPUT_UNREADABLE' });
+  });
+
+  it('reads a named pipe, which cannot be read at a position (the gzip sniff reads the stream)', async () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'rampart-fifo-')), 'events.fifo');
+    execFileSync('mkfifo', [p]);
+    for (const payload of [Buffer.from(text), gzipSync(text)]) {
+      // Another process writes: a pipe's two ends open together, whatever the reader does before its first read.
+      const source = join(dirname(p), 'payload');
+      writeFileSync(source, payload);
+      const written = once(spawn('sh', ['-c', 'cat "$0" > "$1"', source, p], { stdio: 'ignore' }), 'close');
+      const out: LineResult[] = [];
+      for await (const r of readNdjson(openInput(p), 1024, p)) out.push(r);
+      expect(values(out)).toEqual(lines.map((_, i) => i));
+      await written;
+    }
   });
 });

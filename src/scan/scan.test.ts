@@ -3,7 +3,8 @@
  * on-disk sort (lines held as bytes and read again, multi-activity lines held as activity JSON) changes nothing
  * about the result.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,8 @@ import { createEnricher } from '../enrich/index.ts';
 import { buildEngine } from '../main.ts';
 import type { Activity } from '../schema/activity.ts';
 import type { Enricher } from '../enrich/enricher.ts';
-import { runScan, type ScanOptions } from './scan.ts';
+import type { InputFormat } from '../connectors/input-format.ts';
+import { runScan, type ScanOptions, type ScanReject } from './scan.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 import { PostgresStore } from '../store/postgres/index.ts';
 import type { Store } from '../store/store.ts';
@@ -101,6 +103,7 @@ describe('runScan', () => {
     expect(summary.events).toBe(3000 + 3 + 2 + 2);
     expect(summary.eventsByFormat).toEqual({ 'workplace-webhook': 3005, rampart: 2 });
     expect(summary.spilledRuns).toBe(0);
+    expect(summary.duplicates).toBe(0);
     expect(seen).toHaveLength(summary.events);
     for (let i = 1; i < seen.length; i++) expect(seen[i - 1].time <= seen[i].time).toBe(true);
     // Enriched after the sort: the bundled geo database places these addresses.
@@ -216,5 +219,112 @@ describe('runScan', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
+  });
+});
+
+describe('runScan: repeated events, hostile lines and its files', () => {
+  const put = (name: string, content: string | Buffer) => {
+    const p = join(dir, name);
+    writeFileSync(p, content);
+    return p;
+  };
+  /** A failed sign-in in the rampart format, with the id an export gives it. */
+  const failedLogin = (n: number, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ id: `act-fail-${n}`, time: new Date(Date.UTC(2026, 2, 1, 9, n)).toISOString(), app: 'workplace', action: 'USER_LOGIN_FAILED', category: 'login', outcome: 'failure', interactive: true, actor: { email: 'ana@acme.example' }, ip: '81.2.69.160', ...extra });
+  const lines = (...xs: string[]) => xs.join('\n') + '\n';
+  async function scanFiles(files: string[], o: Partial<ScanOptions> = {}, formats: readonly InputFormat[] = INPUT_FORMATS) {
+    const detected: string[] = [];
+    const rejects: ScanReject[] = [];
+    const engine = { process: (a: Activity) => (detected.push(a.id), []) };
+    const { summary } = await runScan({ files, maxLineBytes: 1 << 20, sortMemoryEvents: 1000, rejectsPath: null, onReject: (r) => rejects.push(r), ...o }, { enricher, formats, engine });
+    return { detected, rejects, summary };
+  }
+
+  it('detects an event once however often it is repeated (same id and time), in one file or across files, and counts the copies', async () => {
+    const unique = put('fail-unique.ndjson', lines(failedLogin(0), failedLogin(1), failedLogin(2)));
+    const repeated = put('fail-dup.ndjson', lines(...[0, 1, 2].flatMap((n) => Array.from({ length: 4 }, () => failedLogin(n)))));
+    const once = await scanFiles([unique]);
+    expect(once.detected).toEqual(['act-fail-0', 'act-fail-1', 'act-fail-2']);
+    expect(once.summary).toMatchObject({ events: 3, duplicates: 0 });
+    const dup = await scanFiles([repeated]);
+    expect(dup.detected).toEqual(once.detected);
+    expect(dup.summary).toMatchObject({ lines: 12, events: 12, duplicates: 9, rejects: 0 });
+    const thrice = await scanFiles([unique, unique, unique]);
+    expect(thrice.detected).toEqual(once.detected);
+    expect(thrice.summary).toMatchObject({ events: 9, duplicates: 6 });
+    // The same id at another time is not a redelivery (a redelivered event keeps its time): detected again.
+    const moved = await scanFiles([put('moved.ndjson', lines(failedLogin(0), failedLogin(0, { time: '2026-03-01T10:00:00Z' })))]);
+    expect(moved.detected).toEqual(['act-fail-0', 'act-fail-0']);
+    expect(moved.summary.duplicates).toBe(0);
+  });
+
+  it('rejects a line nested too deep, or one a format fails on unexpectedly, and goes on with the rest of the file', async () => {
+    const deep = `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const file = put('hostile.ndjson', lines(failedLogin(0), deep, failedLogin(1), '{"boom":1}', failedLogin(2)));
+    const boom: InputFormat = {
+      id: 'boom',
+      description: 'fails the way a recursive walk of a hostile record does',
+      detect: (r) => {
+        if ('boom' in r) throw new RangeError('Maximum call stack size exceeded');
+        return false;
+      },
+      parse: () => [],
+    };
+    const { detected, rejects, summary } = await scanFiles([file], {}, [boom, ...INPUT_FORMATS]);
+    expect(detected).toEqual(['act-fail-0', 'act-fail-1', 'act-fail-2']);
+    expect(rejects.map((r) => [r.file, r.line, r.code])).toEqual([
+      [file, 2, 'RAMPART_ERR_INPUT_TOO_DEEP'],
+      [file, 4, 'RAMPART_ERR_INPUT_INVALID_RECORD'],
+    ]);
+    expect(rejects[0].reason).toBe('line nests JSON deeper than 64 levels');
+    expect(rejects[1].reason).toContain('Maximum call stack size exceeded');
+    expect(summary).toMatchObject({ lines: 5, events: 3, rejects: 2 });
+  });
+
+  it("reports a read error part-way through a file at that file's own line, counted, then reads the next file", async () => {
+    const first = put('before-cut.ndjson', lines(failedLogin(0), failedLogin(1), failedLogin(2)));
+    const gz = gzipSync(lines(...Array.from({ length: 3000 }, (_, i) => failedLogin(100 + i, { time: new Date(Date.UTC(2026, 2, 2, 0, 0, i)).toISOString() }))));
+    const cut = put('cut.ndjson.gz', gz.subarray(0, gz.length >> 1));
+    const after = put('after-cut.ndjson', lines(failedLogin(3)));
+    const { rejects, summary } = await scanFiles([first, cut, after]);
+    const fromCut = summary.events - 4;
+    expect(fromCut).toBeGreaterThan(0);
+    expect(rejects.map((r) => [r.file, r.line, r.code])).toEqual([[cut, fromCut + 1, 'RAMPART_ERR_INPUT_UNREADABLE']]);
+    expect(rejects[0].reason).toMatch(/^cannot read input .*cut\.ndjson\.gz: unexpected end of file/);
+    expect(summary.lines).toBe(summary.events + summary.rejects);
+  });
+
+  it('checks every input up front: a folder or a file it may not read stops the scan before a line is read', async () => {
+    const bad = put('first-bad.ndjson', lines('{"truncated":'));
+    const noRead = put('no-read.ndjson', lines(failedLogin(0)));
+    chmodSync(noRead, 0o000);
+    const cases: [string, string][] = [[dir, 'it is a directory']];
+    if (process.getuid?.() !== 0) cases.push([noRead, 'EACCES']); // root reads whatever the mode says
+    for (const [input, why] of cases) {
+      const rejects: ScanReject[] = [];
+      await expect(
+        runScan({ files: [bad, input], maxLineBytes: 1024, sortMemoryEvents: 1000, rejectsPath: null, onReject: (r) => rejects.push(r) }, { enricher, formats: INPUT_FORMATS, engine: { process: () => [] } }),
+      ).rejects.toMatchObject({ code: 'RAMPART_ERR_INPUT_UNREADABLE', message: expect.stringContaining(why) });
+      expect(rejects).toEqual([]);
+    }
+  });
+
+  it('refuses a rejects file it could not write, or one of its inputs, before reading anything', async () => {
+    const input = put('with-a-reject.ndjson', lines(failedLogin(0), '{"truncated":'));
+    const before = readFileSync(input, 'utf8');
+    const cases: [string, string][] = [
+      [join(dir, 'no-such-folder', 'rejects.ndjson'), 'ENOENT'],
+      [dir, 'it is a directory'],
+      [input, `it is the input file ${input}`],
+    ];
+    for (const [rejectsPath, why] of cases) {
+      const rejects: ScanReject[] = [];
+      await expect(scanFiles([input], { rejectsPath, onReject: (r) => rejects.push(r) })).rejects.toMatchObject({
+        code: 'RAMPART_ERR_INPUT_REJECTS_UNWRITABLE',
+        message: expect.stringContaining(why),
+      });
+      expect(rejects).toEqual([]);
+    }
+    expect(readFileSync(input, 'utf8')).toBe(before);
   });
 });

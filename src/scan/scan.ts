@@ -3,10 +3,11 @@
  * `rampart scan`: forensic batch analysis of exported logs. Reads NDJSON/gzip files, detects the input format
  * per line, enriches, orders by event time (bounded memory), runs every enabled detection and policy, and
  * returns the alerts. A bad line is reported (file:line and reason), counted and written to the rejects file;
- * it never aborts the scan.
+ * it never aborts the scan. An event seen again (same id, same time: a redelivery) is detected once.
  */
-import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { dirname } from 'node:path';
 import { RampartError, isRampartError, type ErrorCode } from '../core/errors.ts';
 import type { Activity } from '../schema/activity.ts';
 import type { Alert } from '../schema/alert.ts';
@@ -14,11 +15,11 @@ import type { Enricher } from '../enrich/enricher.ts';
 import type { AlertProducer } from '../core/pipeline.ts';
 import type { InputContext, InputFormat } from '../connectors/input-format.ts';
 import type { Store } from '../store/store.ts';
-import { openInput, readNdjson, STDIN_PATH } from './ndjson-reader.ts';
+import { openInput, readNdjson, sampleOf, STDIN_PATH } from './ndjson-reader.ts';
+import { TimeSorter, type SortedEvent } from './time-sorter.ts';
 
 /** How rejects and messages name standard input. */
 export const STDIN_NAME = '<stdin>';
-import { TimeSorter, type SortedEvent } from './time-sorter.ts';
 
 export interface ScanDeps {
   enricher: Enricher;
@@ -61,6 +62,8 @@ export interface ScanSummary {
   files: number;
   lines: number;
   events: number;
+  /** Events skipped because an event with the same id and time was already detected (redelivered copies). */
+  duplicates: number;
   rejects: number;
   rejectsByCode: Record<string, number>;
   eventsByFormat: Record<string, number>;
@@ -102,26 +105,77 @@ function replay(e: SortedEvent, formats: readonly InputFormat[], ctx: InputConte
   return activities[0];
 }
 
-export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanResult> {
-  const started = performance.now();
-  // Fail before reading anything when an input cannot be opened: the run itself cannot proceed.
-  let totalBytes = 0;
-  for (const f of opts.files) {
-    if (f === STDIN_PATH) continue; // its size is known once read
+/**
+ * Fails before anything is read when an input cannot be read (missing, a folder, no read permission), so a
+ * long scan does not stop at its last file. Returns each input's size (0 for standard input and pipes).
+ */
+function checkInputs(files: readonly string[]): number[] {
+  if (files.filter((f) => f === STDIN_PATH).length > 1) {
+    throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [STDIN_PATH, 'standard input is named more than once (it can be read only once)']);
+  }
+  return files.map((f) => {
+    if (f === STDIN_PATH) return 0; // its size is known once read
     try {
-      totalBytes += statSync(f).size;
+      const st = statSync(f);
+      if (st.isDirectory()) throw new Error('it is a directory');
+      accessSync(f, constants.R_OK);
+      return st.isFile() ? st.size : 0; // a pipe (`<(zcat export.gz)`) has no size
     } catch (cause) {
       throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [f, (cause as Error).message], { cause });
     }
+  });
+}
+
+/**
+ * Fails before anything is read when the rejects file could not be written, without creating it (it is created
+ * at the first reject): its folder must exist and be writable, an existing file must be a writable file, and it
+ * must not be one of the inputs (it would be truncated while being read).
+ */
+function checkRejectsPath(path: string, files: readonly string[]): void {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new RampartError('RAMPART_ERR_INPUT_REJECTS_UNWRITABLE', [path, why], { cause });
+  };
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = null; // not there yet: its folder decides
   }
-  if (opts.files.filter((f) => f === STDIN_PATH).length > 1) {
-    throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [STDIN_PATH, 'standard input is named more than once (it can be read only once)']);
+  if (st) {
+    if (st.isDirectory()) refuse('it is a directory');
+    for (const f of files) {
+      if (f === STDIN_PATH) continue;
+      const input = statSync(f);
+      if (input.dev === st.dev && input.ino === st.ino) refuse(`it is the input file ${f}`);
+    }
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (cause) {
+      refuse((cause as Error).message, cause);
+    }
+    return;
   }
+  const dir = dirname(path);
+  try {
+    if (!statSync(dir).isDirectory()) refuse(`${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (cause) {
+    if (isRampartError(cause)) throw cause;
+    refuse((cause as Error).message, cause);
+  }
+}
+
+export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanResult> {
+  const started = performance.now();
+  // Fail before reading anything when the run itself cannot proceed.
+  const sizes = checkInputs(opts.files);
+  if (opts.rejectsPath) checkRejectsPath(opts.rejectsPath, opts.files);
 
   const summary: ScanSummary = {
     files: opts.files.length,
     lines: 0,
     events: 0,
+    duplicates: 0,
     rejects: 0,
     rejectsByCode: {},
     eventsByFormat: {},
@@ -133,14 +187,24 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     eventsPerSec: 0,
   };
   let rejectsOut: WriteStream | null = null;
+  // A write that fails after the check (a full disk) stops the scan with the catalogue's error, not an
+  // unhandled 'error' event: the rejects are part of the scan's result.
+  const rejectsWritten = async (out: WriteStream, event: 'drain' | 'finish') => {
+    try {
+      if (out.errored) throw out.errored; // its 'error' event has passed: the awaited event will never come
+      await once(out, event);
+    } catch (cause) {
+      throw new RampartError('RAMPART_ERR_INPUT_REJECTS_UNWRITABLE', [opts.rejectsPath, (cause as Error).message], { cause });
+    }
+  };
   const reject = async (r: ScanReject) => {
     summary.rejects++;
     summary.rejectsByCode[r.code] = (summary.rejectsByCode[r.code] ?? 0) + 1;
     opts.onReject?.(r);
     if (opts.rejectsPath) {
       // 0600: rejected lines are samples of the audit data itself.
-      rejectsOut ??= createWriteStream(opts.rejectsPath, { mode: 0o600 });
-      if (!rejectsOut.write(JSON.stringify(r) + '\n')) await once(rejectsOut, 'drain');
+      rejectsOut ??= createWriteStream(opts.rejectsPath, { mode: 0o600 }).on('error', () => undefined); // seen through .errored
+      if (rejectsOut.errored || !rejectsOut.write(JSON.stringify(r) + '\n')) await rejectsWritten(rejectsOut, 'drain');
     }
   };
 
@@ -149,7 +213,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   let alerts: Map<string, Alert>;
   // The sorter's temporary runs are removed however the scan ends (done, a failed write of a run, a throwing callback).
   try {
-    await readInto(sorter, opts, deps.formats, ctx, summary, reject, totalBytes);
+    await readInto(sorter, opts, deps.formats, ctx, summary, reject, sizes);
     summary.spilledRuns = sorter.spilledRuns;
     alerts = await detectInOrder(sorter, opts, deps, ctx, summary);
   } finally {
@@ -158,7 +222,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
 
   if (rejectsOut) {
     (rejectsOut as WriteStream).end();
-    await once(rejectsOut as WriteStream, 'finish');
+    await rejectsWritten(rejectsOut, 'finish');
   }
   const sorted = [...alerts.values()].sort((x, y) => (x.time < y.time ? -1 : x.time > y.time ? 1 : x.id < y.id ? -1 : 1));
   summary.alerts = sorted.length;
@@ -166,6 +230,23 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   summary.elapsedMs = Math.round(performance.now() - started);
   summary.eventsPerSec = summary.elapsedMs > 0 ? Math.round((summary.events * 1000) / summary.elapsedMs) : summary.events;
   return { alerts: sorted, summary };
+}
+
+/** What one good line of input is: its format and activities, or why it is rejected. */
+type Normalized = { formatIndex: number; activities: Activity[] } | { code: ErrorCode; reason: string };
+
+/**
+ * The line's format and activities. Never throws: whatever a format does with a hostile record (detect or parse
+ * failing in an unforeseen way) rejects this one line, and the scan goes on with the next.
+ */
+function normalizeLine(record: Record<string, unknown>, formats: readonly InputFormat[], ctx: InputContext): Normalized {
+  try {
+    const formatIndex = formats.findIndex((f) => f.detect(record));
+    if (formatIndex < 0) return { code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record' };
+    return { formatIndex, activities: formats[formatIndex].parse(record, ctx) };
+  } catch (e) {
+    return { code: isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD', reason: (e as Error).message };
+  }
 }
 
 /** Reads every file into the sorter: rejects reported in input order, each good line's activities held. */
@@ -176,52 +257,41 @@ async function readInto(
   ctx: InputContext,
   summary: ScanSummary,
   reject: (r: ScanReject) => Promise<void>,
-  totalBytes: number,
+  sizes: readonly number[],
 ): Promise<void> {
+  let totalBytes = sizes.reduce((sum, n) => sum + n, 0);
   let readBytes = 0;
-  for (const path of opts.files) {
+  for (const [i, path] of opts.files.entries()) {
     const fromStdin = path === STDIN_PATH;
     const file = fromStdin ? STDIN_NAME : path; // as rejects name it
-    const input = openInput(path, opts.stdin);
     let fileBytes = 0; // uncompressed bytes, for the progress bar (approximate for gzip)
-    try {
-      for await (const res of readNdjson(input, opts.maxLineBytes)) {
-        summary.lines++;
-        fileBytes += res.bytes + 1;
-        // Standard input's size is what has been read of it so far.
-        const total = fromStdin ? totalBytes + fileBytes : totalBytes;
-        if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, total), total, 'read');
-        if (!res.ok) {
-          await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
-          continue;
-        }
-        const formatIndex = formats.findIndex((f) => f.detect(res.record));
-        if (formatIndex < 0) {
-          await reject({ file, line: res.line, code: 'RAMPART_ERR_INPUT_UNKNOWN_FORMAT', reason: 'no registered input format recognises this record', sample: JSON.stringify(res.record).slice(0, 512) });
-          continue;
-        }
-        const format = formats[formatIndex];
-        let activities: Activity[];
-        try {
-          activities = format.parse(res.record, ctx);
-        } catch (e) {
-          const code: ErrorCode = isRampartError(e) ? e.code : 'RAMPART_ERR_INPUT_INVALID_RECORD';
-          await reject({ file, line: res.line, code, reason: (e as Error).message, sample: JSON.stringify(res.record).slice(0, 512) });
-          continue;
-        }
-        summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
-        summary.events += activities.length;
-        // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
-        if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(timeKey(activities[0].time), FIRST_LINE_TAG + formatIndex, res.raw);
-        else for (const a of activities) sorter.add(timeKey(a.time), ACTIVITY_TAG, JSON.stringify(a));
+    // A read error part-way (a cut gzip file) is the file's last result, at its own line number: the complete
+    // lines before it have been processed, and the scan goes on with the next file.
+    for await (const res of readNdjson(openInput(path, opts.stdin), opts.maxLineBytes, file)) {
+      summary.lines++;
+      fileBytes += res.bytes + 1;
+      // Standard input's size is what has been read of it so far.
+      const total = fromStdin ? totalBytes + fileBytes : totalBytes;
+      if (opts.onProgress && (summary.lines & 0x3fff) === 0) opts.onProgress(Math.min(readBytes + fileBytes, total), total, 'read');
+      if (!res.ok) {
+        await reject({ file, line: res.line, code: res.code, reason: res.reason, sample: res.sample });
+        continue;
       }
-    } catch (cause) {
-      if (isRampartError(cause)) throw cause;
-      // A read error mid-file (e.g. a truncated gzip): report what was read, then stop this file.
-      await reject({ file, line: summary.lines + 1, code: 'RAMPART_ERR_INPUT_UNREADABLE', reason: `cannot read input ${file}: ${(cause as Error).message}`, sample: '' });
+      const n = normalizeLine(res.record, formats, ctx);
+      if ('code' in n) {
+        await reject({ file, line: res.line, code: n.code, reason: n.reason, sample: sampleOf(res.raw) });
+        continue;
+      }
+      const { formatIndex, activities } = n;
+      const format = formats[formatIndex];
+      summary.eventsByFormat[format.id] = (summary.eventsByFormat[format.id] ?? 0) + activities.length;
+      summary.events += activities.length;
+      // Hold the line itself when it made one activity (parsed again after the sort); else each activity's JSON.
+      if (activities.length === 1 && format.scanHold !== 'activity' && formatIndex < MAX_LINE_TAGS) sorter.add(timeKey(activities[0].time), FIRST_LINE_TAG + formatIndex, res.raw);
+      else for (const a of activities) sorter.add(timeKey(a.time), ACTIVITY_TAG, JSON.stringify(a));
     }
     if (fromStdin) totalBytes += fileBytes;
-    readBytes += fromStdin ? fileBytes : statSync(path).size;
+    readBytes += fromStdin ? fileBytes : sizes[i];
     opts.onProgress?.(readBytes, totalBytes, 'read');
   }
 }
@@ -249,9 +319,24 @@ async function detectInOrder(sorter: TimeSorter, opts: ScanOptions, deps: ScanDe
   };
   const batchSize = opts.importBatchSize ?? 5000;
   let detected = 0;
+  // A redelivered event (the same export twice, a file given twice, a webhook retried) has its id AND its time,
+  // so its copies are neighbours in time order: remembering the ids of the current time finds every one of them
+  // in bounded memory. Like the live pipeline, which detects only what the store inserted as new, a copy is
+  // counted and skipped. The same id at another time is not a redelivery: it is detected again.
+  let idsTime = Number.NaN;
+  const idsAtTime = new Set<string>();
   for await (const e of sorter.drain()) {
     if (opts.onProgress && (++detected & 0x3fff) === 0) opts.onProgress(detected, summary.events, 'detect');
     const a = replay(e, deps.formats, ctx);
+    if (e.time !== idsTime) {
+      idsTime = e.time;
+      idsAtTime.clear();
+    }
+    if (idsAtTime.has(a.id)) {
+      summary.duplicates++;
+      continue;
+    }
+    idsAtTime.add(a.id);
     deps.enricher.enrich(a);
     for (const alert of deps.engine.process(a)) alerts.set(alert.id, alert);
     if (store) {

@@ -14,7 +14,8 @@ import { runScan, type ScanReject, type ScanSummary } from '../../scan/scan.ts';
 import { STDIN_PATH } from '../../scan/ndjson-reader.ts';
 import { openStore } from '../../store/index.ts';
 import { buildEngine, buildEnricher } from '../../main.ts';
-import { loadConfigOption, parsePositiveInt } from '../config-option.ts';
+import { DetectionsConfigSchema } from '../../detect/config.ts';
+import { loadConfigOption, parseWholeNumber } from '../config-option.ts';
 
 interface ScanCliOptions {
   config?: string;
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'NDJSON files (.gz accepted; - reads standard input)')
     .option('-c, --config <file>', 'config file (detections, policies, IP ranges, feeds)')
     .option('--directory <file>', 'user directory: a SCIM 2.0 ListResponse JSON export (active, termDate, department), or a JSON array of Rampart directory users')
-    .option('--learning-days <n>', 'learning period in days of event time (overrides the config)', parsePositiveInt('--learning-days'))
+    .option('--learning-days <n>', 'learning period in days of event time (overrides the config)', parseWholeNumber('--learning-days', DetectionsConfigSchema.unwrap().shape.learningDays))
     .option('--json', 'print alerts as NDJSON on stdout, one per line')
     .addOption(new Option('--ocsf', 'print alerts as OCSF 1.x Detection Findings (class 2004) on stdout, one JSON object per line (for a SIEM)').conflicts('json'))
     .option('--rejects <file>', 'where to write rejected lines as NDJSON (default: rampart-rejects.ndjson)')
@@ -48,6 +49,9 @@ export function register(program: Command): void {
       const store = o.import ? await openStore(importStoreConfig(config.store)) : null;
       try {
         const enricher = await buildEnricher(config, store, { baseDir: loaded.baseDir });
+        // A feed that cannot be read is skipped (docs/enrichment.md), but a scan has no log to say so: stderr does,
+        // as stdout is the alerts only.
+        for (const f of enricher.feedStatuses) if (!f.ok && f.error) process.stderr.write(`scan: warning: ${f.error.code}: ${f.error.message}\n`);
         const { engine, policyIssues } = buildEngine(config, directory);
         for (const i of policyIssues) process.stderr.write(`${i.file ?? ''}${i.line ? `:${i.line}:${i.col ?? 1}` : ''}: ${i.level}: ${i.message}\n`);
         const tty = process.stderr.isTTY && o.progress !== false;
@@ -70,14 +74,32 @@ export function register(program: Command): void {
         );
         if (tty) process.stderr.write('\r\x1b[K');
         const ocsf = { consoleBaseUrl: config.alerts.consoleBaseUrl };
+        const out = alertOutput();
         for (const a of alerts) {
-          process.stdout.write(o.ocsf ? JSON.stringify(toOcsfDetectionFinding(a, ocsf)) + '\n' : o.json ? JSON.stringify(toScanAlert(a)) + '\n' : formatAlert(a));
+          if (!out.write(o.ocsf ? JSON.stringify(toOcsfDetectionFinding(a, ocsf)) + '\n' : o.json ? JSON.stringify(toScanAlert(a)) + '\n' : formatAlert(a))) break;
         }
         process.stderr.write(formatSummary(summary, summary.rejects ? (o.rejects ?? 'rampart-rejects.ndjson') : null));
       } finally {
         await store?.close();
       }
     });
+}
+
+/**
+ * Standard output for the alerts. When its reader goes away (`scan --json export.gz | head -1`), writes fail with
+ * EPIPE: the rest is dropped and the scan ends normally, as other Unix tools do, instead of dying on an unhandled
+ * 'error' event. Any other write error is said once on stderr and makes the exit status 1.
+ */
+function alertOutput(): { write: (text: string) => boolean } {
+  let open = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (!open) return;
+    open = false;
+    if (e.code === 'EPIPE') return;
+    process.stderr.write(`scan: cannot write the alerts to standard output: ${e.message}\n`);
+    process.exitCode = 1;
+  });
+  return { write: (text) => open && (process.stdout.write(text), open) };
 }
 
 /** An import writes on SQLite's writer thread unless the config says otherwise: detection goes on meanwhile. */
@@ -92,6 +114,7 @@ function readDirectory(path: string) {
   } catch (cause) {
     throw new RampartError('RAMPART_ERR_INPUT_UNREADABLE', [path, (cause as Error).message], { cause });
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark (Windows tools) is not JSON
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -104,11 +127,7 @@ function readDirectory(path: string) {
     if (!parsed.success) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['directory list', describeZodError(parsed.error)]);
     return parsed.data;
   }
-  try {
-    return parseScimListResponse(json);
-  } catch (cause) {
-    throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', (cause as Error).message], { cause });
-  }
+  return parseScimListResponse(json); // its errors name the ListResponse and the Resources[i] at fault
 }
 
 /** The stable `scan --json` shape: the alert, led by the documented fields. */
@@ -130,7 +149,7 @@ function formatSummary(s: ScanSummary, rejectsFile: string | null): string {
     .map(([c, n]) => `${c}=${n}`)
     .join(' ');
   return (
-    `scan: ${s.files} file(s), ${s.lines} lines, ${s.events} events, ${s.rejects} rejected${byCode ? ` (${byCode})` : ''}` +
+    `scan: ${s.files} file(s), ${s.lines} lines, ${s.events} events${s.duplicates ? ` (${s.duplicates} duplicates skipped)` : ''}, ${s.rejects} rejected${byCode ? ` (${byCode})` : ''}` +
     `${rejectsFile ? ` -> ${rejectsFile}` : ''}\n` +
     `scan: ${s.alerts} alert(s)${byDet ? `: ${byDet}` : ''}\n` +
     `scan: ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.eventsPerSec} events/s${s.imported ? `, ${s.imported} imported` : ''}\n`

@@ -1,6 +1,6 @@
 /** `rampart serve`: the long-running service (HTTP, ingest, connectors, detections). */
 import type { Command } from 'commander';
-import { loadConfigOption, parsePositiveInt } from '../config-option.ts';
+import { loadConfigOption, parseWholeNumber } from '../config-option.ts';
 import { startService } from '../../main.ts';
 
 export function register(program: Command): void {
@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('run the service: webhooks, connectors, detections, API (SQLite store by default)')
     .option('-c, --config <file>', 'config file (default: ./rampart.yaml when present)')
-    .option('-p, --port <n>', 'port to listen on (0 = any free port)', parsePositiveInt('--port'))
+    .option('-p, --port <n>', 'port to listen on (0 = any free port)', parseWholeNumber('--port'))
     .option('--host <addr>', 'address to listen on')
     .action(async (o: { config?: string; port?: number; host?: string }) => {
       const loaded = loadConfigOption(o.config);

@@ -4,7 +4,7 @@ import { RampartError } from '../../core/errors.ts';
 import { retentionPlanFor } from '../../main.ts';
 import { openStore, pruneAll, sqlitePath } from '../../store/index.ts';
 import { backupSqlite } from '../../store/sqlite/backup.ts';
-import { loadConfigOption, parsePositiveInt } from '../config-option.ts';
+import { loadConfigOption, parseWholeNumber } from '../config-option.ts';
 
 export function register(program: Command): void {
   const store = program.command('store').description('the store: what it holds, a consistent backup of a live SQLite store, retention pruning on demand');
@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .command('prune')
     .description('delete activities, rejected input and logs past their retention now (rampart serve does it every 6 hours)')
     .option('-c, --config <file>', 'config file (default: ./rampart.yaml when present)')
-    .option('--days <n>', 'keep this many days of activities and rejected input (overrides retentionDays)', parsePositiveInt('--days'))
+    .option('--days <n>', 'keep this many days of activities and rejected input (overrides retentionDays)', parseWholeNumber('--days'))
     .action(async (o: { config?: string; days?: number }) => {
       const { config, baseDir } = loadConfigOption(o.config);
       const plan = retentionPlanFor({ retentionDays: o.days ?? config.retentionDays, logRetentionDays: config.logRetentionDays });

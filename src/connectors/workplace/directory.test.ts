@@ -65,6 +65,48 @@ describe('SCIM directory mapping', () => {
     }
   });
 
+  /** The RAMPART_ERR_INPUT_INVALID_RECORD message parseScimListResponse throws for `resources`. */
+  const refusal = (...resources: Record<string, unknown>[]) => {
+    try {
+      parseScimListResponse({ ...LIST, Resources: resources });
+    } catch (e) {
+      expect(isRampartError(e) && e.code).toBe('RAMPART_ERR_INPUT_INVALID_RECORD');
+      return (e as Error).message;
+    }
+    return expect.unreachable(JSON.stringify(resources));
+  };
+  const TERM = 'urn:ietf:params:scim:schemas:extension:facebook:starttermdates:2.0:User';
+
+  it('reads active as a boolean or "true"/"false" in any case, and refuses anything else rather than call the user active', () => {
+    const users = parseScimListResponse({
+      ...LIST,
+      Resources: [true, false, 'True', 'False', 'FALSE', 'true', undefined, null].map((active, i) => ({ id: `u${i}`, active })),
+    });
+    expect(users.map((u) => u.active)).toEqual([true, false, true, false, false, true, true, true]); // absent: active
+    for (const active of [0, 1, 'no', 'yes', '', 'f', {}]) {
+      expect(refusal({ id: 'u0', active: true }, { id: 'u1', active })).toBe(
+        `record does not match the SCIM ListResponse format: Resources[1] (id u1): "active" is ${JSON.stringify(active)}: expected true or false`,
+      );
+    }
+  });
+
+  it('reads dates as ISO 8601 (a date is the UTC day; a date-time needs Z or an offset) or unix seconds, and refuses any other text', () => {
+    const term = (termDate: unknown) => parseScimListResponse({ ...LIST, Resources: [{ id: 'u1', [TERM]: { termDate } }] })[0].termDate;
+    expect(term(1767225600)).toBe('2026-01-01T00:00:00.000Z');
+    expect(term('2025-12-31')).toBe('2025-12-31T00:00:00.000Z');
+    expect(term('2025-12-31T23:30:00Z')).toBe('2025-12-31T23:30:00.000Z');
+    expect(term('2026-01-01T01:30:00.5+02:00')).toBe('2025-12-31T23:30:00.500Z');
+    expect(term('2021-03-29T12:00:20+0000')).toBe('2021-03-29T12:00:20.000Z'); // Workplace's own spelling
+    for (const none of [null, undefined, '', 0]) expect(term(none)).toBeNull();
+    for (const bad of ['31/12/2025', '02/01/2026', '2025-12-31T23:30:00', '2026-02-30', '2026-13-01', 'next tuesday', '1767225600', true]) {
+      expect(refusal({ id: 'u1', [TERM]: { termDate: bad } })).toContain(`Resources[0] (id u1): "termDate" is ${JSON.stringify(bad)}: expected an ISO 8601 date`);
+    }
+  });
+
+  it('names the Resources[i] of a user without an id', () => {
+    expect(refusal({ id: 'u0' }, { userName: 'no-id@example.com' })).toBe('record does not match the SCIM ListResponse format: Resources[1]: missing "id"');
+  });
+
   it('turns deactivation, reactivation and admin changes between syncs into activities with stable ids', () => {
     const t0 = '2026-01-01T00:00:00.000Z';
     const t1 = '2026-01-01T01:00:00.000Z';

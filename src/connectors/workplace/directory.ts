@@ -31,12 +31,55 @@ export const DIRECTORY_ACTIONS = {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const s = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
-const b = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null);
+/** A SCIM boolean: true/false, or the strings "true"/"false" in any case (some exports quote them); else null. */
+const b = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : typeof v === 'string' && /^(?:true|false)$/i.test(v) ? v.toLowerCase() === 'true' : null);
 
-/** One SCIM User resource to a DirectoryUser. `isAdmin` is filled from /community/admins by the sync. */
-export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: string): DirectoryUser {
+/**
+ * ISO 8601 in its extended form: a date (the UTC day), or a date-time with Z or an offset. A date-time without
+ * one is refused: it would be read in the local time of whoever runs the scan.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2})))?$/;
+
+/** An ISO_8601 text to epoch milliseconds; null when it does not match or names no real day or time (02-30). */
+function isoMillis(text: string): number | null {
+  const m = ISO_8601.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', , sign, offH = '0', offM = '0'] = m;
+  const local = Date.UTC(+y, +mo - 1, +d, +h, +mi, +sec, Math.floor(Number(`0.${frac || '0'}`) * 1000));
+  const at = new Date(local);
+  const real = at.getUTCFullYear() === +y && at.getUTCMonth() === +mo - 1 && at.getUTCDate() === +d && +h < 24 && +mi < 60 && +sec < 60 && +offH < 24 && +offM < 60;
+  return real ? local - (sign === '-' ? -1 : 1) * (+offH * 60 + +offM) * 60_000 : null;
+}
+
+/**
+ * A SCIM date as an ISO instant: unix seconds as a JSON number (Workplace's SCIM API and its Postman collection;
+ * milliseconds tolerated, as for event times), or an ISO_8601 text. null, '' and 0 (Workplace's "not set") are
+ * none. Anything else (`31/12/2025`, `02/01/2026`: day or month first?) throws rather than being guessed or
+ * dropped: a term date read wrong hides a terminated user.
+ */
+function scimDate(v: unknown, field: string, invalid: (reason: string) => Error): string | null {
+  if (v === null || v === undefined || v === '' || v === 0) return null;
+  const ms = typeof v === 'number' && Number.isFinite(v) ? (v > 1e12 ? v : v * 1000) : typeof v === 'string' ? isoMillis(v) : null;
+  if (ms === null || Number.isNaN(new Date(ms).getTime())) {
+    throw invalid(`"${field}" is ${JSON.stringify(v)}: expected an ISO 8601 date (2026-01-31) or date-time with Z or an offset (2026-01-31T09:00:00Z), or unix seconds`);
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * One SCIM User resource to a DirectoryUser. `isAdmin` is filled from /community/admins by the sync. A field
+ * that cannot be read right (no id, an `active` that is not a boolean, a date that is not ISO 8601) throws
+ * RAMPART_ERR_INPUT_INVALID_RECORD naming `at` (e.g. `Resources[3]`), the id and the field: never a guess that
+ * keeps a deactivated account active.
+ */
+export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: string, at?: string): DirectoryUser {
   const id = s(r.id);
-  if (!id) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM User', 'missing "id"']);
+  const invalid = (reason: string) =>
+    new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', [at ? 'SCIM ListResponse' : 'SCIM User', `${at ? `${at}${id ? ` (id ${id})` : ''}: ` : ''}${reason}`]);
+  if (!id) throw invalid('missing "id"');
+  // SCIM makes `active` optional: absent means active, as Workplace lists only existing accounts.
+  const active = r.active === undefined || r.active === null ? true : b(r.active);
+  if (active === null) throw invalid(`"active" is ${JSON.stringify(r.active)}: expected true or false`);
   const ent = isObj(r[SCIM_ENTERPRISE]) ? (r[SCIM_ENTERPRISE] as Obj) : {};
   const dates = isObj(r[SCIM_TERMDATES]) ? (r[SCIM_TERMDATES] as Obj) : {};
   const status = isObj(r[SCIM_ACCOUNT_STATUS]) ? (r[SCIM_ACCOUNT_STATUS] as Obj) : {};
@@ -47,7 +90,7 @@ export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: strin
   const manager = isObj(ent.manager) ? (ent.manager as Obj) : {};
   const authMethod = s(auth.authMethod);
   // Dates: unix seconds in the Postman collection, ISO strings in one third-party script: accept both.
-  const when = (v: unknown) => (v === null || v === undefined || v === '' || v === 0 ? null : parseWorkplaceTime(v));
+  const when = (v: unknown, field: string) => scimDate(v, field, invalid);
   return {
     app: WORKPLACE_APP,
     tenant,
@@ -55,10 +98,10 @@ export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: strin
     email: email ? email.toLowerCase() : null,
     name: s(r.displayName) ?? s(name.formatted) ?? ([s(name.givenName), s(name.familyName)].filter(Boolean).join(' ') || null),
     externalId: s(r.externalId),
-    active: b(r.active) ?? true,
+    active,
     deactivatedAt: null,
-    startDate: when(dates.startDate),
-    termDate: when(dates.termDate),
+    startDate: when(dates.startDate, 'startDate'),
+    termDate: when(dates.termDate, 'termDate'),
     department: s(ent.department),
     title: s(r.title),
     managerId: s(manager.managerId) ?? s(manager.value),
@@ -67,15 +110,16 @@ export function scimUserToDirectoryUser(r: Obj, tenant: string, updatedAt: strin
     authMethod: authMethod === 'password' || authMethod === 'sso' ? authMethod : null,
     claimed: b(status.claimed),
     invited: b(status.invited),
-    inviteDate: when(status.inviteDate),
-    claimDate: when(status.claimDate),
+    inviteDate: when(status.inviteDate, 'inviteDate'),
+    claimDate: when(status.claimDate, 'claimDate'),
     updatedAt,
   };
 }
 
 /**
  * A SCIM 2.0 ListResponse export (`rampart scan --directory users.json`) to DirectoryUsers.
- * Throws RAMPART_ERR_INPUT_INVALID_RECORD when the document is not a ListResponse.
+ * Throws RAMPART_ERR_INPUT_INVALID_RECORD when the document is not a ListResponse or a user in it cannot be
+ * read (naming its `Resources[i]`).
  */
 export function parseScimListResponse(json: unknown, opts: { tenant?: string; updatedAt?: string } = {}): DirectoryUser[] {
   if (!isObj(json) || !Array.isArray(json.Resources)) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', 'no "Resources" array']);
@@ -85,7 +129,7 @@ export function parseScimListResponse(json: unknown, opts: { tenant?: string; up
   const updatedAt = opts.updatedAt ?? new Date().toISOString();
   return json.Resources.map((r, i) => {
     if (!isObj(r)) throw new RampartError('RAMPART_ERR_INPUT_INVALID_RECORD', ['SCIM ListResponse', `Resources[${i}] is not an object`]);
-    return scimUserToDirectoryUser(r, opts.tenant ?? '', updatedAt);
+    return scimUserToDirectoryUser(r, opts.tenant ?? '', updatedAt, `Resources[${i}]`);
   });
 }
 
