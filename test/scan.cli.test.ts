@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { progressLine } from '../src/cli/commands/scan.ts';
+import { formatAlert, progressLine } from '../src/cli/commands/scan.ts';
+import type { Alert } from '../src/schema/alert.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'rampart.js');
@@ -197,12 +198,22 @@ describe('rampart scan (CLI)', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
     expect(wrong.stderr).toContain('active');
-    // Dates are compared as instants, so free text is refused rather than compared as a string.
-    writeFileSync(join(dir, 'date.json'), JSON.stringify([{ app: 'workplace', id: 'u1', active: false, termDate: 'next tuesday', updatedAt: '2026-01-01T00:00:00Z' }]));
+    // Dates are compared as instants, so text Date.parse would guess at (US order, host time zone) is refused.
+    writeFileSync(join(dir, 'date.json'), JSON.stringify([{ app: 'workplace', id: 'u1', active: false, termDate: '02/01/2026', updatedAt: '2026-01-01T00:00:00Z' }]));
     const date = await rampart(['scan', '--directory', join(dir, 'date.json'), file], dir);
     expect(date.code).toBe(2);
     expect(date.stderr).toContain('RAMPART_ERR_INPUT_INVALID_RECORD');
     expect(date.stderr).toContain('termDate');
+  });
+
+  it('prints alerts one line per field: event data with line breaks or terminal escapes cannot forge alert lines', () => {
+    const forged = 'Mozilla/5.0\n2026-03-01T09:00:00.000Z  HIGH          impossible_travel      ceo@acme.example  FORGED\u001b[31mRED\u001b[0m';
+    const text = formatAlert({ time: '2026-03-01T08:00:00.000Z', severity: 'low', detection: 'policy:ua', user: `u@x.example\r\nX`, title: `UA ${forged}`, evidence: [`seen ${forged}`] } as Alert);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(2); // the head and one evidence line
+    expect(lines[0]).toContain('FORGED\\u001b[31mRED');
+    expect(lines[0]).toContain('u@x.example\\r\\nX');
+    expect(text).not.toMatch(/\u001b|\r/);
   });
 
   it('draws the progress line for both phases: reading (MB) and detecting (events)', () => {

@@ -1,4 +1,5 @@
 /** `rampart scan`: forensic analysis of exported activity logs (NDJSON, gzip) with every detection and policy. */
+import { escapeControls } from '../../core/text.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
@@ -136,9 +137,11 @@ export function toScanAlert(a: Alert) {
   return { id, detection, title, severity, user, time, activityIds, evidence, details, ...rest };
 }
 
-function formatAlert(a: Alert): string {
-  const head = `${a.time}  ${a.severity.toUpperCase().padEnd(13)} ${a.detection.padEnd(22)} ${a.user ?? '-'}  ${a.title}`;
-  return [head, ...a.evidence.map((e) => `    - ${e}`)].join('\n') + '\n';
+/** One alert as text. User, title and evidence quote event data: escaped, so they cannot start lines of their own. */
+export function formatAlert(a: Alert): string {
+  const l = escapeControls;
+  const head = `${a.time}  ${a.severity.toUpperCase().padEnd(13)} ${l(a.detection).padEnd(22)} ${l(a.user ?? '-')}  ${l(a.title)}`;
+  return [head, ...a.evidence.map((e) => `    - ${l(e)}`)].join('\n') + '\n';
 }
 
 function formatSummary(s: ScanSummary, rejectsFile: string | null): string {
