@@ -6,7 +6,7 @@
  * fastify-type-provider-zod: it keeps `{code, message}` errors naming the field, needs no extra dependency,
  * and lets the registry refuse a route without an access requirement (deny by default).
  */
-import { parseIsoInstant } from '../core/time.ts';
+import { parseIsoDateOrInstant } from '../core/time.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RampartError } from '../core/errors.ts';
@@ -92,8 +92,6 @@ export const ErrorBodySchema = z.object({ code: z.string(), message: z.string() 
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 
 /** Query-string helpers: everything arrives as a string. */
-const queryInstant = (s: string): number => parseIsoInstant(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
-
 export const q = {
   int: (min: number, max: number) => z.coerce.number().int().min(min).max(max),
   bool: () => z.enum(['true', 'false']).transform((v) => v === 'true'),
@@ -104,8 +102,8 @@ export const q = {
       .max(64)
       // Strict (core/time.ts): Date.parse read `from=1` as the year 2001 and rolled 2026-02-30 into March. A bare
       // date is midnight UTC.
-      .refine((s) => !Number.isNaN(queryInstant(s)), { message: 'not an ISO-8601 date (2026-03-01) or date-time with an offset (2026-03-01T09:00:00Z)' })
-      .transform((s) => new Date(queryInstant(s)).toISOString()),
+      .refine((s) => !Number.isNaN(parseIsoDateOrInstant(s)), { message: 'not an ISO-8601 date (2026-03-01) or date-time with an offset (2026-03-01T09:00:00Z)' })
+      .transform((s) => new Date(parseIsoDateOrInstant(s)).toISOString()),
   cursor: () => z.string().max(2048),
 };
 

@@ -32,3 +32,8 @@ export function parseIsoInstant(s: string): number {
   }
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
 }
+
+/** parseIsoInstant, and a bare calendar date (`2026-04-30`) as midnight UTC, as ISO 8601 and JavaScript read it. */
+export function parseIsoDateOrInstant(s: string): number {
+  return parseIsoInstant(typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+}

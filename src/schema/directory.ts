@@ -4,13 +4,10 @@
  * (terminated user, exclusions by group/department), governance acts on it, posture scores it.
  */
 import { z } from 'zod';
-import { parseIsoInstant } from '../core/time.ts';
+import { parseIsoDateOrInstant } from '../core/time.ts';
 
-/** A date or date-time read strictly (directoryTimeMs): compared as instants, so never free text or a guessed order. */
-const instant = z.string().refine((s) => !Number.isNaN(directoryTimeMs(s)), { message: 'expected an ISO 8601 date (2026-04-30) or date-time with an offset' });
-
-/** A directory date: a bare ISO date is midnight UTC; a date-time needs its offset (core/time.ts: no guessing). */
-export const directoryTimeMs = (s: string): number => parseIsoInstant(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+/** A date (midnight UTC) or a date-time with its offset, read strictly (core/time.ts): compared as instants, so never free text or a guessed order. */
+const instant = z.string().refine((s) => !Number.isNaN(parseIsoDateOrInstant(s)), { message: 'expected an ISO 8601 date (2026-04-30) or date-time with an offset' });
 
 export const DirectoryUserSchema = z.object({
   app: z.string(),
@@ -45,7 +42,7 @@ export type DirectoryUser = z.output<typeof DirectoryUserSchema>;
  * inactive with no known deactivation time, deactivated at or before `time`, or past the term date.
  */
 export function isTerminatedAt(u: DirectoryUser, time: string): boolean {
-  return endedAtMs(u, directoryTimeMs(time)) !== undefined;
+  return endedAtMs(u, parseIsoDateOrInstant(time)) !== undefined;
 }
 
 /**
@@ -55,8 +52,8 @@ export function isTerminatedAt(u: DirectoryUser, time: string): boolean {
  * compared as instants, not as text (`+02:00` offsets, date-only term dates).
  */
 export function endedAtMs(u: DirectoryUser, timeMs: number): number | undefined {
-  const term = u.termDate ? directoryTimeMs(u.termDate) : Number.NaN;
-  const deactivated = !u.active && u.deactivatedAt ? directoryTimeMs(u.deactivatedAt) : Number.NaN;
+  const term = u.termDate ? parseIsoDateOrInstant(u.termDate) : Number.NaN;
+  const deactivated = !u.active && u.deactivatedAt ? parseIsoDateOrInstant(u.deactivatedAt) : Number.NaN;
   let ended = Number.NaN;
   if (term <= timeMs) ended = term;
   if (deactivated <= timeMs && !(ended <= deactivated)) ended = deactivated;

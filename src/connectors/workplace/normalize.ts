@@ -8,7 +8,7 @@
  */
 import { RampartError } from '../../core/errors.ts';
 import { hashedId, stableId } from '../../core/ids.ts';
-import { parseIsoInstant } from '../../core/time.ts';
+import { parseIsoDateOrInstant } from '../../core/time.ts';
 import type { Activity, Category, Outcome } from '../../schema/activity.ts';
 
 export const WORKPLACE_APP = 'workplace';
@@ -175,8 +175,8 @@ export function parseWorkplaceTime(v: unknown): string | null {
     if (/^\d+$/.test(v)) return parseWorkplaceTime(Number(v));
     // Other offsets and spellings, strictly: Date.parse would roll Feb 30 over and read "2026-01-01T00:00:00"
     // in the host's time zone.
-    // A bare calendar date (SCIM term dates) is midnight UTC, as ISO 8601 and JavaScript read it.
-    const t = parseIsoInstant(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+    // A bare calendar date (SCIM term dates) is midnight UTC.
+    const t = parseIsoDateOrInstant(v);
     return Number.isNaN(t) ? null : new Date(t).toISOString();
   }
   return null;
