@@ -1,4 +1,6 @@
 /** client.ts against the simulator: appsecret_proof, error envelopes, response actions, token refresh. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkplaceSimulator, type WorkplaceSimulator } from './simulator/index.ts';
 import { WorkplaceClient, backoffDelayMs, logoutUser, setUserActiveScim, setUserActiveGraph } from './client.ts';
@@ -83,5 +85,55 @@ describe('backoff', () => {
     expect(backoffDelayMs(0, p, null, () => 0.5)).not.toBe(backoffDelayMs(0, p, null, () => 0.1)); // jitter
     expect(backoffDelayMs(0, p, 30_000, () => 0)).toBe(5_000); // Retry-After honoured up to the cap
     expect(backoffDelayMs(0, p, 2_000, () => 0)).toBe(2_000);
+  });
+});
+
+describe('hostile API answers (loopback servers that misbehave)', () => {
+  type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+  const servers: Server[] = [];
+  const serve = async (handler: Handler): Promise<{ url: string; hits: IncomingMessage[] }> => {
+    const hits: IncomingMessage[] = [];
+    const s = createServer((req, res) => {
+      hits.push(req);
+      handler(req, res);
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, hits };
+  };
+  afterAll(async () => {
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+
+  it('never sends the token to another host, however the paging URL is spelled', async () => {
+    const evil = await serve((_req, res) => res.end('{}'));
+    const evilHost = evil.url.slice('http://'.length);
+    const client = new WorkplaceClient('http://127.0.0.1:1/graph', { token: () => 'SECRET-TOKEN', retry: { maxRetries: 0 } });
+    for (const next of [`${evil.url}/steal`, `///${evilHost}/steal`, `\\\\${evilHost}/steal`, ` ${evil.url}/steal`, `\t${evil.url}/steal`, `//${evilHost}/steal`]) {
+      expect(() => client.url(next), JSON.stringify(next)).toThrow(/foreign origin|does not parse/);
+      await expect(client.get(next)).rejects.toMatchObject({ code: 'RAMPART_ERR_CONN_UPSTREAM' });
+    }
+    // Against an https base, `http:host` is an absolute URL on another origin (and cleartext).
+    expect(() => new WorkplaceClient('https://127.0.0.1:1/graph').url(`http:${evilHost}/steal`)).toThrow(/foreign origin/);
+    expect(evil.hits).toHaveLength(0);
+    expect(client.url('/community/members').href).toBe('http://127.0.0.1:1/graph/community/members');
+    expect(client.url('http://127.0.0.1:1/graph/x?after=1').href).toBe('http://127.0.0.1:1/graph/x?after=1');
+  });
+
+  it('bounds the answer: a body past maxResponseBytes is refused, a trickled body ends at timeoutMs', async () => {
+    const huge = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"data":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    });
+    const client = new WorkplaceClient(huge.url, { maxResponseBytes: 1024 * 1024, retry: { maxRetries: 0 } });
+    await expect(client.get('/x')).rejects.toMatchObject({ code: 'RAMPART_ERR_CONN_UPSTREAM', message: expect.stringContaining('larger than 1048576 bytes') });
+    const trickle = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const t = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(t));
+    });
+    const slow = new WorkplaceClient(trickle.url, { timeoutMs: 500, retry: { maxRetries: 0 } });
+    await expect(slow.get('/x')).rejects.toMatchObject({ code: 'RAMPART_ERR_CONN_UPSTREAM', message: expect.stringContaining('no complete answer within 500 ms') });
   });
 });

@@ -60,13 +60,19 @@ export function backoffDelayMs(attempt: number, policy: RetryPolicy, hintMs: num
   return Math.max(1, jittered);
 }
 
+/** Largest API answer read: a page of Graph or SCIM records is far below this. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export interface ClientOptions {
   connector?: string;
   /** Returns the bearer token (may refresh). */
   token?: () => Promise<string> | string;
   /** When set, every call carries `appsecret_proof=HMAC_SHA256(appSecret, token)`. */
   appSecretForProof?: string;
+  /** The whole attempt: connect, headers and body (default 30 s). */
   timeoutMs?: number;
+  /** Largest response body read (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
   /** Called before each retry wait (metrics, logs). */
@@ -134,17 +140,23 @@ export class WorkplaceClient {
     return this.#o.connector ?? 'workplace';
   }
 
-  /** Resolves a relative path against the base URL; an absolute URL (paging.next) must stay on the same origin. */
+  /**
+   * Resolves a path, or a URL the API handed us (paging.next), against the base URL, and refuses any result on
+   * another origin: that host would receive our token. Resolved first, compared after: `///host`, `\\host`,
+   * ` http://host` and `http:host` all look relative and resolve to another host.
+   */
   url(pathOrUrl: string): URL {
-    if (/^https?:\/\//i.test(pathOrUrl)) {
-      const u = new URL(pathOrUrl);
-      // A paging URL on another host would receive our token: refuse it.
-      if (u.origin !== this.baseUrl.origin) {
-        throw this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, `paging URL on foreign origin ${u.origin}`], 'bad_response', false, null, null, null);
-      }
-      return u;
+    const absolute = /^https?:\/\//i.test(pathOrUrl);
+    let u: URL;
+    try {
+      u = absolute ? new URL(pathOrUrl) : new URL(pathOrUrl.replace(/^\/(?![/\\])/, ''), this.baseUrl);
+    } catch {
+      throw this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, 'paging URL that does not parse'], 'bad_response', false, null, null, null);
     }
-    return new URL(pathOrUrl.replace(/^\//, ''), this.baseUrl);
+    if (u.origin !== this.baseUrl.origin) {
+      throw this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, `paging URL on foreign origin ${u.origin}`], 'bad_response', false, null, null, null);
+    }
+    return u;
   }
 
   async get<T = unknown>(path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -190,27 +202,30 @@ export class WorkplaceClient {
       body = new URLSearchParams(opts.form).toString();
     }
     this.#o.onAttempt?.();
+    const timeoutMs = this.#o.timeoutMs ?? 30_000;
+    // The whole attempt, body included, within timeoutMs: undici's bodyTimeout only bounds the gap between chunks,
+    // so a body sent a byte at a time held a sync for as long as the server liked.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = this.#o.signal ? AbortSignal.any([this.#o.signal, deadline]) : deadline;
+    const failed = (cause: unknown, reading: boolean, status: number | null) => {
+      if (this.#o.signal?.aborted) return this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, 'aborted'], 'network', false, status, null, null, cause);
+      if (deadline.aborted) return this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, `no complete answer within ${timeoutMs} ms`], 'network', true, status, null, null, cause);
+      if (cause instanceof WorkplaceApiError) return cause;
+      const msg = reading ? 'connection dropped while reading the body' : `network error (${(cause as { code?: string })?.code ?? (cause as Error)?.name ?? 'unknown'})`;
+      return this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, msg], 'network', true, status, null, null, cause);
+    };
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
-        method,
-        headers,
-        body,
-        dispatcher: this.#dispatcher,
-        headersTimeout: this.#o.timeoutMs ?? 30_000,
-        bodyTimeout: this.#o.timeoutMs ?? 30_000,
-        signal: this.#o.signal,
-      });
+      res = await request(url, { method, headers, body, dispatcher: this.#dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
     } catch (cause) {
-      const msg = (cause as Error)?.name === 'AbortError' ? 'aborted' : `network error (${(cause as { code?: string })?.code ?? (cause as Error)?.name ?? 'unknown'})`;
-      throw this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, msg], 'network', msg !== 'aborted', null, null, null, cause);
+      throw failed(cause, false, null);
     }
     const resHeaders = res.headers as ApiResponse['headers'];
     let text: string;
     try {
-      text = await res.body.text();
+      text = await this.#readText(res);
     } catch (cause) {
-      throw this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, 'connection dropped while reading the body'], 'network', true, res.statusCode, null, null, cause);
+      throw failed(cause, true, res.statusCode);
     }
     let parsed: unknown = null;
     let jsonOk = true;
@@ -228,6 +243,29 @@ export class WorkplaceClient {
       return { status, body: parsed as T, headers: resHeaders };
     }
     throw this.#classify(status, jsonOk ? parsed : null, hint);
+  }
+
+  /** The body as text, refused past maxResponseBytes (a page of users is well under a MiB; 300 MB was read whole). */
+  async #readText(res: Dispatcher.ResponseData): Promise<string> {
+    const limit = this.#o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const declared = Number(res.headers['content-length']);
+    const tooBig = () =>
+      this.#fail('RAMPART_ERR_CONN_UPSTREAM', [this.connector, `response body larger than ${limit} bytes`], 'bad_response', false, res.statusCode, null, null);
+    if (declared > limit) {
+      res.body.destroy();
+      throw tooBig();
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        res.body.destroy();
+        throw tooBig();
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   #classify(status: number, body: unknown, hint: number | null): WorkplaceApiError {
