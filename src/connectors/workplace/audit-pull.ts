@@ -6,6 +6,7 @@
  * last committed page: no gap, and no duplicate (ids are stable as well). Throttling backs off with jitter
  * (client.ts); code 190 marks the puller failed and it makes no further request until restarted.
  */
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../core/json-depth.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -50,6 +51,9 @@ export interface AuditPullOptions {
   onAttempt?: ClientOptions['onAttempt'];
   now?: () => number;
 }
+
+/** Pages one poll reads at most; the next poll goes on from the checkpoint. */
+export const MAX_PAGES_PER_POLL = 10_000;
 
 export type PullStatus = 'idle' | 'ok' | 'degraded' | 'failed' | 'stopped';
 
@@ -147,7 +151,17 @@ export class AuditPuller {
     else query[AUDIT_START_PARAM] = Math.floor((this.#now() - this.#o.lookbackSecs * 1000) / 1000);
     let next: string | null = 'security_audit_logs';
     let q: Record<string, string | number> | undefined = query;
-    while (next && pages < (opts.maxPages ?? Number.POSITIVE_INFINITY) && !this.#abort.signal.aborted) {
+    // A `next` seen before in this poll is a cycle (the same page for ever: 17,792 requests in 8 s), and a poll has
+    // a page budget; either way the poll ends, and the next one resumes from the committed checkpoint.
+    const seen = new Set<string>();
+    const maxPages = opts.maxPages ?? MAX_PAGES_PER_POLL;
+    while (next && pages < maxPages && !this.#abort.signal.aborted) {
+      if (pages > 0 && seen.has(next)) {
+        this.#o.logger.warn({ pages }, 'audit pull: the API sent a page link it had already sent; this poll stops here');
+        this.#o.metrics.inc('rampart_connector_paging_stops_total', { connector: 'workplace', component: 'audit_pull', reason: 'cycle' });
+        break;
+      }
+      seen.add(next);
       const res: { body: { data?: unknown[]; paging?: { next?: string; cursors?: { after?: string } } } } = await this.#getWithFreshToken(next, q);
       const body = res.body ?? {};
       if (!Array.isArray(body.data)) {
@@ -162,12 +176,20 @@ export class AuditPuller {
       const receivedAt = new Date(this.#now()).toISOString();
       const activities: Activity[] = [];
       let unknown = 0;
+      const tooDeep: unknown[] = [];
       for (const rec of body.data) {
         if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) continue;
+        // A record nested past MAX_JSON_DEPTH cannot be stored (it overflowed JSON.stringify and blocked the pull on
+        // that page for good): kept as a reject, the rest of the page goes on.
+        if (jsonDepthExceeds(rec, MAX_JSON_DEPTH)) {
+          tooDeep.push(rec);
+          continue;
+        }
         const { activity, known } = normalizeAuditRecord(rec as Record<string, unknown>, this.#o.tenant, { receivedAt, source: 'pull' });
         if (!known) unknown++;
         activities.push(activity);
       }
+      if (tooDeep.length) await this.#rejectTooDeep(tooDeep.length, receivedAt);
       const after = body.paging?.cursors?.after ?? null;
       let since = cursor.since;
       for (const a of activities) if (!since || a.time > since) since = a.time;
@@ -186,6 +208,14 @@ export class AuditPuller {
       q = undefined;
     }
     return { pages, events, inserted };
+  }
+
+  async #rejectTooDeep(count: number, receivedAt: string): Promise<void> {
+    const reason = `audit record nested deeper than ${MAX_JSON_DEPTH} levels`;
+    this.#o.metrics.inc('rampart_connector_rejects_total', { connector: 'workplace', reason: 'too_deep' }, count);
+    this.#o.logger.warn({ count }, `audit pull: ${reason}, kept as rejects`);
+    const rejects = Array.from({ length: count }, () => ({ source: 'pull:workplace', code: 'RAMPART_ERR_CONN_BAD_PAYLOAD', reason, sample: '(not shown: nested too deep to serialise)', receivedAt }));
+    await this.#o.store.putRejects(rejects).catch((err: unknown) => this.#o.logger.warn({ err }, 'could not keep rejected audit records'));
   }
 
   /** A 190 may just mean our exchanged token expired early: exchange once more, then give up. */

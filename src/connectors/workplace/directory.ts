@@ -133,9 +133,10 @@ export function parseScimListResponse(json: unknown, opts: { tenant?: string; up
   });
 }
 
-/** Pages SCIM /Users: `startIndex` from 1, loop while startIndex + itemsPerPage <= totalResults (scim_sdk.py). */
+/** Pages SCIM /Users: `startIndex` from 1, moving on by each page's users while startIndex <= totalResults (scim_sdk.py). */
 export async function fetchScimUsers(scim: WorkplaceClient, pageSize: number, maxUsers = 5_000_000): Promise<Obj[]> {
   const users: Obj[] = [];
+  const seen = new Set<unknown>();
   let startIndex = 1;
   for (;;) {
     const res = await scim.get<Obj>('Users', { query: { startIndex, count: pageSize } });
@@ -143,13 +144,19 @@ export async function fetchScimUsers(scim: WorkplaceClient, pageSize: number, ma
     if (!isObj(body) || !Array.isArray(body.Resources)) {
       throw new RampartError('RAMPART_ERR_CONN_UPSTREAM', [scim.connector, 'SCIM /Users answer has no Resources array']);
     }
-    for (const r of body.Resources) if (isObj(r)) users.push(r);
+    // The listing ends at an empty page or one with no user not seen before, whatever totalResults says: an
+    // inflated total with empty pages, or a server that ignores startIndex, paged for ever.
+    let fresh = 0;
+    for (const r of body.Resources) {
+      if (!isObj(r)) continue;
+      users.push(r);
+      if (!seen.has(r.id)) (seen.add(r.id), fresh++);
+    }
     const total = Number(body.totalResults);
-    const perPage = Number(body.itemsPerPage ?? body.Resources.length);
-    const at = Number(body.startIndex ?? startIndex);
-    if (!Number.isFinite(total) || !Number.isFinite(perPage) || perPage <= 0 || users.length >= maxUsers) break;
-    if (at + perPage > total) break;
-    startIndex = at + perPage;
+    if (fresh === 0 || !Number.isFinite(total) || users.length >= maxUsers) break;
+    // Our own position moves on by what this page held; a server echoing an old startIndex cannot hold it back.
+    startIndex += body.Resources.length;
+    if (startIndex > total) break;
   }
   return users;
 }
