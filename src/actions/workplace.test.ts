@@ -1,6 +1,8 @@
 // The Workplace provider against the Workplace simulator (Graph logout and activate/deactivate, SCIM PATCH),
 // and the acceptance flow: credential stuffing -> failed_logins alert -> automatic sign-out + suspension +
 // email -> revert restores the user.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
@@ -86,6 +88,26 @@ describe('Workplace provider', () => {
     expect(e.target.appUserId).toBeNull();
     expect(sim.userById(u.id)!.active).toBe(false);
     expect(sim.requests.some((r) => r.method === 'GET' && r.path === '/scim/Users' && r.url.includes('filter='))).toBe(true);
+  });
+
+  it('never acts on another SCIM user: a server that ignores the filter gets no PATCH for its first user', async () => {
+    const patches: string[] = [];
+    const fake = createServer((req, res) => {
+      if (req.method === 'PATCH') patches.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/scim+json' });
+      res.end(JSON.stringify({ totalResults: 2, Resources: [{ id: '1001', userName: 'ceo@example.com' }, { id: '1002', userName: 'cfo@example.com' }] }));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    try {
+      const { gov } = service({}, { scimUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}/scim` });
+      const e = await gov.act({ action: 'suspend_user', user: 'attacker@example.com', app: 'other-app', by: 'admin', reason: 'test' });
+      expect(e.status).toBe('failed');
+      expect(e.error?.message).toContain('SCIM has no user with userName attacker@example.com');
+      expect(patches).toEqual([]);
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((r) => fake.close(r));
+    }
   });
 
   it('suspends through Graph POST /{id}?active=false when suspendVia is graph', async () => {

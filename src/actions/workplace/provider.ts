@@ -125,8 +125,16 @@ export class WorkplaceProvider implements Provider {
     const u = new URL(`${this.#o.scimUrl}/Users`);
     u.searchParams.set('filter', `userName eq "${email.replace(/["\\]/g, '')}"`);
     const res = await httpCall(this.#http, { method: 'GET', url: u.toString(), headers: this.#auth, timeoutMs: this.#o.timeoutMs, signal });
-    const id = (res.json as { Resources?: Array<{ id?: unknown }> } | null)?.Resources?.[0]?.id;
-    if (id === undefined || id === null)
+    // Only a user whose userName IS the address, and only one: a server that ignores the filter answers with
+    // other people first, and suspending Resources[0] would lock out someone else.
+    const resources = (res.json as { Resources?: unknown } | null)?.Resources;
+    const matches = (Array.isArray(resources) ? resources : []).filter(
+      (r): r is { id: unknown; userName: string } => typeof r === 'object' && r !== null && typeof (r as { userName?: unknown }).userName === 'string' && (r as { userName: string }).userName.toLowerCase() === email.toLowerCase(),
+    );
+    const id = matches.length === 1 ? matches[0].id : undefined;
+    if (matches.length > 1)
+      throw new ProviderError({ provider: 'workplace', reason: 'rejected', status: res.status, message: `SCIM has ${matches.length} users with userName ${email}; acting on none`, request: 'GET /Users' });
+    if (id === undefined || id === null || (typeof id !== 'string' && typeof id !== 'number'))
       throw new ProviderError({ provider: 'workplace', reason: 'not_found', status: 404, message: `SCIM has no user with userName ${email}`, request: 'GET /Users' });
     if (this.#idByEmail.size > 10_000) this.#idByEmail.clear(); // bounded
     this.#idByEmail.set(email.toLowerCase(), String(id));
