@@ -194,6 +194,12 @@ describe('feeds', () => {
     body = '<html><body>maintenance</body></html>\n';
     expect((await e.updateFeeds())[0].ok).toBe(false);
     expect(e.lookupIp('185.220.101.7').ipCategory).toBe('tor');
+    // ... also when the page happens to hold an address on a line of its own: more junk than addresses
+    body = '<html>\n<head><title>Error</title></head>\n<body>\n<p>Your address:</p>\n10.0.0.1\n</body>\n</html>\n';
+    const html = await e.updateFeeds();
+    expect(html[0].ok).toBe(false);
+    expect(html[0].error?.message).toContain('does not look like an IP list');
+    expect(readFileSync(feedCachePath(f, dir), 'utf8')).toBe('185.220.101.7\n185.220.101.8\n');
 
     // a new list replaces the old one; a restarted enricher reads the cache offline
     body = '185.220.101.9\n';

@@ -220,6 +220,11 @@ export async function updateFeeds(feeds: readonly FeedConfig[], ctx: FeedContext
       if (parsed.cidrs.length === 0) {
         throw new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, `the response holds no IP address or CIDR (${parsed.malformed.length} malformed lines)`]);
       }
+      // More junk than addresses is not a list (an HTML error page answered 200 that happens to hold an address):
+      // keep the last good copy rather than replace thousands of entries with one.
+      if (parsed.malformed.length > parsed.cidrs.length) {
+        throw new RampartError('RAMPART_ERR_ENRICH_FEED_FAILED', [name, `the response does not look like an IP list (${parsed.malformed.length} malformed lines, ${parsed.cidrs.length} addresses)`]);
+      }
       reportMalformed(ctx, f, name, parsed.malformed);
       // 0700 like the store's folder: feeds usually live in the same data folder, which may be created here first.
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
