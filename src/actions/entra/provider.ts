@@ -104,7 +104,10 @@ export class EntraProvider implements Provider {
     const j = res.json as { access_token?: unknown; expires_in?: unknown } | null;
     if (typeof j?.access_token !== 'string')
       throw new ProviderError({ provider: 'entra', reason: 'server_error', status: res.status, message: 'token endpoint answered without access_token' });
-    const ttl = typeof j.expires_in === 'number' ? j.expires_in : Number(j.expires_in ?? 3599);
+    // A lifetime that is not a positive number (NaN from "soon") is read as Entra's usual hour rather than as
+    // "expired": NaN made every call fetch a new token.
+    const given = Number(j.expires_in ?? 3599);
+    const ttl = Number.isFinite(given) && given > 0 ? Math.min(given, 86_400) : 3599;
     // Refresh a minute early so a token never expires in flight.
     this.#token = { value: j.access_token, expiresAt: Date.now() + Math.max(0, ttl - 60) * 1000 };
     return j.access_token;
