@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { startDemoTenant } from './index.ts';
+import { parseWorkplaceTime, startDemoTenant } from './index.ts';
 import { startTestReceiver } from './testkit.ts';
 
 const waitFor = async (cond: () => boolean, timeoutMs: number) => {
@@ -25,6 +25,10 @@ describe('demo tenant', () => {
       // The first attack's events reach the receiver too.
       const attack = demo.attacks[0];
       expect(await waitFor(() => rx.ackedValues().some((v) => v.timestamp === attack.values[0].timestamp && v.event === attack.values[0].event && v.actor_id === attack.values[0].actor_id), 20_000)).toBe(true);
+      // Every attack event is in the past when it is delivered (impossible travel's second sign-in came 25
+      // minutes in the future before), as a real tenant's events are.
+      const now = demo.simulator.clock.now();
+      for (const a of demo.attacks) for (const v of a.values) expect(parseWorkplaceTime(v.timestamp), `${a.scenario} ${v.event}`).toBeLessThanOrEqual(now);
       // The same tenant serves Graph for directory sync.
       const res = await fetch(`${demo.simulator.graphUrl}/community/members?limit=5&access_token=${demo.simulator.accessToken}`);
       expect(res.status).toBe(200);

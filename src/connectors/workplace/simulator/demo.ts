@@ -10,6 +10,9 @@ import type { RecordedEvent } from './tenant.ts';
 import type { StreamHandle, StreamStats } from './webhooks.ts';
 import { startWorkplaceSimulator, type WorkplaceSimulator } from './index.ts';
 
+/** How far back an injected attack starts: longer than the longest scenario (25 minutes). */
+const ATTACK_LEAD_MS = 30 * 60_000;
+
 export interface DemoTenantOptions {
   /** Rampart's webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/workplace */
   callbackUrl: string;
@@ -114,7 +117,10 @@ export async function startDemoTenant(o: DemoTenantOptions): Promise<DemoTenant>
   };
   const attack = () => {
     const name: ScenarioName = SCENARIOS[next++ % SCENARIOS.length];
-    void sim.inject(name).then(
+    // Scenarios run forward from their start (impossible travel's second sign-in is 25 minutes later): started
+    // half an hour back, every event is in the past when delivered, as a real tenant's would be; started now, the
+    // console showed alerts timed 25 minutes in the future.
+    void sim.inject(name, { atMs: sim.clock.now() - ATTACK_LEAD_MS }).then(
       (r) => {
         attacks.push(r);
         if (attacks.length > 1000) attacks.splice(0, attacks.length - 1000);
