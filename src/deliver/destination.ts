@@ -21,12 +21,14 @@ export interface DeliveryResult {
 
 /**
  * Sends one alert. Throws on failure: a RampartError RAMPART_ERR_DELIVER_REJECTED for a permanent refusal
- * (not retried); anything else is treated as transient and retried by the dispatcher.
+ * (not retried); anything else is treated as transient and retried by the dispatcher. An attempt should end
+ * within the destination's `timeoutMs` (RAMPART_ERR_DELIVER_TIMEOUT), and soon after `signal` aborts (shutdown);
+ * the dispatcher stops waiting for it at shutdown either way.
  */
 export interface Destination {
   readonly name: string;
   readonly type: DestinationType;
-  send(alert: Alert): Promise<DeliveryResult>;
+  send(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult>;
   close(): Promise<void>;
 }
 

@@ -116,6 +116,11 @@ interface Lane {
 }
 
 const DELIVERED_MEMORY = 10_000;
+/** At shutdown, how long each destination's close() (ending its connections) may take before it is left behind. */
+const DEST_CLOSE_MS = 1_000;
+
+/** Detail of the delivery-log row of an attempt abandoned when the grace period ran out. */
+export const SHUTDOWN_DURING_ATTEMPT = 'shutdown during the attempt: the destination may or may not have received it';
 
 export class AlertDispatcher implements AlertSink {
   readonly name = 'deliver';
@@ -130,6 +135,8 @@ export class AlertDispatcher implements AlertSink {
   #closing = false;
   #wakeClosing: () => void = () => {};
   readonly #closed = new Promise<void>((r) => (this.#wakeClosing = r));
+  /** Aborted when the grace period is over: attempts still in flight are abandoned. */
+  readonly #abandon = new AbortController();
 
   constructor(o: DispatcherOptions) {
     this.#o = o;
@@ -249,7 +256,7 @@ export class AlertDispatcher implements AlertSink {
     for (let attempt = 1; ; attempt++) {
       let result: DeliveryResult;
       try {
-        result = await dest.send(alert);
+        result = await this.#attempt(dest, alert);
       } catch (err) {
         const permanent = isPermanent(err);
         const last = permanent || attempt >= maxAttempts || this.#closing;
@@ -262,7 +269,8 @@ export class AlertDispatcher implements AlertSink {
           { code, destination: dest.name, alertId: alert.id, attempt, retryInMs },
           last ? `alert delivery to ${dest.name} gave up: ${errorText(err)}` : `alert delivery to ${dest.name} failed, will retry: ${errorText(err)}`,
         );
-        await this.#record(lane, alert, { attempt, outcome: 'failed', final: last, error: err, retryInMs });
+        const detail = this.#abandon.signal.aborted ? SHUTDOWN_DURING_ATTEMPT : undefined;
+        await this.#record(lane, alert, { attempt, outcome: 'failed', final: last, error: err, retryInMs, detail });
         if (last) return;
         await Promise.race([this.#sleep(retryInMs!), this.#closed]);
         if (this.#closing) {
@@ -277,6 +285,23 @@ export class AlertDispatcher implements AlertSink {
       if (result.outcome === 'sent') await this.#markDelivered(lane, alert);
       return;
     }
+  }
+
+  /**
+   * One send, which the dispatcher stops waiting for when the grace period ends, whatever the destination does:
+   * the destination is told (signal) and the attempt counts as failed; a late answer is ignored.
+   */
+  #attempt(dest: Destination, alert: Alert): Promise<DeliveryResult> {
+    const signal = this.#abandon.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const sending = dest.send(alert, signal);
+    let onAbort = (): void => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new RampartError('RAMPART_ERR_DELIVER_FAILED', [dest.name, SHUTDOWN_DURING_ATTEMPT]));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    sending.catch(() => {}); // an abandoned attempt may still fail later: nothing is waiting for it
+    return Promise.race([sending, abandoned]).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   async #markDelivered(lane: Lane, alert: Alert): Promise<void> {
@@ -341,8 +366,12 @@ export class AlertDispatcher implements AlertSink {
   }
 
   /**
-   * Stops. With `graceMs`, first waits up to that long for the queues to empty. Then pending backoff waits end
-   * (no further attempt), alerts still queued are recorded as dropped (queues are in memory), transports close.
+   * Stops, within `graceMs` (default 0) whatever the destinations do, plus the store writes below and at most
+   * DEST_CLOSE_MS to close connections. During the grace period the queues keep draining (with retries). When
+   * it ends: backoff waits end (no further attempt), attempts still in flight are abandoned and recorded as
+   * `failed` (SHUTDOWN_DURING_ATTEMPT: the destination may have received them), alerts still queued are
+   * recorded as `dropped` ("shutdown before delivery"; queues live in memory, the alerts themselves are already
+   * in the store), and transports close. Callers close the store only after this returns.
    */
   async close(opts: { graceMs?: number } = {}): Promise<void> {
     if (opts.graceMs && opts.graceMs > 0) {
@@ -352,16 +381,32 @@ export class AlertDispatcher implements AlertSink {
     }
     this.#closing = true;
     this.#wakeClosing();
-    await this.drain();
+    this.#abandon.abort(new Error('Rampart is shutting down'));
+    await this.drain(); // no attempt is waited for any more: only delivery-log writes remain
     for (const lane of this.#lanes.values()) {
       const left = lane.queue.splice(0);
       lane.queued.clear();
+      this.#o.metrics.set('rampart_delivery_queue_depth', { destination: lane.dest.name }, 0);
       if (left.length) this.#o.logger.warn({ destination: lane.dest.name, count: left.length }, 'alerts left undelivered at shutdown');
       for (const alert of left) {
         this.#o.metrics.inc('rampart_delivery_dropped_total', { destination: lane.dest.name });
         await this.#record(lane, alert, { attempt: 0, outcome: 'dropped', final: true, detail: 'shutdown before delivery' });
       }
-      await lane.dest.close().catch((err: unknown) => this.#o.logger.warn({ err, destination: lane.dest.name }, 'destination close failed'));
     }
+    await Promise.all([...this.#lanes.values()].map((lane) => this.#closeDestination(lane.dest)));
+  }
+
+  async #closeDestination(dest: Destination): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const closing = dest.close().catch((err: unknown) => this.#o.logger.warn({ err, destination: dest.name }, 'destination close failed'));
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        this.#o.logger.warn({ destination: dest.name }, `destination close did not finish within ${DEST_CLOSE_MS} ms; left behind`);
+        r();
+      }, DEST_CLOSE_MS);
+      timer.unref();
+    });
+    await Promise.race([closing, late]);
+    clearTimeout(timer);
   }
 }

@@ -157,6 +157,8 @@ export class SyslogDestination implements Destination {
   #udp: UdpSocket | null = null;
   #stream: Socket | null = null;
   #connecting: Promise<Socket> | null = null;
+  /** Bumped by close(): a connection that completes after close() is not kept. */
+  #generation = 0;
 
   constructor(o: SyslogDestinationOptions) {
     this.name = o.config.name;
@@ -186,11 +188,16 @@ export class SyslogDestination implements Destination {
     return header + formatCef(alert, this.#consoleBaseUrl, this.#maxBytes - Buffer.byteLength(header));
   }
 
-  async send(alert: Alert): Promise<DeliveryResult> {
+  /**
+   * One attempt. TCP/TLS: the whole attempt (connect and handing the frame to the kernel) is bounded by
+   * `timeoutMs`; a collector that stops reading fills the socket buffers, the attempt times out and the
+   * connection is destroyed (the next attempt reconnects). `signal` abandons the attempt (shutdown).
+   */
+  async send(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {
     const line = this.format(alert);
     try {
       if (this.#cfg.transport === 'udp') await this.#sendUdp(Buffer.from(line, 'utf8'));
-      else await this.#sendStream(octetFrame(line));
+      else await this.#sendStream(octetFrame(line), signal);
     } catch (err) {
       if (err instanceof RampartError) throw err;
       throw new RampartError('RAMPART_ERR_DELIVER_FAILED', [this.name, errorText(err)], { cause: err });
@@ -212,15 +219,44 @@ export class SyslogDestination implements Destination {
     return new Promise((resolve, reject) => sock.send(datagram, this.#port, this.#cfg.host, (err) => (err ? reject(err) : resolve())));
   }
 
-  async #sendStream(frame: Buffer): Promise<void> {
-    const sock = await this.#connect();
-    await new Promise<void>((resolve, reject) => {
-      sock.write(frame, (err) => {
-        if (err) {
-          sock.destroy();
-          reject(err);
-        } else resolve();
-      });
+  #sendStream(frame: Buffer, signal?: AbortSignal): Promise<void> {
+    const timeoutMs = this.#cfg.timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      let sock: Socket | null = null;
+      let done = false;
+      const finish = (err?: unknown): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      // One deadline for the attempt. A write whose callback has not come by then is stuck behind full buffers
+      // (the collector accepts but does not read): the connection is unusable, destroy it.
+      const timer = setTimeout(() => {
+        sock?.destroy();
+        finish(new RampartError('RAMPART_ERR_DELIVER_TIMEOUT', [this.name, timeoutMs]));
+      }, timeoutMs);
+      const onAbort = (): void => {
+        sock?.destroy();
+        finish(signal?.reason ?? new Error('aborted'));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#connect().then(
+        (s) => {
+          if (done) return; // timed out or abandoned while connecting; the connection stays for the next attempt
+          sock = s;
+          s.write(frame, (err) => {
+            if (err) {
+              s.destroy();
+              finish(err);
+            } else finish();
+          });
+        },
+        (err: unknown) => finish(err),
+      );
     });
   }
 
@@ -230,6 +266,7 @@ export class SyslogDestination implements Destination {
     const { host } = this.#cfg;
     const port = this.#port;
     const timeoutMs = this.#cfg.timeoutMs;
+    const generation = this.#generation;
     this.#connecting = new Promise<Socket>((resolve, reject) => {
       const tls = this.#cfg.transport === 'tls';
       const sock: Socket = tls
@@ -241,6 +278,11 @@ export class SyslogDestination implements Destination {
       }, timeoutMs);
       sock.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        if (generation !== this.#generation) {
+          sock.destroy();
+          reject(new RampartError('RAMPART_ERR_DELIVER_FAILED', [this.name, 'destination closed']));
+          return;
+        }
         sock.setKeepAlive(true, 60_000);
         this.#stream = sock;
         resolve(sock);
@@ -261,11 +303,22 @@ export class SyslogDestination implements Destination {
     return this.#connecting;
   }
 
+  /** Ends the connection politely; one that cannot flush within `timeoutMs` (collector not reading) is destroyed. */
   async close(): Promise<void> {
+    this.#generation++;
     this.#udp?.close();
     this.#udp = null;
     const s = this.#stream;
     this.#stream = null;
-    if (s && !s.destroyed) await new Promise<void>((resolve) => s.end(resolve));
+    if (!s || s.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => s.destroy(), this.#cfg.timeoutMs);
+      s.once('close', done);
+      s.end(done); // 'finish': everything written reached the kernel
+    });
   }
 }

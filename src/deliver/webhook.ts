@@ -86,7 +86,13 @@ export class WebhookDestination implements Destination {
     this.#url = url;
   }
 
-  async send(alert: Alert): Promise<DeliveryResult> {
+  /**
+   * One attempt, bounded as a whole (connect, headers, answer body) by `timeoutMs`. The status decides the
+   * outcome: once it is known, the answer's body is read only to free the connection, and one that does not
+   * end before the deadline (a receiver trickling it) is cut off without changing the outcome. `signal`
+   * abandons the attempt (shutdown).
+   */
+  async send(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {
     const payload =
       this.#cfg.format === 'ocsf' ? toOcsfDetectionFinding(alert, { consoleBaseUrl: this.#consoleBaseUrl }) : webhookPayload(alert, this.#consoleBaseUrl);
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
@@ -94,6 +100,13 @@ export class WebhookDestination implements Destination {
       throw new RampartError('RAMPART_ERR_DELIVER_REJECTED', [this.name, `body is ${body.length} bytes, above ${MAX_BODY_BYTES}`]);
     }
     const timestamp = String(Math.floor(this.#clock().getTime() / 1000));
+    const timeoutMs = this.#cfg.timeoutMs;
+    const timedOut = new RampartError('RAMPART_ERR_DELIVER_TIMEOUT', [this.name, timeoutMs]);
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(timedOut), timeoutMs);
+    const onAbort = (): void => attempt.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let status: number;
     try {
       const res = await request(this.#url, {
@@ -107,17 +120,27 @@ export class WebhookDestination implements Destination {
           [SIGNATURE_HEADER]: signBody(this.#secret, timestamp, body),
           'x-rampart-alert-id': alert.id,
         },
-        headersTimeout: this.#cfg.timeoutMs,
-        bodyTimeout: this.#cfg.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: attempt.signal,
       }); // undici's request never follows redirects: a 3xx is reported, not chased
       status = res.statusCode;
-      await res.body.dump({ limit: 64 * 1024 }); // free the socket; the answer's content is not needed
+      // Free the socket; the answer's content is not needed. An over-long, slow or broken answer body only costs
+      // the connection (undici destroys it), never the outcome the status already decided.
+      await res.body.dump({ limit: 64 * 1024, signal: attempt.signal }).catch(() => {});
     } catch (err) {
+      if (attempt.signal.aborted) {
+        const reason: unknown = attempt.signal.reason;
+        if (reason instanceof RampartError) throw reason;
+      }
       const code = (err as { code?: string }).code;
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        throw new RampartError('RAMPART_ERR_DELIVER_TIMEOUT', [this.name, this.#cfg.timeoutMs], { cause: err });
+        throw new RampartError('RAMPART_ERR_DELIVER_TIMEOUT', [this.name, timeoutMs], { cause: err });
       }
       throw new RampartError('RAMPART_ERR_DELIVER_FAILED', [this.name, errorText(err)], { cause: err });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     if (status >= 200 && status < 300) return { outcome: 'sent', detail: `HTTP ${status}` };
     // 408 and 429 and 5xx are the receiver's temporary trouble; any other answer will not change on retry.

@@ -1,9 +1,10 @@
 // The dispatcher: routing, retries with backoff, the delivery log, bounded queues, and isolation of a dead destination.
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { AlertsConfigSchema, RouteSchema, type AlertsConfig } from '../../src/deliver/config.ts';
-import { AlertDispatcher, backoffMs, DELIVERY_DOC_KIND, MemoryDocStore, routeMatches, type DeliveryRecord } from '../../src/deliver/dispatcher.ts';
+import { AlertDispatcher, backoffMs, DELIVERY_DOC_KIND, MemoryDocStore, routeMatches, SHUTDOWN_DURING_ATTEMPT, type DeliveryRecord } from '../../src/deliver/dispatcher.ts';
+import type { Destination } from '../../src/deliver/destination.ts';
 import { Metrics } from '../../src/core/metrics.ts';
 import { Pipeline } from '../../src/core/pipeline.ts';
 import type { Alert } from '../../src/schema/alert.ts';
@@ -269,14 +270,99 @@ describe('shutdown', () => {
     h = harness(alertsConfig(), await realStore());
     const cut = [makeAlert(), makeAlert()];
     for (const a of cut) h.d.onAlert(a); // #1 in flight (held), #2 queued
-    const closing = h.d.close();
-    rx.release();
+    await until(() => rx.held() === 1, 10_000, '#1 at the receiver'); // the receiver has not answered
+    const closing = h.d.close(); // no grace: the attempt in flight is not waited for
     await closing;
+    rx.release();
     const rows = await log(h.store);
-    expect(rows.find((r) => r.alertId === cut[0].id)?.outcome).toBe('sent');
+    expect(rows.find((r) => r.alertId === cut[0].id)).toMatchObject({ outcome: 'failed', final: true, detail: SHUTDOWN_DURING_ATTEMPT });
     expect(rows.find((r) => r.alertId === cut[1].id)).toMatchObject({ outcome: 'dropped', detail: 'shutdown before delivery' });
     h.d.onAlert(makeAlert()); // after close: ignored, no new work
     expect(h.d.queueDepth('hook')).toBe(0);
+  });
+});
+
+/** Rejects when `p` is still pending after `ms`: a stall fails the test with a message instead of hanging it. */
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms).unref())]);
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('shutdown and stalled destinations', () => {
+  it('a syslog collector that accepts but never reads: attempts time out and are retried; close({graceMs}) returns and every alert is accounted for', async () => {
+    const sockets = new Set<Socket>();
+    const deaf = createServer((sock) => {
+      sock.pause(); // accept, never read
+      sock.on('error', () => {});
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((r) => deaf.listen(0, '127.0.0.1', () => r()));
+    try {
+      const timeoutMs = 300;
+      const config = alertsConfig({
+        destinations: [{ name: 'siem', type: 'syslog', transport: 'tcp', host: '127.0.0.1', port: (deaf.address() as AddressInfo).port, timeoutMs, maxMessageBytes: 65_000 }],
+        routes: [{ detections: '*', minSeverity: 'low', destinations: ['siem'] }],
+        retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 },
+        queueSize: 5_000,
+      });
+      const h = harness(config, await realStore());
+      // ~60 KB frames: the loopback socket buffers (a few MB) fill within a few hundred alerts.
+      const alerts = Array.from({ length: 1_000 }, () => makeAlert({ user: `${'u'.repeat(60_000)}@example.com` }));
+      for (const a of alerts) h.d.onAlert(a);
+
+      // The stuck write times out, is recorded as a failure, and is retried (on a new connection).
+      await until(async () => (await log(h.store)).some((r) => r.attempt === 2), 20_000, 'a timed-out attempt retried');
+      const rows = await log(h.store);
+      expect(rows.find((r) => r.attempt === 1 && r.outcome === 'failed')).toMatchObject({ final: false, error: { code: 'RAMPART_ERR_DELIVER_TIMEOUT' } });
+      expect(h.metrics.get('rampart_delivery_attempts_total', { destination: 'siem', outcome: 'failed' })).toBeGreaterThan(0);
+      expect(h.metrics.get('rampart_errors_total', { component: 'deliver', stage: 'deliver', error_type: 'timeout' })).toBeGreaterThan(0);
+
+      // Shutdown returns although the collector still reads nothing.
+      await within(h.d.close({ graceMs: timeoutMs }), 30 * timeoutMs, 'close({graceMs})');
+      const finals = new Map<string, DeliveryRecord>();
+      for (const r of await log(h.store)) if (r.final) finals.set(r.alertId, r);
+      expect(alerts.filter((a) => !finals.has(a.id))).toEqual([]); // nothing lost silently: each alert has a final row
+      const dropped = [...finals.values()].filter((r) => r.outcome === 'dropped');
+      expect(dropped.every((r) => r.detail === 'shutdown before delivery')).toBe(true);
+      expect(h.metrics.get('rampart_delivery_dropped_total', { destination: 'siem' })).toBe(dropped.length);
+      expect(h.d.queueDepth('siem')).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => deaf.close(() => r()));
+    }
+  });
+
+  it('close({graceMs}) returns within the grace period whatever a destination does: the attempt in flight is recorded as failed, the queue as dropped', async () => {
+    let signalled = false;
+    const stuck: Destination = {
+      name: 'hook',
+      type: 'webhook',
+      // Never settles, even when told to stop; close() never settles either.
+      send: (_alert, signal) => {
+        signal?.addEventListener('abort', () => (signalled = true));
+        return new Promise(() => {});
+      },
+      close: () => new Promise(() => {}),
+    };
+    const store = await realStore();
+    const logs = captureLogs();
+    const metrics = new Metrics();
+    const d = new AlertDispatcher({ config: alertsConfig(), store, logger: logs.logger, metrics, env, destinations: [stuck] });
+    const [first, ...rest] = [makeAlert(), makeAlert(), makeAlert()];
+    for (const a of [first, ...rest]) d.onAlert(a);
+    await within(d.close({ graceMs: 200 }), 5_000, 'close({graceMs: 200})');
+    expect(signalled).toBe(true);
+    const rows = await log(store);
+    expect(rows.find((r) => r.alertId === first.id)).toMatchObject({ outcome: 'failed', final: true, attempt: 1, detail: SHUTDOWN_DURING_ATTEMPT });
+    for (const a of rest) expect(rows.find((r) => r.alertId === a.id)).toMatchObject({ outcome: 'dropped', final: true, detail: 'shutdown before delivery' });
+    expect(metrics.get('rampart_delivery_dropped_total', { destination: 'hook' })).toBe(2);
+    expect(logs.lines().some((l) => String(l.msg).includes('destination close did not finish'))).toBe(true);
   });
 });
 

@@ -18,6 +18,8 @@ export interface Receiver {
   /** While set, requests wait until release() is called. */
   hold: boolean;
   release(): void;
+  /** Requests that have arrived and are waiting for release(). */
+  held(): number;
   /** Resolves once `n` requests have arrived. */
   next(n: number): Promise<Received[]>;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       r.hold = false;
       held.splice(0).forEach((f) => f());
     },
+    held: () => held.length,
     next: async (n) => {
       while (r.received.length < n) await new Promise<void>((w) => waiters.push(w));
       return r.received.slice(0, n);

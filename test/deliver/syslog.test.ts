@@ -222,6 +222,64 @@ describe('syslog over TCP (RFC 6587 octet counting)', () => {
   });
 });
 
+describe('syslog to a collector that accepts but never reads', () => {
+  /** A TCP collector that accepts connections and never reads from them: the kernel buffers fill, then writes stall. */
+  async function deafCollector(): Promise<{ port: number; connections: () => number; open: () => number }> {
+    const server = createTcpServer((sock) => {
+      sock.pause();
+      sock.on('error', () => {});
+      sockets.add(sock);
+      accepted++;
+      sock.on('close', () => sockets.delete(sock));
+    });
+    const sockets = new Set<Socket>();
+    let accepted = 0;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+    return { port: (server.address() as AddressInfo).port, connections: () => accepted, open: () => sockets.size };
+  }
+
+  /** Rejects when `p` is still pending after `ms`: a stall fails the test with a message instead of hanging it. */
+  const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms).unref())]);
+
+  it('times an attempt out after timeoutMs, destroys the stuck connection and reconnects for the next attempt; close() returns', async () => {
+    const c = await deafCollector();
+    const timeoutMs = 300;
+    const dest = new SyslogDestination({ config: config({ transport: 'tcp', port: c.port, timeoutMs, maxMessageBytes: 65_000 }), consoleBaseUrl: 'http://c' });
+    // ~60 KB frames: loopback socket buffers (a few MB) fill within a few hundred sends.
+    const big = makeAlert({ user: `${'u'.repeat(60_000)}@example.com` });
+    let err: unknown;
+    let sent = 0;
+    for (; sent < 5_000 && err === undefined; sent++) {
+      err = await within(dest.send(big), 10 * timeoutMs, `send #${sent + 1}`).then(() => undefined, (e: unknown) => e);
+    }
+    expect(sent).toBeGreaterThan(1); // the first frames did go out: it is the full buffers that stall
+    expect(err).toBeInstanceOf(RampartError);
+    expect((err as RampartError).code).toBe('RAMPART_ERR_DELIVER_TIMEOUT');
+    expect(dest.connected).toBe(false); // the stuck connection was destroyed, not reused
+
+    // The next attempt opens a new connection (which the collector again never reads).
+    expect((await within(dest.send(makeAlert()), 10 * timeoutMs, 'send after timeout')).outcome).toBe('sent');
+    expect(c.connections()).toBe(2);
+    await within(dest.close(), 10 * timeoutMs, 'close()');
+  });
+
+  it('close() does not wait for a collector that never reads the frames already written', async () => {
+    const c = await deafCollector();
+    const timeoutMs = 300;
+    const dest = new SyslogDestination({ config: config({ transport: 'tcp', port: c.port, timeoutMs, maxMessageBytes: 65_000 }), consoleBaseUrl: 'http://c' });
+    const big = makeAlert({ user: `${'u'.repeat(60_000)}@example.com` });
+    // Fill the buffers without waiting for the write callbacks: a frame is left in the user-space queue.
+    const pending = Array.from({ length: 400 }, () => dest.send(big).then(() => 'sent', (e: RampartError) => e.code));
+    await new Promise((r) => setTimeout(r, 50));
+    await within(dest.close(), 10 * timeoutMs, 'close()');
+    const outcomes = await within(Promise.all(pending), 10 * timeoutMs, 'the queued sends');
+    expect(outcomes.every((o) => /^(sent|RAMPART_ERR_DELIVER_(TIMEOUT|FAILED))$/.test(o))).toBe(true);
+    expect(outcomes.filter((o) => o !== 'sent').length).toBeGreaterThan(0); // the stuck ones failed (and would be retried)
+  });
+});
+
 describe('syslog over TLS (RFC 5425)', () => {
   const tls = selfSignedCert();
 

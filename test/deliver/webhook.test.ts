@@ -2,6 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebhookDestinationSchema, type WebhookDestinationConfig } from '../../src/deliver/config.ts';
 import { signBody, verifyAlertWebhook, WebhookDestination } from '../../src/deliver/webhook.ts';
 import { RampartError } from '../../src/core/errors.ts';
@@ -78,6 +80,36 @@ describe('webhook destination', () => {
     const dest = new WebhookDestination({ config: config({ timeoutMs: 200 }), consoleBaseUrl: 'http://c', env });
     const err = await dest.send(makeAlert()).catch((e: unknown) => e);
     expect((err as RampartError).code).toBe('RAMPART_ERR_DELIVER_TIMEOUT');
+  });
+
+  it('bounds the whole attempt by timeoutMs when the receiver trickles its answer body; the status decides the outcome', async () => {
+    // Answers the status at once, then one byte of body every 50 ms, forever: undici's bodyTimeout (a gap
+    // between chunks) never fires.
+    const statuses = [200, 503];
+    const sockets = new Set<Socket>();
+    const trickler: Server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(statuses.shift() ?? 200, { 'content-type': 'text/plain' });
+      res.write('x');
+      const t = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(t));
+    });
+    trickler.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+    await new Promise<void>((r) => trickler.listen(0, '127.0.0.1', () => r()));
+    try {
+      const timeoutMs = 300;
+      const url = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/hook`;
+      const dest = new WebhookDestination({ config: config({ url, timeoutMs }), consoleBaseUrl: 'http://c', env });
+      const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+        Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${10 * timeoutMs} ms`)), 10 * timeoutMs).unref())]);
+      expect(await within(dest.send(makeAlert()), 'the 200 attempt')).toEqual({ outcome: 'sent', detail: 'HTTP 200' });
+      const err = await within(dest.send(makeAlert()).then(() => null, (e: unknown) => e), 'the 503 attempt');
+      expect((err as RampartError).code).toBe('RAMPART_ERR_DELIVER_FAILED');
+      expect((err as RampartError).message).toContain('HTTP 503');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => trickler.close(() => r()));
+    }
   });
 
   it('can send the alert as an OCSF Detection Finding, still signed', async () => {
