@@ -3,8 +3,10 @@
  * The WHERE clauses of activity and alert queries, built once for both dialects. Every value becomes a bound
  * parameter through `Params.add`; only fixed column names and operators are ever written into the SQL text.
  */
-import type { ActivityQuery, AlertQuery } from './store.ts';
-import { decodeCursor, queryInstant, textNeedle, type KeysetPosition } from './common.ts';
+import { RampartError } from '../core/errors.ts';
+import type { Alert } from '../schema/alert.ts';
+import type { ActivityQuery, AlertQuery, AlertSort, Page } from './store.ts';
+import { decodeCursor, encodeCursor, queryInstant, textNeedle, type KeysetPosition } from './common.ts';
 
 export interface Dialect {
   /** Placeholder for the n-th (1-based) parameter. */
@@ -91,9 +93,69 @@ export function buildActivityQuery(dialect: Dialect, q: ActivityQuery, limit: nu
   return { sql, params: p.values };
 }
 
-/** Alerts, newest first, keyset on (time, id). */
+/** The rank `sort: 'severity'` orders by, most severe highest (fixed SQL text, no value from the query). */
+const SEVERITY_RANK = `(CASE severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END)`;
+const RANKS: Record<string, number> = { high: 3, medium: 2, low: 1 };
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** Where a sorted alert page ended: the last row's sort key (severity rank, or user key) with its (time, id). */
+interface AlertPosition extends KeysetPosition {
+  key: number | string | null;
+}
+
+/**
+ * An alert cursor. `time` order keeps the plain `[time, id]` cursor; the other orders carry
+ * `[time, id, sort, key]`, so a cursor is refused under a sort that did not issue it.
+ */
+function decodeAlertCursor(cursor: string | null | undefined, sort: AlertSort): AlertPosition | null {
+  if (sort === 'time') {
+    const pos = decodeCursor(cursor);
+    return pos && { ...pos, key: null };
+  }
+  if (cursor === null || cursor === undefined || cursor === '') return null;
+  try {
+    if (cursor.length > 4096) throw new Error('too long');
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 4 && typeof v[0] === 'string' && ISO_MS.test(v[0]) && typeof v[1] === 'string' && v[2] === sort) {
+      const key: unknown = v[3];
+      if (sort === 'severity' && Number.isInteger(key) && (key as number) >= 0 && (key as number) <= 3) return { time: v[0], id: v[1], key: key as number };
+      if (sort === 'user' && (key === null || typeof key === 'string')) return { time: v[0], id: v[1], key };
+    }
+  } catch {
+    // fall through to the one error below
+  }
+  throw new RampartError('RAMPART_ERR_STORE_INVALID_QUERY', ['the cursor is not one this store issued']);
+}
+
+/** The columns of an alert row that place it in every order. */
+export interface AlertRowKeys {
+  time: string;
+  id: string;
+  severity: string;
+  userKey: string | null;
+}
+
+/** Builds an alert page from `limit + 1` fetched rows (the extra row only tells that another page exists). */
+export function toAlertPage<R>(rows: R[], limit: number, sort: AlertSort | undefined, item: (r: R) => Alert, keys: (r: R) => AlertRowKeys): Page<Alert> {
+  const s = sort ?? 'time';
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  let next: string | null = null;
+  if (more) {
+    const last = keys(kept[kept.length - 1]);
+    const key = s === 'severity' ? (RANKS[last.severity] ?? 0) : last.userKey;
+    next = s === 'time' ? encodeCursor(last) : Buffer.from(JSON.stringify([last.time, last.id, s, key]), 'utf8').toString('base64url');
+  }
+  return { items: kept.map(item), next };
+}
+
+/**
+ * Alerts: newest first, keyset on (time, id); or by severity / by user, keyset on (rank or user key, time, id).
+ * The sorted orders have no index: the database sorts the alerts the filters leave (a top-N sort per page).
+ */
 export function buildAlertQuery(dialect: Dialect, q: AlertQuery, limit: number): BuiltQuery {
-  const cursor = decodeCursor(q.cursor);
+  const sort = q.sort ?? 'time';
+  const cursor = decodeAlertCursor(q.cursor, sort);
   const p = new Params(dialect);
   const conds: string[] = [];
   if (q.status !== undefined) conds.push(`status = ${p.add(q.status)}`);
@@ -102,7 +164,22 @@ export function buildAlertQuery(dialect: Dialect, q: AlertQuery, limit: number):
   if (q.user !== undefined) conds.push(`user_key = ${p.add(q.user.toLowerCase())}`);
   if (q.from !== undefined) conds.push(`time >= ${p.add(queryInstant(q.from, 'from'))}`);
   if (q.to !== undefined) conds.push(`time < ${p.add(queryInstant(q.to, 'to'))}`);
-  if (cursor) conds.push(keyset(p, cursor, 'desc'));
+  let order = 'time DESC, id DESC';
+  if (sort === 'severity') {
+    order = `${SEVERITY_RANK} DESC, time DESC, id DESC`;
+    if (cursor) {
+      const r = cursor.key as number;
+      conds.push(`(${SEVERITY_RANK} < ${p.add(r)} OR (${SEVERITY_RANK} = ${p.add(r)} AND ${keyset(p, cursor, 'desc')}))`);
+    }
+  } else if (sort === 'user') {
+    // Alerts without a user come last in both dialects (SQLite sorts NULL first, PostgreSQL last).
+    order = '(user_key IS NULL), user_key, time DESC, id DESC';
+    if (cursor && cursor.key === null) conds.push(`(user_key IS NULL AND ${keyset(p, cursor, 'desc')})`);
+    else if (cursor) {
+      const k = cursor.key as string;
+      conds.push(`(user_key > ${p.add(k)} OR user_key IS NULL OR (user_key = ${p.add(k)} AND ${keyset(p, cursor, 'desc')}))`);
+    }
+  } else if (cursor) conds.push(keyset(p, cursor, 'desc'));
   const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
-  return { sql: `SELECT time, id, body FROM alerts ${where} ORDER BY time DESC, id DESC LIMIT ${p.add(limit + 1)}`, params: p.values };
+  return { sql: `SELECT time, id, severity, user_key, body FROM alerts ${where} ORDER BY ${order} LIMIT ${p.add(limit + 1)}`, params: p.values };
 }

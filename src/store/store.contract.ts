@@ -472,6 +472,48 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         } while (cursor);
         expect(seen).toEqual(['b4', 'b3', 'b2', 'b1']);
       });
+
+      it('sorts by severity and by user over every stored alert, paging with the cursor of that sort', async () => {
+        const store = await open();
+        const alerts = [
+          alert({ id: 's1', time: at(1), severity: 'high', status: 'resolved', user: 'carol@example.com' }), // oldest: still first by severity
+          alert({ id: 's2', time: at(2), severity: 'low', user: 'Bob@example.com' }),
+          alert({ id: 's3', time: at(3), severity: 'informational', user: null }),
+          alert({ id: 's4', time: at(4), severity: 'medium', user: 'alice@example.com' }),
+          alert({ id: 's5', time: at(4), severity: 'high', user: 'bob@example.com' }), // same time as s4: id breaks the tie
+          alert({ id: 's6', time: at(5), severity: 'low', user: null }),
+          alert({ id: 's7', time: at(6), severity: 'medium', user: 'alice@example.com' }),
+        ];
+        for (const a of alerts) await store.putAlert(a);
+        const all = async (q: Parameters<Store['listAlerts']>[0], limit: number) => {
+          const seen: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const page = await store.listAlerts({ ...q, limit, cursor });
+            seen.push(...page.items.map((a) => a.id));
+            cursor = page.next;
+          } while (cursor);
+          return seen;
+        };
+        const bySeverity = ['s5', 's1', 's7', 's4', 's6', 's2', 's3'];
+        const byUser = ['s7', 's4', 's5', 's2', 's1', 's6', 's3']; // A→Z (case-insensitive), newest first per user, no user last
+        for (const limit of [1, 2, 3, 100]) {
+          expect(await all({ sort: 'severity' }, limit)).toEqual(bySeverity);
+          expect(await all({ sort: 'user' }, limit)).toEqual(byUser);
+          expect(await all({ sort: 'time' }, limit)).toEqual(['s7', 's6', 's5', 's4', 's3', 's2', 's1']);
+        }
+        // Filters apply before the sort: the first page of a sorted, filtered list.
+        expect((await store.listAlerts({ sort: 'severity', status: 'new', limit: 2 })).items.map((a) => a.id)).toEqual(['s5', 's7']);
+        expect((await store.listAlerts({ sort: 'severity', from: at(2), to: at(5), limit: 10 })).items.map((a) => a.id)).toEqual(['s5', 's4', 's2', 's3']);
+        // A cursor belongs to the sort that issued it.
+        const sevCursor = (await store.listAlerts({ sort: 'severity', limit: 2 })).next!;
+        const timeCursor = (await store.listAlerts({ limit: 2 })).next!;
+        const userCursor = (await store.listAlerts({ sort: 'user', limit: 6 })).next!; // ends on an alert without a user
+        expect((await store.listAlerts({ sort: 'user', limit: 6, cursor: userCursor })).items.map((a) => a.id)).toEqual(['s3']);
+        for (const [sort, cursor] of [['time', sevCursor], ['user', sevCursor], ['severity', timeCursor], ['severity', userCursor]] as const) {
+          await expectCode(store.listAlerts({ sort, cursor }), 'RAMPART_ERR_STORE_INVALID_QUERY');
+        }
+      });
     });
 
     describe('directory', () => {

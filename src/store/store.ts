@@ -67,6 +67,13 @@ export interface ActivityScan extends Omit<ActivityQuery, 'limit' | 'cursor' | '
   keys?: (k: ActivityKeys) => boolean;
 }
 
+/**
+ * Orders of an alert list. `time`: newest first. `severity`: most severe first (high, medium, low, informational).
+ * `user`: by lowercased user A→Z in the database's collation, alerts without a user last. Ties are newest first.
+ */
+export const ALERT_SORTS = ['time', 'severity', 'user'] as const;
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
 export interface AlertQuery {
   status?: AlertStatus;
   severity?: Severity;
@@ -74,6 +81,8 @@ export interface AlertQuery {
   user?: string;
   from?: string;
   to?: string;
+  /** Default `time`. A cursor is only valid with the sort that issued it. */
+  sort?: AlertSort;
   limit?: number;
   cursor?: string | null;
 }

@@ -37,6 +37,32 @@ describe('alerts', () => {
     expect(bad.body.message).toContain('query.severity');
   });
 
+  it('sorts by severity over every matching alert (not one page), paging with the cursor of that sort', async () => {
+    const t0 = Date.parse('2026-03-02T00:00:00Z');
+    const user = 'sorter@acme.example';
+    // The high alert is the oldest: a page of the newest would miss it.
+    await h.service.store.putAlert(alert({ id: 'sort-high', severity: 'high', user, time: new Date(t0).toISOString() }));
+    for (let i = 1; i <= 4; i++) await h.service.store.putAlert(alert({ id: `sort-low-${i}`, severity: 'low', user, time: new Date(t0 + i * 60_000).toISOString() }));
+    await h.service.store.putAlert(alert({ id: 'sort-medium', severity: 'medium', user, time: new Date(t0 + 10 * 60_000).toISOString() }));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await h.call('GET', `/api/alerts?user=${user}&sort=severity&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { session: viewer });
+      expect(r.status).toBe(200);
+      seen.push(...r.body.items.map((a: { id: string }) => a.id));
+      cursor = r.body.next;
+    } while (cursor);
+    expect(seen).toEqual(['sort-high', 'sort-medium', 'sort-low-4', 'sort-low-3', 'sort-low-2', 'sort-low-1']);
+    const byTime = await h.call('GET', `/api/alerts?user=${user}&limit=2`, { session: viewer });
+    expect(byTime.body.items.map((a: { id: string }) => a.id)).toEqual(['sort-medium', 'sort-low-4']);
+    // A cursor of another sort is refused, as is an unknown sort.
+    const mixed = await h.call('GET', `/api/alerts?user=${user}&sort=severity&cursor=${encodeURIComponent(byTime.body.next)}`, { session: viewer });
+    expect(mixed.status).toBe(400);
+    const unknown = await h.call('GET', '/api/alerts?sort=loudest', { session: viewer });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('query.sort');
+  });
+
   it('triages: assign, in progress, resolve with MDCA reason, history of who/when/what, reopen clears the verdict', async () => {
     const a = alert();
     await h.service.store.putAlert(a);

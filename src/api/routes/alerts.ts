@@ -9,6 +9,7 @@ import { ActivitySchema } from '../../schema/activity.ts';
 import { ALERT_STATUSES, AlertSchema, CLASSIFICATIONS, SEVERITIES, type Alert, type Classification } from '../../schema/alert.ts';
 import { principalLabel, type Principal } from '../auth/principal.ts';
 import type { ApiContext } from '../context.ts';
+import { ALERT_SORTS } from '../../store/store.ts';
 import { SUPPRESS_BY, SuppressionSchema } from '../suppressions.ts';
 import { pageOf, q, route } from '../route.ts';
 
@@ -133,7 +134,10 @@ export function alertRoutes(ctx: ApiContext) {
       url: '/api/alerts',
       access: 'viewer',
       tag: 'alerts',
-      summary: 'List alerts, newest first, with filters and a cursor',
+      summary: 'List alerts, newest first (or most severe first, or by user), with filters and a cursor',
+      description:
+        '`sort`: `time` (default, newest first), `severity` (high, medium, low, informational; newest first within each) or `user` ' +
+        '(A to Z, alerts without a user last). The sort covers every alert the filters match, not one page; a `cursor` is only valid with the `sort` that issued it.',
       query: z.object({
         status: z.enum(ALERT_STATUSES).optional(),
         severity: z.enum(SEVERITIES).optional(),
@@ -141,6 +145,7 @@ export function alertRoutes(ctx: ApiContext) {
         user: q.str(320).optional(),
         from: q.iso().optional(),
         to: q.iso().optional(),
+        sort: z.enum(ALERT_SORTS).default('time'),
         limit: q.int(1, 1000).default(100),
         cursor: q.cursor().optional(),
       }),

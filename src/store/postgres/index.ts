@@ -31,7 +31,7 @@ import {
   toPage,
   type Migration,
 } from '../common.ts';
-import { buildActivityQuery, buildAlertQuery, type Dialect } from '../sql.ts';
+import { buildActivityQuery, buildAlertQuery, toAlertPage, type Dialect } from '../sql.ts';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -394,7 +394,7 @@ export class PostgresStore implements Store {
     const { sql, params } = buildAlertQuery(dialect, q, limit);
     return this.#read('listAlerts', async () => {
       const res = await this.#pool.query(sql, params);
-      return toPage(res.rows as Row[], limit, (r) => r.body as Alert, position);
+      return toAlertPage(res.rows as Row[], limit, q.sort, (r) => r.body as Alert, (r) => ({ ...position(r), severity: r.severity as string, userKey: r.user_key as string | null }));
     });
   }
 

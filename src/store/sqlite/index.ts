@@ -33,7 +33,7 @@ import {
   toPage,
   type Migration,
 } from '../common.ts';
-import { buildAlertQuery, type Dialect } from '../sql.ts';
+import { buildAlertQuery, toAlertPage, type Dialect } from '../sql.ts';
 import { buildSqliteActivityQuery } from './query.ts';
 import { ActivityWriter, BUMP_LOG_GEN, LEVEL_SUFFIX, LOG_ROWS, MERGE_ROWS, MERGE_STEP_ROWS, MID_ROWS, READ_LEVEL_SUFFIX } from './activity-writer.js';
 
@@ -535,8 +535,8 @@ if (this.#writer) return;
     const limit = clampLimit(q.limit);
     const { sql, params } = buildAlertQuery(SQLITE_DIALECT, q, limit);
     return this.#read('listAlerts', () => {
-      const rows = this.#stmt(sql).all(params) as { time: string; id: string; body: string }[];
-      return toPage(rows, limit, (r) => JSON.parse(r.body) as Alert, (r) => r);
+      const rows = this.#stmt(sql).all(params) as { time: string; id: string; severity: string; user_key: string | null; body: string }[];
+      return toAlertPage(rows, limit, q.sort, (r) => JSON.parse(r.body) as Alert, (r) => ({ time: r.time, id: r.id, severity: r.severity, userKey: r.user_key }));
     });
   }
 

@@ -4,7 +4,7 @@ import { can, live, MeContext, type Me } from './session.ts';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, get, setCsrf, setOnUnauthenticated } from './api.ts';
 import { Link, navigate, useLocation } from './router.tsx';
-import { ErrorBox, Loading } from './ui.tsx';
+import { ErrorBoundary, ErrorBox, Loading } from './ui.tsx';
 import { AlertsPage } from './pages/alerts.tsx';
 import { AlertPage } from './pages/alert.tsx';
 import { ActivitiesPage } from './pages/activities.tsx';
@@ -156,7 +156,7 @@ function useTheme(): [string, () => void] {
 }
 
 function Shell({ me, onOut }: { me: Me; onOut: () => void }) {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   const [theme, toggle] = useTheme();
   const [fresh, setFresh] = useState(0);
   const [connected, setConnected] = useState(false);
@@ -245,7 +245,10 @@ function Shell({ me, onOut }: { me: Me; onOut: () => void }) {
           </div>
         </nav>
         <main id="main" tabIndex={-1}>
-          <Page path={path} />
+          {/* A page that throws shows an error panel; the navigation stays, and another URL tries again. */}
+          <ErrorBoundary what="page" resetKey={`${path}?${query}`}>
+            <Page path={path} />
+          </ErrorBoundary>
         </main>
       </div>
     </MeContext.Provider>
@@ -279,6 +282,8 @@ function App() {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <ErrorBoundary what="console">
+      <App />
+    </ErrorBoundary>
   </StrictMode>,
 );

@@ -1,5 +1,5 @@
 /** Shared pieces: data loading, states (loading, empty, error), badges, dialogs, small SVG charts. */
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Component, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError, get } from './api.ts';
 
 export function useApi<T = any>(path: string | null): { data: T | null; error: ApiError | null; loading: boolean; reload: () => void } {
@@ -62,6 +62,59 @@ export const Time = ({ iso }: { iso: string | null | undefined }) => <time dateT
 export function plain(s: string, max: number): { text: string; cut: boolean } {
   const safe = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return safe.length > max ? { text: `${safe.slice(0, max)}…`, cut: true } : { text: safe, cut: false };
+}
+
+/**
+ * The cursor of a keyset-paged list, tied to the list it pages (`list`: the filters and sort, e.g. the API path
+ * without the cursor). Any change of the list (an applied filter, a pivot, Clear, back / forward) starts again at
+ * the first page: a cursor from another list would silently skip rows.
+ */
+export function usePaging(list: string): [string | null, (cursor: string | null) => void] {
+  const [state, setState] = useState<{ list: string; cursor: string | null }>({ list, cursor: null });
+  const setCursor = useCallback((cursor: string | null) => setState({ list, cursor }), [list]);
+  return [state.list === list ? state.cursor : null, setCursor];
+}
+
+/**
+ * Catches what a component throws while rendering, so one broken part shows an error panel (with a reload hint)
+ * instead of a blank console. `resetKey`: when it changes (the person navigated), the children are tried again.
+ */
+export class ErrorBoundary extends Component<{ children: ReactNode; resetKey?: string; what?: string }, { error: Error | null; key?: string }> {
+  state: { error: Error | null; key?: string } = { error: null, key: this.props.resetKey };
+  static getDerivedStateFromError(error: unknown) {
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+  static getDerivedStateFromProps(props: { resetKey?: string }, state: { error: Error | null; key?: string }) {
+    return props.resetKey !== state.key ? { error: null, key: props.resetKey } : null;
+  }
+  render() {
+    const { error } = this.state;
+    if (!error) return this.props.children;
+    return (
+      <div className="state error" role="alert" data-testid="crash">
+        <strong>This {this.props.what ?? 'page'} stopped working</strong> <code className="code">{error.message}</code>
+        <p>
+          Reload the page to try again, or go to another page; if it keeps happening, report the message above.{' '}
+          <button type="button" onClick={() => location.reload()}>
+            Reload
+          </button>
+        </p>
+      </div>
+    );
+  }
+}
+
+/**
+ * What a person is told after POST /api/actions: a failed action is an error with the entry's reason (its error
+ * message and code), never a success notice; anything else (succeeded, pending, skipped, awaiting approval...) is a
+ * notice with its status and reason.
+ */
+export function actionOutcome(label: string, entry: { status: string; statusReason?: string | null; error?: { code: string; message: string } | null }): { notice: string | null; error: { message: string; code?: string } | null } {
+  if (entry.status === 'failed') {
+    const why = entry.error?.message ?? entry.statusReason ?? 'no reason given';
+    return { notice: null, error: { message: `${label} failed: ${why}`, code: entry.error?.code } };
+  }
+  return { notice: `${label}: ${entry.status.replace(/_/g, ' ')}${entry.statusReason ? ` (${entry.statusReason})` : ''}.`, error: null };
 }
 
 /** What a page shows when the API would refuse the person's role anyway (no request is made). */

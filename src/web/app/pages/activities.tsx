@@ -2,7 +2,7 @@
 import { Fragment, useState } from 'react';
 import { qs } from '../api.ts';
 import { Link, navigate, useQueryState } from '../router.tsx';
-import { Async, DbIpAttribution, Empty, ErrorBox, Time, useApi } from '../ui.tsx';
+import { Async, DbIpAttribution, Empty, ErrorBox, Time, useApi, usePaging } from '../ui.tsx';
 import { clean, FilterBuilder, type Condition } from './filter-builder.tsx';
 
 const SIMPLE = ['user', 'ip', 'action', 'category', 'outcome', 'app', 'from', 'to', 'text'] as const;
@@ -21,12 +21,15 @@ export function ActivitiesPage() {
   const [q, setQ] = useQueryState();
   const simple = Object.fromEntries(SIMPLE.map((k) => [k, q.get(k) ?? ''])) as Record<(typeof SIMPLE)[number], string>;
   const parsed = parseFilters(q.get('filters'));
-  const [draft, setDraft] = useState<Condition[] | null>(null);
-  const conditions = draft ?? parsed.list;
-  const [cursor, setCursor] = useState<string | null>(null);
+  // Builder edits not applied yet belong to the filters they started from: a pivot, Clear or back drops them.
+  const [draft, setDraft] = useState<{ of: string; list: Condition[] } | null>(null);
+  const conditions = draft && draft.of === q.toString() ? draft.list : parsed.list;
   const [open, setOpen] = useState<string | null>(null);
   const params = { ...simple, filters: parsed.list.length ? JSON.stringify(parsed.list) : null };
-  const r = useApi<{ items: any[]; next: string | null; scanned: number | null }>(qs('/api/activities', { ...params, limit: 100, cursor }));
+  const list = qs('/api/activities', { ...params, limit: 100 });
+  // Any change of the filters (Apply, a pivot, narrowing, Clear, back / forward) starts at the first page.
+  const [cursor, setCursor] = usePaging(list);
+  const r = useApi<{ items: any[]; next: string | null; scanned: number | null }>(cursor ? `${list}&cursor=${encodeURIComponent(cursor)}` : list);
   // A pivot replaces the filters with one pivot value; a cell click keeps the others (Shift-click style "add").
   const pivot = (patch: Record<string, string>) => navigate(qs('/activities', { ...patch }));
   const narrow = (patch: Record<string, string>) => setQ(patch);
@@ -57,12 +60,12 @@ export function ActivitiesPage() {
             <input type={k === 'text' ? 'search' : 'text'} name={k} defaultValue={simple[k]} placeholder={k === 'from' || k === 'to' ? 'ISO time' : ''} />
           </label>
         ))}
-        <FilterBuilder value={conditions} onChange={setDraft} />
+        <FilterBuilder value={conditions} onChange={(c) => setDraft({ of: q.toString(), list: c })} />
         <div className="row">
           <button className="primary" type="submit">
             Apply
           </button>
-          <button type="button" onClick={() => (setDraft(null), navigate('/activities'))}>
+          <button type="button" onClick={() => (setDraft(null), setCursor(null), navigate('/activities'))}>
             Clear
           </button>
           <a className="button" href={qs('/api/activities/export', { ...params, format: 'csv' })} download>

@@ -3,7 +3,7 @@ import { useCallback, useState } from 'react';
 import { api, type ApiError } from '../api.ts';
 import { can, useLive, useMe } from '../session.ts';
 import { Link } from '../router.tsx';
-import { Async, Confirm, Empty, ErrorBox, Sev, Status, Time, useApi } from '../ui.tsx';
+import { actionOutcome, Async, Confirm, Empty, ErrorBox, Sev, Status, Time, useApi } from '../ui.tsx';
 import { WorldMap, type Place } from '../WorldMap.tsx';
 import { ResolveForm, type Resolution, CLASS_LABELS } from './triage.tsx';
 import { Timeline } from './timeline.tsx';
@@ -43,7 +43,7 @@ export function AlertPage({ id }: { id: string }) {
   const [resolving, setResolving] = useState(false);
   const [pending, setPending] = useState<[string, string, boolean] | null>(null);
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<{ message: string; code?: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [suppressed, setSuppressed] = useState(false);
   useLive(
@@ -81,9 +81,10 @@ export function AlertPage({ id }: { id: string }) {
     setPending(null);
     setError(null);
     try {
-      const entry = await api<any>('POST', '/api/actions', { action, user: alert.user, app: alert.app, reason: reason || `from alert ${alert.id}: ${alert.title}` });
+      const out = actionOutcome(label, await api<any>('POST', '/api/actions', { action, user: alert.user, app: alert.app, reason: reason || `from alert ${alert.id}: ${alert.title}` }));
       setSuppressed(false);
-      setNotice(`${label}: ${entry.status}${entry.statusReason ? ` (${entry.statusReason})` : ''}. See the governance log.`);
+      setNotice(out.notice && `${out.notice} See the governance log.`);
+      setError(out.error);
     } catch (e) {
       setError(e as ApiError);
     }

@@ -1,12 +1,11 @@
 /** Alerts queue: filters and sort kept in the URL, selection, bulk resolve with a classification, live refresh. */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { can, useLive, useMe } from '../session.ts';
 import { Link, navigate, useQueryState } from '../router.tsx';
-import { Async, Empty, Sev, Status, Time, useApi } from '../ui.tsx';
+import { Async, Empty, Sev, Status, Time, useApi, usePaging } from '../ui.tsx';
 import { ResolveForm, type Resolution } from './triage.tsx';
 
-const SEV_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3 };
 const PERIODS: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 
 export function AlertsPage() {
@@ -16,21 +15,19 @@ export function AlertsPage() {
   // The period is kept as a relative choice in the URL (shareable: "last 7 days" stays relative when reopened).
   const period = q.get('period') ?? '';
   const from = PERIODS[period] ? new Date(Date.now() - PERIODS[period]).toISOString().slice(0, 16) + ':00.000Z' : null;
+  // Sorted by the API over every matching alert (GET /api/alerts?sort=), not just the page loaded.
   const sort = q.get('sort') ?? 'time';
-  const [cursor, setCursor] = useState<string | null>(null);
-  const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, from, limit: 200, cursor }));
+  const apiSort = sort === 'severity' || sort === 'user' ? sort : null;
+  // Any change of filters, period or sort starts at the first page (a cursor belongs to one list and one sort).
+  const [cursor, setCursor] = usePaging(JSON.stringify([filters, period, apiSort]));
+  const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, from, sort: apiSort, limit: 200, cursor }));
   const detections = useApi<{ byDetection: Record<string, number> }>('/api/alerts/stats?interval=day');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [resolving, setResolving] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   useLive(useCallback(() => r.reload(), [r.reload]));
 
-  const items = useMemo(() => {
-    const list = [...(r.data?.items ?? [])];
-    if (sort === 'severity') list.sort((a, b) => SEV_RANK[b.severity] - SEV_RANK[a.severity] || b.time.localeCompare(a.time));
-    else if (sort === 'user') list.sort((a, b) => String(a.user).localeCompare(String(b.user)));
-    return list;
-  }, [r.data, sort]);
+  const items: any[] = r.data?.items ?? [];
 
   // Updaters must not mutate (StrictMode runs them twice).
   const toggle = (id: string) =>
@@ -142,7 +139,15 @@ export function AlertsPage() {
       <Async r={r}>
         {(d) =>
           items.length === 0 ? (
-            <Empty>No alerts match these filters.</Empty>
+            <>
+              <Empty>No alerts match these filters.</Empty>
+              <div className="row">
+                {cursor && <button onClick={() => setCursor(null)}>First page</button>}
+                <button type="button" onClick={() => (setCursor(null), navigate('/alerts'))}>
+                  Clear filters
+                </button>
+              </div>
+            </>
           ) : (
             <>
               <table className="grid" aria-label="Alerts">
@@ -194,7 +199,7 @@ export function AlertsPage() {
               <div className="row">
                 {cursor && <button onClick={() => setCursor(null)}>First page</button>}
                 {d.next && <button onClick={() => setCursor(d.next)}>Next page</button>}
-                <button type="button" onClick={() => navigate('/alerts')}>
+                <button type="button" onClick={() => (setCursor(null), navigate('/alerts'))}>
                   Clear filters
                 </button>
               </div>

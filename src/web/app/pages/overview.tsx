@@ -16,16 +16,19 @@ export function OverviewPage() {
         {(s) => (
           <>
             <div className="cards">
+              {/* The count is every alert of the last 30 days (any status, as GET /api/alerts/stats counts): the link opens that list. */}
               {['high', 'medium', 'low', 'informational'].map((sev) => (
-                <Link key={sev} className={`card kpi sev-card sev-${sev}`} to={`/alerts?severity=${sev}&status=new`}>
+                <Link key={sev} className={`card kpi sev-card sev-${sev}`} to={`/alerts?severity=${sev}&period=30d`} title={`${sev} alerts of the last 30 days, any status`}>
                   <div className="big">{s.bySeverity?.[sev] ?? 0}</div>
                   <div>{sev}</div>
+                  <div className="muted small">last 30 days</div>
                 </Link>
               ))}
-              <div className="card kpi">
+              <Link className="card kpi" to="/alerts?status=new&period=30d" title="new alerts of the last 30 days">
                 <div className="big">{s.byStatus?.new ?? 0}</div>
                 <div>new, to triage</div>
-              </div>
+                <div className="muted small">last 30 days</div>
+              </Link>
             </div>
             <BarChart
               buckets={s.buckets.map((b: any) => ({ label: b.start.slice(0, 10), values: b.bySeverity }))}

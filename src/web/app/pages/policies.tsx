@@ -16,7 +16,21 @@ interface Draft {
   [k: string]: unknown;
 }
 const EMPTY: Draft = { name: '', description: '', enabled: false, severity: 'medium', filters: [], actOn: { mode: 'single' } };
-type Issue = { path?: (string | number)[]; message: string; code?: string };
+/** An issue of POST /api/policies/validate: `path` is dotted, e.g. `filters.0.value` (src/api/routes/policies.ts). */
+type Issue = { path?: string; message: string };
+/** `filters.0.value` → `condition 1`: the builder's rows are numbered from 1. */
+const conditionOf = (path: string | undefined): number | null => {
+  const m = /^filters\.(\d+)(\.|$)/.exec(path ?? '');
+  return m ? Number(m[1]) : null;
+};
+const IssueText = ({ i }: { i: Issue }) => {
+  const n = conditionOf(i.path);
+  return (
+    <>
+      {i.path ? <code>{i.path}</code> : null} {n !== null ? <strong>condition {n + 1}:</strong> : null} {i.message}
+    </>
+  );
+};
 
 /** One bar per day of the backtest's range, days without a match included (the report lists only days with some). */
 function everyDay(report: { from: string; to: string; perDay: { day: string; alerts: number }[] }) {
@@ -131,12 +145,16 @@ function Editor({ initial, isNew, onSaved, onCancel }: { initial: Draft; isNew: 
         Description
         <textarea name="description" value={d.description} onChange={(e) => setD({ ...d, description: e.target.value })} rows={2} />
       </label>
-      <FilterBuilder value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
+      <FilterBuilder
+        value={d.filters}
+        onChange={(filters) => setD({ ...d, filters })}
+        invalid={new Set(issues.errors.map((i) => conditionOf(i.path)).filter((n): n is number => n !== null))}
+      />
       {issues.errors.length > 0 && (
         <ul className="state error" role="alert" aria-label="Validation errors">
           {issues.errors.map((i, n) => (
             <li key={n}>
-              {i.path?.length ? <code>{i.path.join('.')}</code> : null} {i.message}
+              <IssueText i={i} />
             </li>
           ))}
         </ul>
@@ -144,7 +162,9 @@ function Editor({ initial, isNew, onSaved, onCancel }: { initial: Draft; isNew: 
       {issues.warnings.length > 0 && (
         <ul className="state warn" aria-label="Warnings">
           {issues.warnings.map((i, n) => (
-            <li key={n}>{i.message}</li>
+            <li key={n}>
+              <IssueText i={i} />
+            </li>
           ))}
         </ul>
       )}

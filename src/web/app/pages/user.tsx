@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, type ApiError } from '../api.ts';
 import { can, useMe } from '../session.ts';
 import { Link } from '../router.tsx';
-import { Async, Confirm, DbIpAttribution, Empty, ErrorBox, Sev, Status, Time, useApi } from '../ui.tsx';
+import { actionOutcome, Async, Confirm, DbIpAttribution, Empty, ErrorBox, Sev, Status, Time, useApi } from '../ui.tsx';
 import { Timeline } from './timeline.tsx';
 
 function Seen({ title, column, rows, link }: { title: string; column: string; rows: { value: string; count: number; firstSeen: string; lastSeen: string }[]; link?: (v: string) => string }) {
@@ -49,15 +49,18 @@ export function UserPage({ user }: { user: string }) {
   const alerts = useApi<{ items: any[] }>(`/api/users/${enc}/alerts?limit=50`);
   const acts = useApi<{ items: any[] }>(`/api/users/${enc}/activities?limit=100`);
   const [pending, setPending] = useState<[string, string] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<{ message: string; code?: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const run = async () => {
     if (!pending) return;
     const [action, label] = pending;
     setPending(null);
+    setError(null);
+    setNotice(null);
     try {
-      const e = await api<any>('POST', '/api/actions', { action, user, reason: `from the user page by ${me.name}` });
-      setNotice(`${label}: ${e.status}.`);
+      const out = actionOutcome(label, await api<any>('POST', '/api/actions', { action, user, reason: `from the user page by ${me.name}` }));
+      setNotice(out.notice);
+      setError(out.error);
     } catch (err) {
       setError(err as ApiError);
     }
