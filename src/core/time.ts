@@ -37,3 +37,9 @@ export function parseIsoInstant(s: string): number {
 export function parseIsoDateOrInstant(s: string): number {
   return parseIsoInstant(typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
 }
+
+/**
+ * The earliest event time taken as real: 2000-01-01. Earlier ones are a zero or a unit mistake (`entry.time: 0`
+ * is 1970), and one such event made the tenant's learning period start in 1970, so it was over for everyone.
+ */
+export const EARLIEST_EVENT_MS = Date.UTC(2000, 0, 1);

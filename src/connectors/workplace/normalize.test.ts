@@ -150,13 +150,17 @@ describe('workplace normalizer', () => {
   });
 
   it('keeps unknown events as category other and counts them', () => {
-    const r = normalizeEnvelope({ object: 'workplace_security', entry: [{ id: '1', time: 1, changes: [{ field: 'f', value: { event: 'NEW_THING', x: 1 } }, { field: 'g', value: { no_event: true } }] }] }, opts);
+    const r = normalizeEnvelope({ object: 'workplace_security', entry: [{ id: '1', time: 1700000001, changes: [{ field: 'f', value: { event: 'NEW_THING', x: 1 } }, { field: 'g', value: { no_event: true } }] }] }, opts);
     expect(r.unknownEvents).toBe(2);
     expect(r.activities.map((a) => [a.action, a.category])).toEqual([
       ['NEW_THING', 'other'],
       ['workplace_security.g', 'other'],
     ]);
-    expect(r.activities[0].time).toBe('1970-01-01T00:00:01.000Z'); // falls back to entry.time
+    expect(r.activities[0].time).toBe('2023-11-14T22:13:21.000Z'); // falls back to entry.time
+    // A zero time (1970) is a missing time: the next source is used (here the receive time), never 1970, which
+    // would have started the tenant's learning period in 1970.
+    const zero = normalizeEnvelope({ object: 'workplace_security', entry: [{ id: '1', time: 0, changes: [{ field: 'f', value: { event: 'USER_LOGIN', timestamp: 0 } }] }] }, opts);
+    expect(zero.activities[0].time).toBe(opts.receivedAt);
   });
 
   it('marks impersonated activity from the constructed impersonator fields', () => {

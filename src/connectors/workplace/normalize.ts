@@ -8,7 +8,7 @@
  */
 import { RampartError } from '../../core/errors.ts';
 import { hashedId, stableId } from '../../core/ids.ts';
-import { parseIsoDateOrInstant } from '../../core/time.ts';
+import { EARLIEST_EVENT_MS, parseIsoDateOrInstant } from '../../core/time.ts';
 import type { Activity, Category, Outcome } from '../../schema/activity.ts';
 
 export const WORKPLACE_APP = 'workplace';
@@ -166,6 +166,8 @@ function fastUtcIso(v: string): string | null {
 export function parseWorkplaceTime(v: unknown): string | null {
   if (typeof v === 'number' && Number.isFinite(v)) {
     const ms = v > 1e12 ? v : v * 1000; // seconds normally; tolerate milliseconds
+    // 0 and other pre-2000 values are a missing time, not 1970: the next source of the time is used instead.
+    if (ms < EARLIEST_EVENT_MS) return null;
     const d = new Date(ms);
     return Number.isNaN(d.getTime()) ? null : d.toISOString();
   }
@@ -177,7 +179,7 @@ export function parseWorkplaceTime(v: unknown): string | null {
     // in the host's time zone.
     // A bare calendar date (SCIM term dates) is midnight UTC.
     const t = parseIsoDateOrInstant(v);
-    return Number.isNaN(t) ? null : new Date(t).toISOString();
+    return Number.isNaN(t) || t < EARLIEST_EVENT_MS ? null : new Date(t).toISOString();
   }
   return null;
 }
