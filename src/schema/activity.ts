@@ -3,7 +3,7 @@
  * The one normalized record for every SaaS activity. Field names are a public contract: policies, the API,
  * exports and the `rampart` NDJSON input format use them. docs/schema.md documents each field.
  */
-import { EARLIEST_EVENT_MS, parseIsoInstant } from '../core/time.ts';
+import { parseIsoInstant } from '../core/time.ts';
 import { z } from 'zod';
 
 export const ACTIVITY_SCHEMA_VERSION = 1;
@@ -75,7 +75,7 @@ export const DeviceSchema = z.object({
 export const ActivitySchema = z.object({
   v: z.literal(ACTIVITY_SCHEMA_VERSION).default(ACTIVITY_SCHEMA_VERSION),
   id: idStr,
-  time: isoTime.refine((s) => Date.parse(s) >= EARLIEST_EVENT_MS, { message: 'before 2000-01-01: not a plausible event time' }),
+  time: isoTime,
   receivedAt: isoTime,
   app: z.string().min(1).max(64),
   tenant: z.string().max(256).default(''),

@@ -3,6 +3,7 @@
  * The `rampart` NDJSON input format: one Activity (src/schema/activity.ts) per line. Enrichment fields may be
  * omitted (they are computed), as may `id` (derived from the content) and `receivedAt` (the read time).
  */
+import { EARLIEST_EVENT_MS } from '../core/time.ts';
 import { z } from 'zod';
 import { RampartError } from '../core/errors.ts';
 import { stableId } from '../core/ids.ts';
@@ -10,6 +11,8 @@ import type { InputContext, InputFormat } from '../connectors/input-format.ts';
 import { ActivitySchema, type Activity } from './activity.ts';
 
 const RampartRecordSchema = ActivitySchema.extend({
+  // Input only (stored activities keep validating whatever they hold): no event before 2000 is taken as real.
+  time: ActivitySchema.shape.time.refine((s) => Date.parse(s) >= EARLIEST_EVENT_MS, { message: 'before 2000-01-01: not a plausible event time' }),
   id: ActivitySchema.shape.id.optional(),
   receivedAt: ActivitySchema.shape.receivedAt.optional(),
 });
