@@ -16,6 +16,7 @@ import { startOktaSimulator, type OktaSimulator } from '../../src/actions/okta/s
 import { createLogger } from '../../src/core/logger.ts';
 import { Metrics } from '../../src/core/metrics.ts';
 import { WorkplaceConnector } from '../../src/connectors/workplace/index.ts';
+import { AuditLog } from '../../src/api/audit.ts';
 import { activity, alert } from '../api/fixtures.ts';
 import { startHarness, type Harness } from '../api/harness.ts';
 
@@ -735,6 +736,61 @@ ipRanges:
     expect(await firstPage.count()).toBe(0);
   });
 
+  it('alerts queue: the selection is cleared when the list shown changes, and "Resolve selected" acts only on the alerts shown', async () => {
+    const Q = 'queue@acme.example';
+    const rows = page.locator('tr[data-alert-id]');
+    const row = (id: string) => page.locator(`tr[data-alert-id="${id}"]`);
+    const ids = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-alert-id')));
+    const bulkButton = page.getByRole('button', { name: /^Resolve selected/ });
+    const selectAll = page.getByRole('checkbox', { name: 'Select all' });
+    // 214 alerts of this user (previous tests).
+    await page.goto(`${h.url}/alerts?user=${encodeURIComponent(Q)}`);
+    await poll(() => rows.count()).toBe(200);
+    // Selected on page 1, then page 2: nothing there is selected, so nothing can be resolved.
+    await row('q-high-new').getByRole('checkbox').check();
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (1)');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await poll(() => rows.count()).toBe(14);
+    expect(await bulkButton.textContent()).toBe('Resolve selected (0)');
+    expect(await bulkButton.isDisabled()).toBe(true);
+    // Back on the first page, the earlier choice does not come back.
+    await page.getByRole('button', { name: 'First page' }).click();
+    await poll(() => rows.count()).toBe(200);
+    expect(await row('q-high-new').getByRole('checkbox').isChecked()).toBe(false);
+    expect(await bulkButton.textContent()).toBe('Resolve selected (0)');
+    // Everything shown selected, then a filter: the two high alerts, none selected.
+    await selectAll.check();
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (200)');
+    await page.locator('select[name="severity"]').selectOption('high');
+    await poll(ids).toEqual(['q-high-new', 'q-high-old']);
+    expect(await bulkButton.textContent()).toBe('Resolve selected (0)');
+    // A sort change clears it too.
+    await selectAll.check();
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (2)');
+    await page.locator('select[name="sort"]').selectOption('user');
+    await poll(() => new URL(page.url()).searchParams.get('sort')).toBe('user');
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (0)');
+    expect(await selectAll.isChecked()).toBe(false);
+    // Both new high alerts selected; another analyst resolves one, which leaves the list (live): the bulk action
+    // counts and resolves only the one still shown, and leaves the other's verdict alone.
+    await page.locator('select[name="status"]').selectOption('new');
+    await poll(() => new URL(page.url()).searchParams.get('status')).toBe('new');
+    await poll(ids).toEqual(['q-high-new', 'q-high-old']);
+    await selectAll.check();
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (2)');
+    const other = await h.call('PATCH', '/api/alerts/q-high-old', { session: await h.login('admin@localhost', h.adminPassword), body: { classification: 'true_positive' } });
+    expect(other.status).toBe(200);
+    await poll(ids).toEqual(['q-high-new']);
+    await poll(() => bulkButton.textContent()).toBe('Resolve selected (1)');
+    await bulkButton.click();
+    await page.locator('select[name="classification"]').selectOption('false_positive');
+    await page.locator('select[name="reason"]').selectOption('not_of_interest');
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toContain('Resolved 1 alert');
+    expect(await h.service.store.getAlert('q-high-new')).toMatchObject({ status: 'resolved', classification: 'false_positive' });
+    expect(await h.service.store.getAlert('q-high-old')).toMatchObject({ status: 'resolved', classification: 'true_positive' });
+  });
+
   it('overview: a severity card counts what its link lists', async () => {
     await page.goto(`${h.url}/`);
     const card = page.locator('a.sev-card.sev-medium');
@@ -762,6 +818,57 @@ ipRanges:
     expect(text).toContain(entry.error!.code);
     expect(await page.locator('main .state.ok').count()).toBe(0);
     await shot('29-user-action-failed');
+  });
+
+  it('audit log: back / forward and filter changes start at the first page', async () => {
+    // 105 entries of one action, older than every other: two pages of 100 when filtered on it.
+    const log = new AuditLog(h.service.store);
+    for (let i = 0; i < 105; i++)
+      await log.record({ at: iso(96 * HOUR - i * 60_000), actor: 'pager@acme.example', actorKind: 'session', role: 'analyst', ip: '127.0.0.1', userAgent: null, method: 'POST', route: '/api/qa', status: 200, outcome: 'success', action: 'qa.paging', target: null, details: {} });
+    const admin = await otherContext();
+    const [name, value] = (await h.login('admin@localhost', h.adminPassword)).cookie.split('=');
+    await admin.addCookies([{ name, value, url: h.url }]);
+    const p = await admin.newPage();
+    p.on('pageerror', (e) => consoleErrors.push(String(e)));
+    p.on('response', (r) => r.status() >= 400 && failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`));
+    const rows = p.locator('tbody tr[data-audit-action]');
+    const firstPage = p.getByRole('button', { name: 'First page' });
+    const actions = () => rows.evaluateAll((trs) => [...new Set(trs.map((tr) => tr.getAttribute('data-audit-action')))].join() + ` ${trs.length}`);
+    await p.goto(`${h.url}/audit`);
+    await poll(() => rows.count()).toBe(100);
+    // Filtered on the action, page 2: the 5 oldest.
+    await p.locator('input[name="action"]').fill('qa.paging');
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => new URL(p.url()).searchParams.get('action')).toBe('qa.paging');
+    await poll(actions).toBe('qa.paging 100');
+    await p.getByRole('button', { name: 'Next page' }).click();
+    await poll(() => rows.count()).toBe(5);
+    // Clear, then page 2 of everything.
+    await p.getByRole('button', { name: 'Clear' }).click();
+    await poll(() => new URL(p.url()).search).toBe('');
+    await poll(() => rows.first().getAttribute('data-audit-action')).not.toBe('qa.paging');
+    expect(await firstPage.count()).toBe(0);
+    await p.getByRole('button', { name: 'Next page' }).click();
+    await poll(() => firstPage.count()).toBe(1);
+    // Back: the filtered list from its first page (not with the other list's cursor).
+    await p.goBack();
+    await poll(() => new URL(p.url()).searchParams.get('action')).toBe('qa.paging');
+    await poll(actions).toBe('qa.paging 100');
+    expect(await firstPage.count()).toBe(0);
+    // Forward: everything, from the first page again (not the page 2 left there).
+    await p.goForward();
+    await poll(() => new URL(p.url()).search).toBe('');
+    await poll(() => rows.first().getAttribute('data-audit-action')).not.toBe('qa.paging');
+    expect(await firstPage.count()).toBe(0);
+    expect(await rows.count()).toBe(100);
+    // Narrowing from a cell on page 2 starts at the first page too.
+    await p.getByRole('button', { name: 'Next page' }).click();
+    await poll(() => firstPage.count()).toBe(1);
+    const action = (await rows.first().getAttribute('data-audit-action'))!;
+    await rows.first().getByRole('button', { name: action, exact: true }).click();
+    await poll(() => new URL(p.url()).searchParams.get('action')).toBe(action);
+    await poll(() => firstPage.count()).toBe(0);
+    await admin.close();
   });
 
   it('made no request that left loopback, and logged no page error', () => {

@@ -65,15 +65,55 @@ export function plain(s: string, max: number): { text: string; cut: boolean } {
 }
 
 /**
+ * State that belongs to one list (`list`: its filters, sort and page, e.g. the API path it loads): any change of
+ * the list — to another one and even back — resets it to `initial` during that render, so it never carries over
+ * to rows it was not chosen on. The setter takes a value or an updater and always applies to the current list.
+ */
+export function useListState<T>(list: string, initial: T): [T, (v: T | ((prev: T) => T)) => void] {
+  const [state, setState] = useState<{ list: string; value: T }>({ list, value: initial });
+  let current = state;
+  if (state.list !== list) {
+    // React's "adjust state while rendering" pattern: re-renders at once with the reset state.
+    current = { list, value: initial };
+    setState(current);
+  }
+  const set = useCallback((v: T | ((prev: T) => T)) => setState((s) => ({ list: s.list, value: typeof v === 'function' ? (v as (prev: T) => T)(s.value) : v })), []);
+  return [current.value, set];
+}
+
+/**
  * The cursor of a keyset-paged list, tied to the list it pages (`list`: the filters and sort, e.g. the API path
  * without the cursor). Any change of the list (an applied filter, a pivot, Clear, back / forward) starts again at
  * the first page: a cursor from another list would silently skip rows.
  */
 export function usePaging(list: string): [string | null, (cursor: string | null) => void] {
-  const [state, setState] = useState<{ list: string; cursor: string | null }>({ list, cursor: null });
-  const setCursor = useCallback((cursor: string | null) => setState({ list, cursor }), [list]);
-  return [state.list === list ? state.cursor : null, setCursor];
+  return useListState<string | null>(list, null);
 }
+
+/**
+ * Rows selected for a bulk action in a list that shows `shown` (ids): the selection belongs to the list (`list`:
+ * filters, sort and page) and is cleared whenever it changes, and only ids still shown count (a live refresh
+ * may drop a selected row), so a bulk action never acts on rows the person no longer sees.
+ */
+export function useSelection(list: string, shown: readonly string[]) {
+  const [picked, setPicked] = useListState<ReadonlySet<string>>(list, EMPTY);
+  const ids = shown.filter((id) => picked.has(id));
+  const chosen = new Set(ids);
+  // Updaters must not mutate (StrictMode runs them twice).
+  const toggle = useCallback(
+    (id: string) =>
+      setPicked((s) => {
+        const n = new Set(s);
+        if (n.has(id)) n.delete(id);
+        else n.add(id);
+        return n;
+      }),
+    [setPicked],
+  );
+  const setAll = useCallback((all: readonly string[]) => setPicked(new Set(all)), [setPicked]);
+  return { ids, has: (id: string) => chosen.has(id), toggle, setAll, clear: useCallback(() => setPicked(EMPTY), [setPicked]) };
+}
+const EMPTY: ReadonlySet<string> = new Set();
 
 /**
  * Catches what a component throws while rendering, so one broken part shows an error panel (with a reload hint)

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { can, useLive, useMe } from '../session.ts';
 import { Link, navigate, useQueryState } from '../router.tsx';
-import { Async, Empty, Sev, Status, Time, useApi, usePaging } from '../ui.tsx';
+import { Async, Empty, Sev, Status, Time, useApi, useListState, usePaging, useSelection } from '../ui.tsx';
 import { ResolveForm, type Resolution } from './triage.tsx';
 
 const PERIODS: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
@@ -22,25 +22,23 @@ export function AlertsPage() {
   const [cursor, setCursor] = usePaging(JSON.stringify([filters, period, apiSort]));
   const r = useApi<{ items: any[]; next: string | null }>(qs('/api/alerts', { ...filters, from, sort: apiSort, limit: 200, cursor }));
   const detections = useApi<{ byDetection: Record<string, number> }>('/api/alerts/stats?interval=day');
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [resolving, setResolving] = useState(false);
+  const items: any[] = r.data?.items ?? [];
+  // The selection belongs to the list shown (filters, period, sort and page): any change of it (a filter, the
+  // sort, Next / First page, Clear filters, back / forward) clears it and closes the resolve form, and only
+  // alerts still shown count (a live refresh may drop one), so the bulk action acts only on what is seen.
+  const shown = JSON.stringify([filters, period, apiSort, cursor]);
+  const selection = useSelection(shown, items.map((a) => a.id as string));
+  const { toggle } = selection;
+  const [resolving, setResolving] = useListState(shown, false);
   const [notice, setNotice] = useState<string | null>(null);
   useLive(useCallback(() => r.reload(), [r.reload]));
 
-  const items: any[] = r.data?.items ?? [];
-
-  // Updaters must not mutate (StrictMode runs them twice).
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
   const bulk = async (res: Resolution) => {
-    const out = await api<{ updated: number; failed: number; results: { id: string; ok: boolean; error: { message: string } | null }[] }>('POST', '/api/alerts/bulk', { ids: [...selected], update: res });
+    const ids = selection.ids;
+    if (ids.length === 0) return setResolving(false);
+    const out = await api<{ updated: number; failed: number; results: { id: string; ok: boolean; error: { message: string } | null }[] }>('POST', '/api/alerts/bulk', { ids, update: res });
     setResolving(false);
-    setSelected(new Set());
+    selection.clear();
     const failures = out.results.filter((x) => !x.ok).map((x) => `${x.id}: ${x.error?.message}`);
     setNotice(`Resolved ${out.updated} alert(s)${out.failed ? `; ${out.failed} failed: ${failures.join('; ')}` : ''}.`);
     r.reload();
@@ -64,7 +62,7 @@ export function AlertsPage() {
     };
     window.addEventListener('keydown', k);
     return () => window.removeEventListener('keydown', k);
-  }, []);
+  }, [toggle]);
 
   return (
     <section>
@@ -130,12 +128,12 @@ export function AlertsPage() {
       )}
       {can(me, 'analyst') && (
         <div className="row">
-          <button type="button" disabled={selected.size === 0} onClick={() => setResolving(true)}>
-            Resolve selected ({selected.size})
+          <button type="button" disabled={selection.ids.length === 0} onClick={() => setResolving(true)}>
+            Resolve selected ({selection.ids.length})
           </button>
         </div>
       )}
-      {resolving && <ResolveForm count={selected.size} onSubmit={bulk} onCancel={() => setResolving(false)} />}
+      {resolving && selection.ids.length > 0 && <ResolveForm count={selection.ids.length} onSubmit={bulk} onCancel={() => setResolving(false)} />}
       <Async r={r}>
         {(d) =>
           items.length === 0 ? (
@@ -157,8 +155,8 @@ export function AlertsPage() {
                       <input
                         type="checkbox"
                         aria-label="Select all"
-                        checked={selected.size > 0 && selected.size === items.length}
-                        onChange={(e) => setSelected(e.target.checked ? new Set(items.map((a) => a.id)) : new Set())}
+                        checked={selection.ids.length > 0 && selection.ids.length === items.length}
+                        onChange={(e) => (e.target.checked ? selection.setAll(items.map((a) => a.id)) : selection.clear())}
                       />
                     </th>
                     <th>Time</th>
@@ -173,7 +171,7 @@ export function AlertsPage() {
                   {items.map((a) => (
                     <tr key={a.id} data-alert-id={a.id} data-detection={a.detection}>
                       <td>
-                        <input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />
+                        <input type="checkbox" aria-label={`Select ${a.title}`} checked={selection.has(a.id)} onChange={() => toggle(a.id)} />
                       </td>
                       <td>
                         <Time iso={a.time} />

@@ -3,7 +3,7 @@ import { Fragment, useState } from 'react';
 import { qs } from '../api.ts';
 import { navigate, useQueryState } from '../router.tsx';
 import { can, useMe } from '../session.ts';
-import { Async, CursorNav, Empty, NeedsRole, plain, Status, Time, useApi } from '../ui.tsx';
+import { Async, CursorNav, Empty, NeedsRole, plain, Status, Time, useApi, usePaging } from '../ui.tsx';
 
 const FILTERS = ['actor', 'action', 'from', 'to'] as const;
 /** Suggestions for the action filter (handlers name these; other requests are `<METHOD> <route>`). */
@@ -45,9 +45,12 @@ export function AuditPage() {
   const me = useMe();
   const [q, setQ] = useQueryState();
   const f = Object.fromEntries(FILTERS.map((k) => [k, q.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
-  const [cursor, setCursor] = useState<string | null>(null);
+  const list = qs('/api/audit', { ...f, limit: 100 });
+  // Any change of the filters (Apply, narrowing from a cell, Clear, back / forward) starts at the first page; the
+  // explicit resets cover the same filters applied again (the URL does not change).
+  const [cursor, setCursor] = usePaging(list);
   const [open, setOpen] = useState<string | null>(null);
-  const r = useApi<{ items: any[]; next: string | null }>(can(me, 'admin') ? qs('/api/audit', { ...f, limit: 100, cursor }) : null);
+  const r = useApi<{ items: any[]; next: string | null }>(can(me, 'admin') ? (cursor ? `${list}&cursor=${encodeURIComponent(cursor)}` : list) : null);
   const narrow = (patch: Record<string, string>) => (setCursor(null), setQ(patch));
   if (!can(me, 'admin')) {
     return (
