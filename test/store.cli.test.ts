@@ -57,8 +57,8 @@ describe('rampart store (CLI)', () => {
 
     // A retention of zero days or of words is refused before anything is deleted.
     const zero = await rampart(['store', 'prune', '--days', '0'], dir);
-    expect(zero.code).toBe(2);
-    expect(zero.stderr).toContain('RAMPART_ERR_STORE_INVALID_QUERY');
+    expect(zero.code).toBe(1); // a usage error: the config's range (1..36500), checked before the store opens
+    expect(zero.stderr).toContain('--days: Too small');
     const words = await rampart(['store', 'prune', '--days', 'ten'], dir);
     expect(words.code).not.toBe(0);
     expect(words.stderr).toContain('--days must be a non-negative integer');
@@ -80,5 +80,16 @@ describe('rampart store (CLI)', () => {
     expect(r.stderr).toContain('RAMPART_ERR_STORE_BACKUP_FAILED');
     expect(r.stderr).toContain('pg_dump');
     expect(existsSync(join(dir, 'copy.db'))).toBe(false);
+  });
+
+  it('refuses prune --days outside the config range (1..36500) as a usage error, before opening the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-store-cli-'));
+    for (const days of ['0', '36501', '999999999']) {
+      const r = await rampart(['store', 'prune', '--days', days], dir);
+      expect(r.code, days).toBe(1);
+      expect(r.stderr).toContain('--days');
+      expect(r.stderr).not.toContain('RangeError');
+    }
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 });

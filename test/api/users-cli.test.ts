@@ -72,3 +72,20 @@ describe('rampart users', () => {
     expect(reset.stdout).toMatch(/one-time password for ana@acme.example \(shown once\): \S{20,}/);
   }, 60_000);
 });
+
+describe('rampart users create: the API rules, and one winner', () => {
+  it('refuses addresses the API refuses (too long, control characters) with a coded error', async () => {
+    for (const email of [`${'b'.repeat(390)}@x.com`, 'x\u001b[2Jred@x.com', 'nul\u0001@x.com']) {
+      const r = await rampart(['users', 'create', '-c', configFile, email]);
+      expect(r.code, JSON.stringify(email)).toBe(2);
+      expect(r.stderr).toContain('RAMPART_ERR_API_BAD_REQUEST');
+    }
+    expect((await rampart(['users', 'list', '-c', configFile])).stdout).not.toContain('bbbb');
+  });
+
+  it('three processes creating the same address at once: one succeeds, the others get RAMPART_ERR_API_CONFLICT', async () => {
+    const rs = await Promise.all([1, 2, 3].map(() => rampart(['users', 'create', '-c', configFile, 'race@acme.example'])));
+    expect(rs.filter((r) => r.code === 0)).toHaveLength(1);
+    for (const r of rs.filter((x) => x.code !== 0)) expect(r.stderr).toContain('RAMPART_ERR_API_CONFLICT');
+  });
+});

@@ -20,11 +20,12 @@ export const TOKEN_KIND = 'api_token';
 /** The account created at first start when none exists. */
 export const BOOTSTRAP_EMAIL = 'admin@localhost';
 
+/** An account's address: one `@`, no white space and no control characters (an ESC in a listed address drove the terminal). */
 export const EmailSchema = z
   .string()
   .min(3)
   .max(320)
-  .regex(/^[^\s@]+@[^\s@]+$/, 'an email address')
+  .regex(/^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+$/, 'an email address')
   .transform((s) => s.toLowerCase());
 
 export interface Account {
@@ -160,7 +161,11 @@ export class AccountService {
 
   /** Creates an account; without a password one is generated and returned (shown once). */
   async create(input: { email: string; role: Role; password?: string; mustChangePassword?: boolean }): Promise<{ account: Account; password: string | null }> {
-    const email = input.email.toLowerCase();
+    // The API's rules for every caller (the CLI too): an address the API refuses could never sign in or be
+    // managed, yet counted as an enabled admin for the last-admin guard.
+    const parsed = EmailSchema.safeParse(input.email);
+    if (!parsed.success) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', [`email: ${parsed.error.issues[0]?.message ?? 'invalid'}`]);
+    const email = parsed.data;
     return this.#lock.run(`acct:${email}`, async () => {
       if (await this.get(email)) throw new RampartError('RAMPART_ERR_API_CONFLICT', ['account', email]);
       const generated = input.password === undefined ? generatePassword() : null;
@@ -179,7 +184,12 @@ export class AccountService {
         updatedAt: now,
         lastLoginAt: null,
       };
-      await this.#put(account);
+      // Insert only if absent, atomically where the store can (two processes creating one address both
+      // reported success, the second silently replacing the first's account).
+      const doc = { kind: ACCOUNT_KIND, id: account.email, body: account, updatedAt: account.updatedAt };
+      if (this.#o.store.putDocIf) {
+        if (!(await this.#o.store.putDocIf(doc, null))) throw new RampartError('RAMPART_ERR_API_CONFLICT', ['account', email]);
+      } else await this.#o.store.putDoc(doc);
       return { account, password: generated };
     });
   }

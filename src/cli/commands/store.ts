@@ -1,4 +1,5 @@
 /** `rampart store stats|backup|prune`: what the store holds; a consistent copy of a live SQLite store; retention pruning on demand. */
+import { ConfigSchema } from '../../config/schema.ts';
 import type { Command } from 'commander';
 import { RampartError } from '../../core/errors.ts';
 import { retentionPlanFor } from '../../main.ts';
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     .command('prune')
     .description('delete activities, rejected input and logs past their retention now (rampart serve does it every 6 hours)')
     .option('-c, --config <file>', 'config file (default: ./rampart.yaml when present)')
-    .option('--days <n>', 'keep this many days of activities and rejected input (overrides retentionDays)', parseWholeNumber('--days'))
+    .option('--days <n>', 'keep this many days of activities and rejected input (overrides retentionDays)', parseWholeNumber('--days', ConfigSchema.shape.retentionDays))
     .action(async (o: { config?: string; days?: number }) => {
       const { config, baseDir } = loadConfigOption(o.config);
       const plan = retentionPlanFor({ retentionDays: o.days ?? config.retentionDays, logRetentionDays: config.logRetentionDays });

@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'config file (store)')
     .action(async (emailArg: string | undefined, o: Common & { admin?: string; role: string; passwordStdin?: boolean }) => {
       const email = (o.admin ?? emailArg)?.toLowerCase();
-      if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['give an email: rampart users create --admin <email> (or <email> --role <role>)']);
+      if (!email) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', ['give an email: rampart users create --admin <email> (or <email> --role <role>)']);
       const role = (o.admin ? 'admin' : o.role) as Role;
       if (!ROLES.includes(role)) throw new RampartError('RAMPART_ERR_API_BAD_REQUEST', [`--role must be one of ${ROLES.join(', ')}`]);
       const password = o.passwordStdin ? await readStdin() : undefined;
