@@ -7,10 +7,22 @@ import type { Command } from 'commander';
 import { RampartError } from '../../core/errors.ts';
 import { startDemoTenant, startWorkplaceSimulator, type WorkplaceSimulator } from '../../connectors/workplace/simulator/index.ts';
 
-const int = (name: string, min: number) => (v: string) => {
+const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new RampartError('RAMPART_ERR_CONFIG_INVALID', [`--${name} must be an integer >= ${min}, got ${v}`]);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RampartError('RAMPART_ERR_CONFIG_INVALID', [`--${name} must be an integer from ${min} to ${max}, got ${v}`]);
   return n;
+};
+
+/** --deliver-to: an http(s) URL, checked at once (an invalid one was retried for 60 s, then a TypeError stack). */
+const callbackUrl = (v: string): string => {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new RampartError('RAMPART_ERR_CONFIG_INVALID', [`--deliver-to must be an http(s) URL, got ${v}`]);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RampartError('RAMPART_ERR_CONFIG_INVALID', [`--deliver-to must be an http(s) URL, got ${v}`]);
+  return v;
 };
 
 function envSecret(varName: string | undefined, what: string): string | undefined {
@@ -42,12 +54,12 @@ export function register(program: Command): void {
   simulate
     .command('workplace')
     .description('simulate Workplace from Meta: Graph API, SCIM 2.0, Admin Center audit logs, signed workplace_security webhooks')
-    .option('--port <n>', 'port to listen on (0 = any free port)', int('port', 0), 0)
+    .option('--port <n>', 'port to listen on (0 = any free port)', int('port', 0, 65_535), 0)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <n>', 'number of simulated users', int('users', 1), 300)
     .option('--seed <n>', 'seed for the organisation and traffic', int('seed', 0), 1)
     .option('--history-days <n>', 'days of benign history in the audit log at start', int('history-days', 0), 0)
-    .option('--deliver-to <url>', 'webhook callback to verify and stream events to (demo tenant)')
+    .option('--deliver-to <url>', 'webhook callback to verify and stream events to (demo tenant)', callbackUrl)
     .option('--verify-token-env <VAR>', 'environment variable holding the webhook verify token')
     .option('--app-secret-env <VAR>', 'environment variable holding the app secret (signs webhooks)')
     .option('--access-token-env <VAR>', 'environment variable holding the Graph/SCIM token to accept (default: generated and printed)')

@@ -57,6 +57,25 @@ describe('demo tenant', () => {
 });
 
 describe('rampart simulate workplace (CLI)', () => {
+  it('refuses a bad --port or --deliver-to at once with a coded error and exit 2 (no stack trace, no 60 s of retries)', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['bin/rampart.js', 'simulate', 'workplace', ...args], {
+          cwd: new URL('../../../../', import.meta.url).pathname,
+          env: { ...process.env, VT: 'x', AS: 'y' },
+        });
+        let err = '';
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        child.on('close', (code) => resolve({ code, err }));
+      });
+    for (const args of [['--port', '99999'], ['--deliver-to', 'not-a-url', '--verify-token-env', 'VT', '--app-secret-env', 'AS', '--total', '1']]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain('RAMPART_ERR_CONFIG_INVALID');
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
   it('prints the URLs it serves and answers Graph requests with the token from the env var', async () => {
     const child = spawn(process.execPath, ['bin/rampart.js', 'simulate', 'workplace', '--users', '20', '--port', '0', '--access-token-env', 'SIM_TOKEN'], {
       cwd: new URL('../../../../', import.meta.url).pathname,
