@@ -42,6 +42,14 @@ describe('rampart posture', () => {
     expect(sso).toMatchObject({ result: 'not_compliant', scoreEarned: 5.56, instance: 'workplace:c1', accountsTotal: 2 });
   });
 
+  it('refuses an app instance that does not exist instead of printing an empty list with exit 0', async () => {
+    const r = await run('posture', '--config', cfg, '--instance', 'nope');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('RAMPART_ERR_POSTURE_UNKNOWN_INSTANCE');
+    expect(r.err).toContain('workplace:c1');
+    expect((await run('posture', '--config', cfg, '--instance', 'workplace:c1')).code).toBe(0);
+  });
+
   it('sets a status with a reason, and the score follows', async () => {
     const before = JSON.parse((await run('posture', '--config', cfg, '--json')).out).overall.earned;
     const set = await run('posture', 'status', 'workplace.adopt_sso', 'risk_accepted', '--reason', 'contractors', '--by', 'ana', '--config', cfg, '--json');

@@ -63,6 +63,10 @@ function table(rows: string[][]): string {
 const pct = (p: number | null): string => (p === null ? 'n/a' : `${p}%`);
 
 function printReport(report: PostureReport, o: Common): void {
+  // An instance that does not exist is an error, as for `posture show` (an empty table and exit 0 read as "all clear").
+  if (o.instance && !report.instances.some((i) => i.instance === o.instance)) {
+    throw new RampartError('RAMPART_ERR_POSTURE_UNKNOWN_INSTANCE', [o.instance, report.instances.map((i) => i.instance).join(', ') || 'none']);
+  }
   const recs = report.recommendations.filter((r) => !o.instance || r.instance === o.instance);
   if (o.json) {
     out(JSON.stringify({ evaluatedAt: report.evaluatedAt, overall: report.overall, instances: report.instances, recommendations: recs.map(summarize) }, null, 2));
