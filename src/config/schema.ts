@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DetectionsConfigSchema } from '../detect/config.ts';
 import { WorkplaceConfigSchema } from '../connectors/workplace/config.ts';
 import { SecretRefSchema } from './secret.ts';
+import { hasControls } from '../core/text.ts';
 import { validateIpRanges } from '../enrich/ip-ranges.ts';
 import { feedName } from '../enrich/feeds.ts';
 import { ALERTS_CONFIG_DEFAULT, AlertsConfigSchema } from '../deliver/config.ts';
@@ -24,7 +25,7 @@ const label = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s), {
+    .refine((s) => !hasControls(s) && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s), {
       message: 'control characters and lone surrogates are not allowed',
     });
 

@@ -6,8 +6,13 @@
  * terminal. JSON and HTML outputs escape for themselves and do not need this.
  */
 
-/** C0 controls (line breaks, ESC), DEL, C1 controls (NEL), and the Unicode line and paragraph separators. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/**
+ * C0 controls (line breaks, ESC), DEL, C1 controls (NEL), and the Unicode line and paragraph separators, as a
+ * character-class body: the one definition behind every check below and the schemas that refuse them.
+ */
+export const CONTROL_CHARS = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+const CONTROL = new RegExp(`[${CONTROL_CHARS}]`, 'g');
+const CONTROL_RUN = new RegExp(`[${CONTROL_CHARS}]+`, 'g');
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -18,5 +23,13 @@ export function escapeControls(s: string): string {
 
 /** The text on one line, every run of control characters replaced by one space (headers, subjects). */
 export function collapseControls(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  return s.replace(CONTROL_RUN, ' ');
 }
+
+/** Every control character replaced by a space, one for one (CEF values, after their own escapes). */
+export function blankControls(s: string): string {
+  return s.replace(CONTROL, ' ');
+}
+
+/** Whether the text holds a control character. */
+export const hasControls = (s: string): boolean => new RegExp(`[${CONTROL_CHARS}]`).test(s);

@@ -5,7 +5,7 @@
  * Written on node:dgram / node:net / node:tls: format and framing are a few dozen lines, and the built-ins give
  * exact control of octet counting, truncation at CEF field boundaries and TLS certificate checks.
  */
-import { collapseControls } from '../core/text.ts';
+import { blankControls, collapseControls } from '../core/text.ts';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, isIPv6, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
@@ -24,12 +24,7 @@ export const cefHeader = (s: string): string => collapseControls(s).replace(/[\\
 
 /** CEF extension values: backslash and equals are escaped, line breaks become \n or \r, other controls a space. */
 export const cefValue = (s: string): string =>
-  s
-    .replace(/\\/g, '\\\\')
-    .replace(/=/g, '\\=')
-    .replace(/\r\n|\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+  blankControls(s.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\r\n|\n/g, '\\n').replace(/\r/g, '\\r'));
 
 /** CEF severity 0-10. */
 export const CEF_SEVERITY: Record<Severity, number> = { informational: 1, low: 3, medium: 6, high: 8 };

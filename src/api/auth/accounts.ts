@@ -5,6 +5,7 @@
  * passwords as scrypt hashes, session ids and token secrets as SHA-256 digests (they are 256-bit random, so a
  * fast digest is enough), compared in constant time.
  */
+import { CONTROL_CHARS } from '../../core/text.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
@@ -25,7 +26,7 @@ export const EmailSchema = z
   .string()
   .min(3)
   .max(320)
-  .regex(/^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+$/, 'an email address')
+  .regex(new RegExp(`^[^\\s@${CONTROL_CHARS}]+@[^\\s@${CONTROL_CHARS}]+$`), 'an email address')
   .transform((s) => s.toLowerCase());
 
 export interface Account {

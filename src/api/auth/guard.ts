@@ -6,6 +6,7 @@
  * `X-CSRF-Token` header bound to the session). Every state-changing request is written to the audit log.
  * Security headers go on every response of the server.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RampartError, isRampartError } from '../../core/errors.ts';
@@ -82,6 +83,18 @@ export interface GuardOptions {
 
 const isApi = (url: string | undefined, prefix: string): boolean => url !== undefined && (url === prefix || url.startsWith(`${prefix}/`));
 
+/**
+ * The credential a request carries, read one way for the guard and for anything that checks it again later (the
+ * live alert stream): a Rampart API token (`Authorization: Bearer rmp_...`), else the session cookie. Other
+ * Authorization values (Basic from a reverse proxy in front, another system's bearer) are not ours and are ignored.
+ */
+export function requestCredential(headers: IncomingHttpHeaders, cookieName: string): { kind: 'token' | 'session'; value: string } | null {
+  const bearer = /^Bearer\s+(rmp_\S*)$/i.exec(headers.authorization ?? '')?.[1];
+  if (bearer !== undefined) return { kind: 'token', value: bearer };
+  const sid = parseCookies(headers.cookie)[cookieName];
+  return sid ? { kind: 'session', value: sid } : null;
+}
+
 export function installGuard(app: FastifyInstance, o: GuardOptions): void {
   const headers = securityHeaders(o.tls);
   const cookieName = sessionCookieName(o.tls);
@@ -103,19 +116,16 @@ export function installGuard(app: FastifyInstance, o: GuardOptions): void {
     const access = req.routeOptions.config.access;
     if (!access) throw new RampartError('RAMPART_ERR_API_ROUTE_UNGUARDED', [req.method, routeUrl!]);
 
-    // Only a Rampart token in the header is a credential: other schemes (Basic from a reverse proxy in front,
-    // a foreign bearer) are not ours and are ignored, so the session cookie still counts.
-    const bearer = /^Bearer\s+(rmp_\S*)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer !== undefined) {
-      const p = await o.accounts.authenticateToken(bearer);
+    const credential = requestCredential(req.headers, cookieName);
+    if (credential?.kind === 'token') {
+      const p = await o.accounts.authenticateToken(credential.value);
       if (!p) {
         o.metrics.inc('rampart_api_auth_failures_total', { kind: 'token' });
         throw new RampartError('RAMPART_ERR_API_INVALID_TOKEN');
       }
       req.principal = p;
-    } else {
-      const sid = parseCookies(req.headers.cookie)[cookieName];
-      if (sid) req.principal = await o.accounts.authenticateSession(sid);
+    } else if (credential) {
+      req.principal = await o.accounts.authenticateSession(credential.value);
     }
     if (access === 'public') return;
     const p = req.principal;

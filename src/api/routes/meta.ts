@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.ts';
-import { parseCookies, sessionCookieName } from '../auth/guard.ts';
+import { requestCredential, sessionCookieName } from '../auth/guard.ts';
 import { principalLabel } from '../auth/principal.ts';
 import { AuditEntrySchema } from '../audit.ts';
 import type { ApiContext } from '../context.ts';
@@ -118,11 +118,10 @@ export function metaRoutes(ctx: ApiContext, document: () => Record<string, unkno
       handler: async ({ req, reply, principal }) => {
         const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([k, v]) => [k, String(v)]));
         // The stream outlives the request's own check: it asks again whenever a credential may have changed.
-        const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-        const sid = parseCookies(req.headers.cookie)[sessionCookieName(Boolean(ctx.config.server.tls))];
+        const credential = requestCredential(req.headers, sessionCookieName(Boolean(ctx.config.server.tls)));
         const stillValid = async () => {
-          const p = principal?.kind === 'token' ? (bearer ? await ctx.accounts.authenticateToken(bearer) : null) : sid ? await ctx.accounts.authenticateSession(sid) : null;
-          return p !== null && p.id === principal?.id && !p.mustChangePassword;
+          const p = !credential ? null : credential.kind === 'token' ? await ctx.accounts.authenticateToken(credential.value) : await ctx.accounts.authenticateSession(credential.value);
+          return p !== null && p.kind === principal?.kind && p.id === principal.id && !p.mustChangePassword;
         };
         const attached = ctx.stream.attach(reply.raw, headers, { key: principalLabel(principal), stillValid });
         if (attached === 'server_full') throw new RampartError('RAMPART_ERR_API_TOO_MANY_STREAMS', ['200 open on this server']);
